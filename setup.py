@@ -1,0 +1,157 @@
+"""Build the compiled parts of relu_fast.
+
+One kernel source (src/relu_fast/_kernels.pxi) is compiled once per instruction-set
+level into its own extension module; relu_fast._dispatch picks the best one the CPU
+supports at import time.  The shipped build never targets the build machine's CPU.
+
+Environment switches (all optional):
+  RELU_FAST_NO_OPENMP=1   build without OpenMP (serial kernels)
+  RELU_FAST_SANITIZE=1    build with AddressSanitizer + UndefinedBehaviorSanitizer
+  RELU_FAST_NATIVE=1      add a fourth kernel module built for this CPU only
+                          (benchmark comparison; never for a shipped wheel)
+"""
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+PKG = "relu_fast"
+SRC = os.path.join("src", PKG)
+
+
+def _env_flag(name):
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _is_msvc(compiler):
+    return getattr(compiler, "compiler_type", "") == "msvc"
+
+
+def _machine():
+    m = platform.machine().lower()
+    if m in ("x86_64", "amd64", "x86-64", "i686", "i386", "x86"):
+        return "x86"
+    return m
+
+
+# Per-level flags for gcc/clang and MSVC.  Every level shares -ffp-contract=off so
+# that a*b+c is never fused: every level computes bit-identical results.
+LEVELS_GCC = {
+    "baseline": [],
+    "avx2": ["-march=x86-64-v3", "-mtune=generic"],
+    "avx512": ["-march=x86-64-v4", "-mtune=generic", "-mprefer-vector-width=512"],
+}
+LEVELS_MSVC = {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]}
+
+
+def _levels():
+    names = ["baseline"]
+    if _machine() == "x86" and sys.maxsize > 2**32:
+        names += ["avx2", "avx512"]
+    if _env_flag("RELU_FAST_NATIVE"):
+        names.append("native")
+    return names
+
+
+OPENMP_TEST = textwrap.dedent(
+    """
+    #include <omp.h>
+    #include <stdio.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        printf("%d\\n", n > 0);
+        return 0;
+    }
+    """
+)
+
+
+def _openmp_flags(compiler):
+    """(compile_args, link_args) that enable OpenMP, or None if the compiler has none."""
+    if _env_flag("RELU_FAST_NO_OPENMP"):
+        return None
+    if _is_msvc(compiler):
+        return ["/openmp"], []
+    if sys.platform == "darwin":
+        candidates = [(["-Xpreprocessor", "-fopenmp"], ["-lomp"])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"])]
+    for cflags, lflags in candidates:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "omp_test.c")
+            with open(src, "w") as f:
+                f.write(OPENMP_TEST)
+            try:
+                objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+                exe = os.path.join(tmp, "omp_test")
+                compiler.link_executable(objs, exe, extra_postargs=lflags)
+                out = subprocess.run([exe], capture_output=True, text=True, timeout=60)
+                if out.returncode == 0 and out.stdout.strip() == "1":
+                    return cflags, lflags
+            except Exception:  # noqa: BLE001 - any failure means "no OpenMP here"
+                pass
+    print("relu_fast: the compiler has no working OpenMP; building serial kernels", file=sys.stderr)
+    return None
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        msvc = _is_msvc(self.compiler)
+        omp = _openmp_flags(self.compiler)
+        sanitize = _env_flag("RELU_FAST_SANITIZE") and not msvc
+        for ext in self.extensions:
+            level = ext.name.split("._kernels_")[1] if "._kernels_" in ext.name else None
+            cflags, lflags = [], []
+            if msvc:
+                cflags += ["/O2", "/fp:precise"]
+                if level:
+                    cflags += LEVELS_MSVC.get(level, [])
+            else:
+                cflags += ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+                           "-Wno-unused-function", "-Wno-unreachable-code"]
+                if level == "native":
+                    cflags += ["-march=native"]  # RELU_FAST_NATIVE comparison build only
+                elif level:
+                    cflags += LEVELS_GCC[level]
+                if sanitize:
+                    cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"]
+                    lflags += ["-fsanitize=address,undefined"]
+            if omp is not None:
+                cflags += omp[0]
+                lflags += omp[1]
+            ext.extra_compile_args = cflags + list(ext.extra_compile_args or [])
+            ext.extra_link_args = lflags + list(ext.extra_link_args or [])
+        super().build_extensions()
+
+
+def _ext(name, source):
+    return Extension(
+        f"{PKG}.{name}",
+        [os.path.join(SRC, source)],
+        include_dirs=[numpy.get_include(), SRC],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+
+
+extensions = [_ext(f"_kernels_{lv}", f"_kernels_{lv}.pyx") for lv in _levels()]
+extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_api", "_api.pyx")]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
+                             "cdivision": True, "initializedcheck": False, "binding": True,
+                             "embedsignature": True},
+        include_path=["src"],
+    ),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,40 @@
+"""relu_fast: the ReLU family and its gradients for NumPy arrays, compiled and threaded.
+
+    relu, relu_backward, leaky_relu, leaky_relu_backward,
+    prelu, prelu_backward, elu, elu_backward
+
+Names follow torch.nn.functional; conventions follow NumPy (array-likes in,
+ndarray out, ``out=``).  Thread control: set_num_threads, get_num_threads,
+limit_threads.  ``python -m relu_fast`` prints the build and a self-check.
+"""
+from ._version import __version__
+from ._api import (
+    elu,
+    elu_backward,
+    get_num_threads,
+    kernel_level,
+    leaky_relu,
+    leaky_relu_backward,
+    prelu,
+    prelu_backward,
+    relu,
+    relu_backward,
+    set_num_threads,
+)
+from ._threads import limit_threads
+
+__all__ = [
+    "__version__",
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "prelu",
+    "prelu_backward",
+    "elu",
+    "elu_backward",
+    "set_num_threads",
+    "get_num_threads",
+    "limit_threads",
+    "kernel_level",
+]

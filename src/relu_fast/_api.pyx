@@ -1,0 +1,507 @@
+"""The public functions: argument checks, layout handling and thread choice around
+the kernels.  This layer knows nothing of instruction sets: it calls whatever
+kernel table _dispatch chose.
+"""
+import numbers
+import os
+
+import numpy as np
+
+cimport numpy as cnp
+from cpython.pycapsule cimport PyCapsule_GetPointer
+
+from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_set_num_threads
+from relu_fast._table cimport *
+
+from relu_fast import _dispatch
+
+cnp.import_array()
+
+# ---------------------------------------------------------------------------
+# Kernel table
+# ---------------------------------------------------------------------------
+
+cdef const KernelTable* K = NULL
+cdef object _kernel_module = None
+
+
+def _use_level(level):
+    """Switch every function to the kernels of `level` (tests use it to cover each level)."""
+    global K, _kernel_module
+    mod = _dispatch.load(level)
+    cdef const KernelTable* table = <const KernelTable*>PyCapsule_GetPointer(
+        mod.TABLE, b"relu_fast.KernelTable")
+    if table.abi != TABLE_ABI:
+        raise ImportError(f"relu_fast._kernels_{level} was built for another version of relu_fast")
+    K = table
+    _kernel_module = mod
+
+
+def kernel_level():
+    """Name of the instruction-set level in use ('baseline', 'avx2', 'avx512')."""
+    return _kernel_module.LEVEL
+
+
+_use_level(_dispatch.choose_level())
+
+# ---------------------------------------------------------------------------
+# Threads
+# ---------------------------------------------------------------------------
+
+# Below this many elements one thread is faster than waking a team (measured:
+# see README, "Threads").
+cdef Py_ssize_t GRAIN = 32768
+cdef int _user_threads = 0      # 0: not set, follow OpenMP (OMP_NUM_THREADS, threadpoolctl)
+cdef bint _in_forked_child = False
+
+
+cdef inline int _threads_for(Py_ssize_t work) noexcept:
+    cdef int n
+    if work < GRAIN or _in_forked_child:
+        return 1
+    n = omp_get_max_threads()
+    if _user_threads > 0 and _user_threads < n:
+        n = _user_threads
+    return n if n > 1 else 1
+
+
+def set_num_threads(n):
+    """Use at most `n` threads (an int >= 1) for arrays above the grain size."""
+    global _user_threads
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"set_num_threads takes an int >= 1, got {n}")
+    n = int(n)
+    if n > 1 << 16:
+        n = 1 << 16
+    _user_threads = n
+    omp_set_num_threads(n)
+
+
+def get_num_threads():
+    """Threads a large call will use now, from this thread."""
+    return _threads_for(GRAIN)
+
+
+def _get_user_threads():
+    return _user_threads
+
+
+def _restore_user_threads(int n):
+    global _user_threads
+    _user_threads = n
+    if n > 0:
+        omp_set_num_threads(n)
+
+
+def _after_fork_in_child():
+    # GNU libgomp's thread pool does not survive fork(): a child that enters a
+    # parallel region hangs.  Children run every call serially.
+    global _in_forked_child
+    _in_forked_child = True
+
+
+def _grain():
+    return GRAIN
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+HAVE_OPENMP = bool(RELU_FAST_OPENMP)
+
+# ---------------------------------------------------------------------------
+# Argument handling
+# ---------------------------------------------------------------------------
+
+cdef int C_ORDER = 0
+cdef int F_ORDER = 1
+
+
+cdef inline int _dtype_code(cnp.ndarray a) noexcept:
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
+        return DT_F32
+    if t == cnp.NPY_FLOAT64:
+        return DT_F64
+    return -1
+
+
+cdef inline object _native(int dt):
+    return np.float32 if dt == DT_F32 else np.float64
+
+
+cdef cnp.ndarray _as_array(object x, str name):
+    """x as an ndarray of float32/float64, else TypeError naming the dtype."""
+    cdef cnp.ndarray a
+    if cnp.PyArray_Check(x):
+        a = <cnp.ndarray>x
+    else:
+        if hasattr(x, "__dask_graph__"):
+            raise _DaskInput()
+        a = np.asarray(x)
+    if _dtype_code(a) < 0:
+        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32 and float64 "
+                        f"(convert with .astype(numpy.float32) or numpy.float64)")
+    return a
+
+
+class _DaskInput(Exception):
+    """Raised inside the API to hand a dask array over to relu_fast._dask."""
+
+
+cdef inline bint _is_direct(cnp.ndarray a, int order) noexcept:
+    """Can a kernel read/write `a` as one flat block in memory order `order`?"""
+    if not (cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_ISALIGNED(a)):
+        return False
+    if order == C_ORDER:
+        return cnp.PyArray_IS_C_CONTIGUOUS(a)
+    return cnp.PyArray_IS_F_CONTIGUOUS(a)
+
+
+cdef inline int _order_of(cnp.ndarray a) noexcept:
+    if cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_IS_F_CONTIGUOUS(a):
+        return C_ORDER
+    return F_ORDER
+
+
+cdef cnp.ndarray _direct(cnp.ndarray a, int order, int dt):
+    """`a` itself if a kernel can use it in `order`, else a fresh native copy in that order."""
+    if _is_direct(a, order):
+        return a
+    return np.array(a, dtype=_native(dt), order="F" if order == F_ORDER else "C", copy=True)
+
+
+cdef inline cnp.ndarray _empty_like(cnp.ndarray a, int dt, int order):
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                             cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64,
+                             order == F_ORDER)
+
+
+cdef inline bint _same_block(cnp.ndarray a, cnp.ndarray b) noexcept:
+    return cnp.PyArray_DATA(a) == cnp.PyArray_DATA(b) and cnp.PyArray_NBYTES(a) == cnp.PyArray_NBYTES(b)
+
+
+cdef inline bint _partly_overlaps(cnp.ndarray out, cnp.ndarray a) noexcept:
+    """Do two flat blocks share memory without being the same block?"""
+    cdef char* o0 = <char*>cnp.PyArray_DATA(out)
+    cdef char* o1 = o0 + cnp.PyArray_NBYTES(out)
+    cdef char* a0 = <char*>cnp.PyArray_DATA(a)
+    cdef char* a1 = a0 + cnp.PyArray_NBYTES(a)
+    if o0 >= a1 or a0 >= o1:
+        return False
+    return not _same_block(out, a)
+
+
+cdef cnp.ndarray _check_out(object out, cnp.ndarray like, int dt, str what):
+    """Validate `out` against the result's shape and dtype; raise before anything is written."""
+    cdef cnp.ndarray o
+    if not cnp.PyArray_Check(out):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    o = <cnp.ndarray>out
+    if _dtype_code(o) != dt:
+        raise TypeError(f"out has dtype {o.dtype} but {what} is {np.dtype(_native(dt))}")
+    if not cnp.PyArray_SAMESHAPE(o, like):
+        raise ValueError(f"out has shape {(<object>o).shape} but {what} has shape {(<object>like).shape}")
+    if not cnp.PyArray_ISWRITEABLE(o):
+        raise ValueError("out is read-only")
+    return o
+
+
+cdef cnp.ndarray _target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c,
+                         int dt):
+    """Where the kernel writes: `out` itself when it is a flat block in `order` that
+    is either disjoint from the inputs or exactly one of them; else a temporary."""
+    if (_is_direct(out, order)
+            and not _partly_overlaps(out, a)
+            and (b is None or not _partly_overlaps(out, b))
+            and (c is None or not _partly_overlaps(out, c))):
+        return out
+    return _empty_like(out, dt, order)
+
+
+cdef inline double _real(object v, str name) except? -1.0:
+    if type(v) is float:
+        return <double>v
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    return float(v)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise drivers
+# ---------------------------------------------------------------------------
+
+cdef object _unary(int op, object x, object out, double param):
+    cdef cnp.ndarray xa = _as_array(x, "x")
+    cdef int dt = _dtype_code(xa)
+    cdef int order = _order_of(xa)
+    cdef cnp.ndarray o, dst
+    xa = _direct(xa, order, dt)
+    if out is None:
+        o = dst = _empty_like(xa, dt, order)
+    else:
+        o = _check_out(out, xa, dt, "the result")
+        dst = _target(o, order, xa, None, None, dt)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef int nt = _threads_for(n)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef void* py = cnp.PyArray_DATA(dst)
+    if n >= GRAIN:
+        with nogil:
+            K.unary(op, dt, px, py, n, param, nt)
+    else:
+        K.unary(op, dt, px, py, n, param, nt)
+    if dst is not o:
+        np.copyto(o, dst)
+    return o
+
+
+cdef object _binary(int op, object grad_output, object x, object out, double param):
+    cdef cnp.ndarray ga = _as_array(grad_output, "grad_output")
+    cdef cnp.ndarray xa = _as_array(x, "x")
+    cdef int dt = _dtype_code(xa)
+    cdef int order
+    cdef cnp.ndarray o, dst
+    if _dtype_code(ga) != dt:
+        raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
+    if not cnp.PyArray_SAMESHAPE(ga, xa):
+        raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
+    order = _order_of(xa)
+    if order != _order_of(ga):
+        order = C_ORDER
+    xa = _direct(xa, order, dt)
+    ga = _direct(ga, order, dt)
+    if out is None:
+        o = dst = _empty_like(xa, dt, order)
+    else:
+        o = _check_out(out, xa, dt, "the result")
+        dst = _target(o, order, xa, ga, None, dt)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef int nt = _threads_for(n)
+    cdef const void* pg = cnp.PyArray_DATA(ga)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef void* pd = cnp.PyArray_DATA(dst)
+    if n >= GRAIN:
+        with nogil:
+            K.binary(op, dt, pg, px, pd, n, param, nt)
+    else:
+        K.binary(op, dt, pg, px, pd, n, param, nt)
+    if dst is not o:
+        np.copyto(o, dst)
+    return o
+
+
+def _dask_call(name, *args, **kwargs):
+    from relu_fast import _dask
+    return getattr(_dask, name)(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------
+
+def relu(x, *, out=None):
+    """relu(x) = x if x > 0 else 0.  NaN stays NaN, -inf -> 0.
+
+    x: array-like of float32/float64.  out: optional ndarray of the same shape and
+    dtype to write into (out=x works in place).  Returns an ndarray.
+    """
+    try:
+        return _unary(OP_RELU, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("relu", x, out=out)
+
+
+def relu_backward(grad_output, x, *, out=None):
+    """d relu: grad_input = 0 where x <= 0, else grad_output (a NaN x passes it).
+
+    x may be relu's input or its output: both give the same answer.
+    """
+    try:
+        return _binary(OP_RELU_BWD, grad_output, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("relu_backward", grad_output, x, out=out)
+
+
+def leaky_relu(x, negative_slope=0.01, *, out=None):
+    """leaky_relu(x) = x if x > 0 else negative_slope * x (slope rounded to x's dtype)."""
+    cdef double s = _real(negative_slope, "negative_slope")
+    try:
+        return _unary(OP_LEAKY, x, out, s)
+    except _DaskInput:
+        return _dask_call("leaky_relu", x, negative_slope, out=out)
+
+
+def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
+    """d leaky_relu: grad_input = grad_output if x > 0 else negative_slope * grad_output."""
+    cdef double s = _real(negative_slope, "negative_slope")
+    try:
+        return _binary(OP_LEAKY_BWD, grad_output, x, out, s)
+    except _DaskInput:
+        return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out)
+
+
+def elu(x, alpha=1.0, *, out=None):
+    """elu(x) = x if x > 0 else alpha * expm1(x), evaluated in float64."""
+    cdef double a = _real(alpha, "alpha")
+    try:
+        return _unary(OP_ELU, x, out, a)
+    except _DaskInput:
+        return _dask_call("elu", x, alpha, out=out)
+
+
+def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
+    """d elu: grad_input = grad_output if x > 0 else grad_output * alpha * exp(x).
+
+    With is_result=True, x is elu's output y and grad_input = grad_output * (y + alpha)
+    where y <= 0 (needs alpha >= 0, since otherwise y does not tell the sign of x).
+    """
+    cdef double a = _real(alpha, "alpha")
+    if not isinstance(is_result, (bool, np.bool_)):
+        raise TypeError(f"is_result must be a bool, got {type(is_result).__name__}")
+    if is_result and not a >= 0:
+        raise ValueError(f"elu_backward with is_result=True needs alpha >= 0, got {a}")
+    try:
+        return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a)
+    except _DaskInput:
+        return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out)
+
+
+# ---------------------------------------------------------------------------
+# PReLU
+# ---------------------------------------------------------------------------
+
+cdef cnp.ndarray _weight(object weight, int dt):
+    """weight as a contiguous native 1-D array of x's dtype."""
+    cdef cnp.ndarray w
+    if cnp.PyArray_Check(weight):
+        w = <cnp.ndarray>weight
+        if _dtype_code(w) != dt:
+            raise TypeError(f"weight has dtype {w.dtype} but x is {np.dtype(_native(dt))}; they must match")
+    else:
+        w = np.asarray(weight)
+        if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
+            raise TypeError(f"weight must be real numbers, got dtype {w.dtype}")
+        w = w.astype(_native(dt))
+    if w.ndim > 1:
+        raise ValueError(f"weight must be a scalar or 1-D, got shape {(<object>w).shape}")
+    if w.size == 0:
+        raise ValueError("weight is empty; it needs one alpha, or one per channel")
+    return np.ascontiguousarray(w.reshape(-1), dtype=_native(dt))
+
+
+cdef tuple _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order):
+    """(outer, channels, inner) of x's memory block, in memory order."""
+    cdef int nd = cnp.PyArray_NDIM(xa)
+    cdef Py_ssize_t nw = cnp.PyArray_SIZE(w), n = cnp.PyArray_SIZE(xa)
+    cdef Py_ssize_t ax, k, outer = 1, inner = 1, C
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    if nd < 2:
+        if nw != 1:
+            raise ValueError(f"x is {nd}-D: it has no channel axis, so weight must hold one alpha, "
+                             f"got {nw}")
+        return (1, 1, n)
+    ax = axis
+    if ax < -nd or ax >= nd:
+        raise ValueError(f"axis {axis} is out of range for x with {nd} dimensions")
+    if ax < 0:
+        ax += nd
+    C = cnp.PyArray_DIM(xa, ax)
+    if nw != 1 and nw != C:
+        raise ValueError(f"weight has {nw} values but x has {C} channels along axis {axis}")
+    if nw == 1:
+        return (1, 1, n)
+    if order == F_ORDER:
+        ax = nd - 1 - ax
+        dims = (<object>xa).shape[::-1]
+    else:
+        dims = (<object>xa).shape
+    for k in range(ax):
+        outer *= dims[k]
+    for k in range(ax + 1, nd):
+        inner *= dims[k]
+    return (outer, C, inner)
+
+
+def prelu(x, weight, *, axis=1, out=None):
+    """prelu(x) = x if x > 0 else alpha[c] * x, c the index along `axis`.
+
+    weight: one alpha (scalar or size 1), or one per channel (1-D, x.shape[axis]
+    values); axis=1 is PyTorch's NCHW layout, axis=-1 channels-last.
+    """
+    if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
+        return _dask_call("prelu", x, weight, axis=axis, out=out)
+    cdef cnp.ndarray xa = _as_array(x, "x")
+    cdef int dt = _dtype_code(xa)
+    cdef cnp.ndarray w = _weight(weight, dt)
+    cdef int order = _order_of(xa)
+    cdef Py_ssize_t outer, C, inner
+    cdef cnp.ndarray o, dst
+    outer, C, inner = _prelu_geometry(xa, w, axis, order)
+    xa = _direct(xa, order, dt)
+    if out is None:
+        o = dst = _empty_like(xa, dt, order)
+    else:
+        o = _check_out(out, xa, dt, "the result")
+        dst = _target(o, order, xa, w, None, dt)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef int nt = _threads_for(n)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef const void* pw = cnp.PyArray_DATA(w)
+    cdef void* pd = cnp.PyArray_DATA(dst)
+    if C == 1:
+        # one alpha: exactly leaky_relu with that slope
+        with nogil:
+            K.unary(OP_LEAKY, dt, px, pd, n, (<float*>pw)[0] if dt == DT_F32 else (<double*>pw)[0], nt)
+    else:
+        with nogil:
+            K.prelu_forward(dt, px, pw, pd, outer, C, inner, nt)
+    if dst is not o:
+        np.copyto(o, dst)
+    return o
+
+
+def prelu_backward(grad_output, x, weight, *, axis=1):
+    """Gradients of prelu: (grad_input, grad_weight).
+
+    grad_input = grad_output if x > 0 else alpha[c] * grad_output;
+    grad_weight[c] = sum over channel c of (x > 0 ? 0 : x * grad_output), summed in
+    float64 inside the kernel, shaped like weight.
+    """
+    if (not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__")) or (
+            not cnp.PyArray_Check(grad_output) and hasattr(grad_output, "__dask_graph__")):
+        return _dask_call("prelu_backward", grad_output, x, weight, axis=axis)
+    cdef cnp.ndarray ga = _as_array(grad_output, "grad_output")
+    cdef cnp.ndarray xa = _as_array(x, "x")
+    cdef int dt = _dtype_code(xa)
+    if _dtype_code(ga) != dt:
+        raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
+    if not cnp.PyArray_SAMESHAPE(ga, xa):
+        raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
+    cdef cnp.ndarray w = _weight(weight, dt)
+    weight_shape = np.shape(weight)
+    cdef int order = _order_of(xa)
+    if order != _order_of(ga):
+        order = C_ORDER
+    cdef Py_ssize_t outer, C, inner
+    outer, C, inner = _prelu_geometry(xa, w, axis, order)
+    xa = _direct(xa, order, dt)
+    ga = _direct(ga, order, dt)
+    cdef cnp.ndarray gx = _empty_like(xa, dt, order)
+    cdef cnp.ndarray gw = np.empty(C, dtype=np.float64)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef int nt = _threads_for(n)
+    cdef int status
+    cdef const void* pg = cnp.PyArray_DATA(ga)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef const void* pw = cnp.PyArray_DATA(w)
+    cdef void* pgx = cnp.PyArray_DATA(gx)
+    cdef double* pgw = <double*>cnp.PyArray_DATA(gw)
+    with nogil:
+        status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
+    if status != 0:
+        raise MemoryError("prelu_backward could not allocate its per-part sums")
+    return gx, gw.astype(_native(dt)).reshape(weight_shape)

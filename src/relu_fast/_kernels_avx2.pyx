@@ -1,0 +1,5 @@
+# Kernels compiled for the 'avx2' instruction-set level (flags in setup.py).
+include "_kernels.pxi"
+
+LEVEL = "avx2"
+TABLE = _make_table(b"avx2")
