@@ -1,0 +1,26 @@
+"""python -m relu_fast [report|bench|demo]  (report is the default)."""
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m relu_fast", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("report", help="build configuration, self-check against NumPy, short timing table")
+    bench = sub.add_parser("bench", help="benchmark against NumPy and PyTorch (if installed)")
+    demo = sub.add_parser("demo", help="train a small network with each activation")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        from . import _bench
+        return _bench.main(rest)
+    if args.command == "demo":
+        from . import _demo
+        return _demo.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    from . import _report
+    return _report.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Plain NumPy versions of every function: the definition the compiled kernels are
+tested against (bottleneck keeps the same twins in ``slow/``).
+
+Written for clarity, not speed.  Leaky slopes and PReLU weights are in x's
+dtype, as in the kernels; ELU's alpha stays float64.  ELU's exp/expm1 are evaluated wider than the data
+(float64 for float32, long double where it is wider for float64) and rounded
+once, so the kernels' ELU is tested to within 2 ulp of a more exact answer.
+The PReLU weight gradient is summed in float64.
+"""
+import numpy as np
+
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def _wide(a):
+    """float32 -> float64; float64 -> long double where it is wider (x86), for the
+    transcendental parts, so that the reference is closer to exact than the kernels."""
+    a = np.asarray(a)
+    return a.astype(np.float64 if a.dtype == np.float32 else np.longdouble)
+
+
+def relu(x):
+    """x where x > 0, else 0; NaN stays NaN (x < 0 -> 0 leaves NaN and -0.0 as they are)."""
+    x = np.asarray(x)
+    return np.where(x < 0, x.dtype.type(0), x)
+
+
+def relu_backward(grad_output, x):
+    """0 where x <= 0, grad_output elsewhere (NaN x passes the gradient)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    return np.where(x <= 0, g.dtype.type(0), g)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
+    x = np.asarray(x)
+    s = x.dtype.type(negative_slope)
+    return np.where(x > 0, x, s * x)
+
+
+def leaky_relu_backward(grad_output, x, negative_slope=0.01):
+    """grad_output where x > 0, else negative_slope * grad_output."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    s = g.dtype.type(negative_slope)
+    return np.where(x > 0, g, s * g)
+
+
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha * expm1(x) (float64, rounded once)."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        neg = (float(alpha) * np.expm1(_wide(x))).astype(x.dtype)
+    return np.where(x > 0, x, neg)
+
+
+def elu_backward(grad_output, x, alpha=1.0, is_result=False):
+    """grad where x > 0, else grad * alpha * exp(x); from the output y: grad * (y + alpha)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    with np.errstate(all="ignore"):
+        if is_result:
+            neg = (_wide(g) * (_wide(x) + float(alpha))).astype(g.dtype)
+        else:
+            neg = (_wide(g) * (float(alpha) * np.exp(_wide(x)))).astype(g.dtype)
+    return np.where(x > 0, g, neg)
+
+
+def _alpha_along(x, weight, axis):
+    """weight broadcast against x: one alpha, or one per index along `axis`."""
+    w = np.asarray(weight, dtype=x.dtype).reshape(-1)
+    if w.size == 1 or x.ndim < 2:
+        return w.reshape(()) if w.size == 1 else w
+    shape = [1] * x.ndim
+    shape[axis] = w.size
+    return w.reshape(shape)
+
+
+def prelu(x, weight, axis=1):
+    """x where x > 0, else weight[c] * x with c the index along `axis`."""
+    x = np.asarray(x)
+    a = _alpha_along(x, weight, axis)
+    return np.where(x > 0, x, a * x).astype(x.dtype)
+
+
+def prelu_backward(grad_output, x, weight, axis=1):
+    """(grad_input, grad_weight): grad_input = g if x > 0 else weight[c] * g;
+    grad_weight[c] = sum over channel c of (x > 0 ? 0 : x * g), in float64."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    a = _alpha_along(x, weight, axis)
+    grad_input = np.where(x > 0, g, a * g).astype(x.dtype)
+    with np.errstate(all="ignore"):
+        contrib = np.where(x > 0, 0.0, _f64(x) * _f64(g))
+    wshape = np.shape(weight)
+    if np.size(weight) == 1 or x.ndim < 2:
+        grad_weight = np.asarray(contrib.sum())
+    else:
+        ax = axis % x.ndim
+        others = tuple(k for k in range(x.ndim) if k != ax)
+        grad_weight = contrib.sum(axis=others)
+    return grad_input, grad_weight.astype(x.dtype).reshape(wshape)

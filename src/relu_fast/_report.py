@@ -1,0 +1,98 @@
+"""The report `python -m relu_fast` prints: build, self-check, short timing table."""
+import os
+import platform
+import time
+
+import numpy as np
+
+import relu_fast as rf
+from . import _api, _dispatch, _reference as ref
+
+
+def _cases(rng, dtype):
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e-40, -1e-40, 1e-310, -1e-310],
+                       dtype=np.float64)
+    x = np.concatenate([rng.standard_normal(100_003) * 3, special]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    return x, g
+
+
+def _same(a, b, ulps=0):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    both_nan = np.isnan(a) & np.isnan(b)
+    if ulps == 0:
+        return bool(np.all((a == b) | both_nan))
+    tol = ulps * np.spacing(np.maximum(np.abs(a), np.abs(b)).astype(a.dtype))
+    with np.errstate(invalid="ignore"):
+        close = (a == b) | (np.abs(a - b) <= tol)
+    return bool(np.all(close | both_nan))
+
+
+def self_check():
+    """Compare every function with the NumPy reference; returns [(name, ok)]."""
+    rng = np.random.default_rng(0)
+    results = []
+    for dtype in (np.float32, np.float64):
+        x, g = _cases(rng, dtype)
+        x2 = x[:100_000].reshape(1000, 4, 25)
+        g2 = g[:100_000].reshape(1000, 4, 25)
+        w = np.array([0.25, -0.5, 0.0, 2.0], dtype=dtype)
+        gx, gw = rf.prelu_backward(g2, x2, w)
+        rgx, rgw = ref.prelu_backward(g2, x2, w)
+        checks = [
+            ("relu", _same(rf.relu(x), ref.relu(x))),
+            ("relu_backward", _same(rf.relu_backward(g, x), ref.relu_backward(g, x))),
+            ("leaky_relu", _same(rf.leaky_relu(x, 0.2), ref.leaky_relu(x, 0.2))),
+            ("leaky_relu_backward", _same(rf.leaky_relu_backward(g, x, 0.2), ref.leaky_relu_backward(g, x, 0.2))),
+            ("elu", _same(rf.elu(x, 1.5), ref.elu(x, 1.5), ulps=2)),
+            ("elu_backward", _same(rf.elu_backward(g, x, 1.5), ref.elu_backward(g, x, 1.5), ulps=2)),
+            ("prelu", _same(rf.prelu(x2, w), ref.prelu(x2, w))),
+            ("prelu_backward", _same(gx, rgx) and np.allclose(gw, rgw, rtol=1e-6 if dtype == np.float32 else 1e-12)),
+        ]
+        results += [(f"{name}[{np.dtype(dtype).name}]", ok) for name, ok in checks]
+    return results
+
+
+def _median_us(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e6 * float(np.median(times))
+
+
+def timing_table(sizes=(100, 10_000, 1_000_000, 10_000_000)):
+    rng = np.random.default_rng(1)
+    rows = []
+    for n in sizes:
+        x = rng.standard_normal(n).astype(np.float32)
+        out = np.empty_like(x)
+        repeat = 200 if n <= 10_000 else (30 if n <= 1_000_000 else 7)
+        t_np = _median_us(lambda: np.maximum(x, 0, out=out), repeat)
+        t_rf = _median_us(lambda: rf.relu(x, out=out), repeat)
+        t_np = _median_us(lambda: np.maximum(x, 0, out=out), repeat)  # again, alternating
+        rows.append((n, t_np, t_rf))
+    return rows
+
+
+def main():
+    print(f"relu_fast {rf.__version__}  (Python {platform.python_version()}, NumPy {np.__version__}, "
+          f"{platform.machine()})")
+    print(f"  kernels      : {_api.kernel_level()}  (available here: {', '.join(_dispatch.available_levels())}; "
+          f"cap with {_dispatch.ENV_VAR})")
+    print(f"  OpenMP       : {'on' if _api.HAVE_OPENMP else 'off (serial build)'}")
+    print(f"  threads      : {rf.get_num_threads()} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
+          f"serial below {_api._grain()} elements)")
+    results = self_check()
+    bad = [name for name, ok in results if not ok]
+    print(f"  self-check   : {'PASS' if not bad else 'FAIL'} ({len(results) - len(bad)}/{len(results)} "
+          f"functions agree with the NumPy reference{'; failed: ' + ', '.join(bad) if bad else ''})")
+    print()
+    print("relu, float32, out= given (median microseconds per call):")
+    print(f"  {'n':>10}  {'np.maximum(x, 0)':>17}  {'relu_fast.relu':>15}  {'speed-up':>8}")
+    for n, t_np, t_rf in timing_table():
+        print(f"  {n:>10}  {t_np:>17.2f}  {t_rf:>15.2f}  {t_np / t_rf:>7.1f}x")
+    return 0 if not bad else 1
