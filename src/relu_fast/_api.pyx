@@ -55,7 +55,8 @@ cdef int _user_threads = 0      # 0: not set, follow OpenMP (OMP_NUM_THREADS, th
 cdef bint _in_forked_child = False
 
 
-cdef inline int _threads_for(Py_ssize_t work) noexcept:
+cdef int threads_for(Py_ssize_t work) noexcept:
+    """Threads for a call over `work` elements: 1 below the grain or in a forked child."""
     cdef int n
     if work < GRAIN or _in_forked_child:
         return 1
@@ -81,7 +82,7 @@ def set_num_threads(n):
 
 def get_num_threads():
     """Threads a large call will use now, from this thread."""
-    return _threads_for(GRAIN)
+    return threads_for(GRAIN)
 
 
 def _get_user_threads():
@@ -115,11 +116,7 @@ HAVE_OPENMP = bool(RELU_FAST_OPENMP)
 # Argument handling
 # ---------------------------------------------------------------------------
 
-cdef int C_ORDER = 0
-cdef int F_ORDER = 1
-
-
-cdef inline int _dtype_code(cnp.ndarray a) noexcept:
+cdef int dtype_code(cnp.ndarray a) noexcept:
     cdef int t = cnp.PyArray_TYPE(a)
     if t == cnp.NPY_FLOAT32:
         return DT_F32
@@ -132,7 +129,7 @@ cdef inline object _native(int dt):
     return np.float32 if dt == DT_F32 else np.float64
 
 
-cdef cnp.ndarray _as_array(object x, str name):
+cdef cnp.ndarray as_array(object x, str name):
     """x as an ndarray of float32/float64, else TypeError naming the dtype."""
     cdef cnp.ndarray a
     if cnp.PyArray_Check(x):
@@ -141,7 +138,7 @@ cdef cnp.ndarray _as_array(object x, str name):
         if hasattr(x, "__dask_graph__"):
             raise _DaskInput()
         a = np.asarray(x)
-    if _dtype_code(a) < 0:
+    if dtype_code(a) < 0:
         raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32 and float64 "
                         f"(convert with .astype(numpy.float32) or numpy.float64)")
     return a
@@ -151,7 +148,7 @@ class _DaskInput(Exception):
     """Raised inside the API to hand a dask array over to relu_fast._dask."""
 
 
-cdef inline bint _is_direct(cnp.ndarray a, int order) noexcept:
+cdef inline bint is_direct(cnp.ndarray a, int order) noexcept:
     """Can a kernel read/write `a` as one flat block in memory order `order`?"""
     if not (cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_ISALIGNED(a)):
         return False
@@ -160,30 +157,30 @@ cdef inline bint _is_direct(cnp.ndarray a, int order) noexcept:
     return cnp.PyArray_IS_F_CONTIGUOUS(a)
 
 
-cdef inline int _order_of(cnp.ndarray a) noexcept:
+cdef int order_of(cnp.ndarray a) noexcept:
     if cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_IS_F_CONTIGUOUS(a):
         return C_ORDER
     return F_ORDER
 
 
-cdef cnp.ndarray _direct(cnp.ndarray a, int order, int dt):
+cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt):
     """`a` itself if a kernel can use it in `order`, else a fresh native copy in that order."""
-    if _is_direct(a, order):
+    if is_direct(a, order):
         return a
     return np.array(a, dtype=_native(dt), order="F" if order == F_ORDER else "C", copy=True)
 
 
-cdef inline cnp.ndarray _empty_like(cnp.ndarray a, int dt, int order):
+cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order):
     return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
                              cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64,
                              order == F_ORDER)
 
 
-cdef inline bint _same_block(cnp.ndarray a, cnp.ndarray b) noexcept:
+cdef inline bint same_block(cnp.ndarray a, cnp.ndarray b) noexcept:
     return cnp.PyArray_DATA(a) == cnp.PyArray_DATA(b) and cnp.PyArray_NBYTES(a) == cnp.PyArray_NBYTES(b)
 
 
-cdef inline bint _partly_overlaps(cnp.ndarray out, cnp.ndarray a) noexcept:
+cdef inline bint partly_overlaps(cnp.ndarray out, cnp.ndarray a) noexcept:
     """Do two flat blocks share memory without being the same block?"""
     cdef char* o0 = <char*>cnp.PyArray_DATA(out)
     cdef char* o1 = o0 + cnp.PyArray_NBYTES(out)
@@ -191,16 +188,16 @@ cdef inline bint _partly_overlaps(cnp.ndarray out, cnp.ndarray a) noexcept:
     cdef char* a1 = a0 + cnp.PyArray_NBYTES(a)
     if o0 >= a1 or a0 >= o1:
         return False
-    return not _same_block(out, a)
+    return not same_block(out, a)
 
 
-cdef cnp.ndarray _check_out(object out, cnp.ndarray like, int dt, str what):
+cdef cnp.ndarray check_out(object out, cnp.ndarray like, int dt, str what):
     """Validate `out` against the result's shape and dtype; raise before anything is written."""
     cdef cnp.ndarray o
     if not cnp.PyArray_Check(out):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
     o = <cnp.ndarray>out
-    if _dtype_code(o) != dt:
+    if dtype_code(o) != dt:
         raise TypeError(f"out has dtype {o.dtype} but {what} is {np.dtype(_native(dt))}")
     if not cnp.PyArray_SAMESHAPE(o, like):
         raise ValueError(f"out has shape {(<object>o).shape} but {what} has shape {(<object>like).shape}")
@@ -209,19 +206,19 @@ cdef cnp.ndarray _check_out(object out, cnp.ndarray like, int dt, str what):
     return o
 
 
-cdef cnp.ndarray _target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c,
+cdef cnp.ndarray target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c,
                          int dt):
     """Where the kernel writes: `out` itself when it is a flat block in `order` that
     is either disjoint from the inputs or exactly one of them; else a temporary."""
-    if (_is_direct(out, order)
-            and not _partly_overlaps(out, a)
-            and (b is None or not _partly_overlaps(out, b))
-            and (c is None or not _partly_overlaps(out, c))):
+    if (is_direct(out, order)
+            and not partly_overlaps(out, a)
+            and (b is None or not partly_overlaps(out, b))
+            and (c is None or not partly_overlaps(out, c))):
         return out
-    return _empty_like(out, dt, order)
+    return empty_like(out, dt, order)
 
 
-cdef inline double _real(object v, str name) except? -1.0:
+cdef double real(object v, str name) except? -1.0:
     if type(v) is float:
         return <double>v
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
@@ -234,18 +231,18 @@ cdef inline double _real(object v, str name) except? -1.0:
 # ---------------------------------------------------------------------------
 
 cdef object _unary(int op, object x, object out, double param):
-    cdef cnp.ndarray xa = _as_array(x, "x")
-    cdef int dt = _dtype_code(xa)
-    cdef int order = _order_of(xa)
+    cdef cnp.ndarray xa = as_array(x, "x")
+    cdef int dt = dtype_code(xa)
+    cdef int order = order_of(xa)
     cdef cnp.ndarray o, dst
-    xa = _direct(xa, order, dt)
+    xa = direct(xa, order, dt)
     if out is None:
-        o = dst = _empty_like(xa, dt, order)
+        o = dst = empty_like(xa, dt, order)
     else:
-        o = _check_out(out, xa, dt, "the result")
-        dst = _target(o, order, xa, None, None, dt)
+        o = check_out(out, xa, dt, "the result")
+        dst = target(o, order, xa, None, None, dt)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = _threads_for(n)
+    cdef int nt = threads_for(n)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
     if n >= GRAIN:
@@ -259,27 +256,27 @@ cdef object _unary(int op, object x, object out, double param):
 
 
 cdef object _binary(int op, object grad_output, object x, object out, double param):
-    cdef cnp.ndarray ga = _as_array(grad_output, "grad_output")
-    cdef cnp.ndarray xa = _as_array(x, "x")
-    cdef int dt = _dtype_code(xa)
+    cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
+    cdef cnp.ndarray xa = as_array(x, "x")
+    cdef int dt = dtype_code(xa)
     cdef int order
     cdef cnp.ndarray o, dst
-    if _dtype_code(ga) != dt:
+    if dtype_code(ga) != dt:
         raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
     if not cnp.PyArray_SAMESHAPE(ga, xa):
         raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
-    order = _order_of(xa)
-    if order != _order_of(ga):
+    order = order_of(xa)
+    if order != order_of(ga):
         order = C_ORDER
-    xa = _direct(xa, order, dt)
-    ga = _direct(ga, order, dt)
+    xa = direct(xa, order, dt)
+    ga = direct(ga, order, dt)
     if out is None:
-        o = dst = _empty_like(xa, dt, order)
+        o = dst = empty_like(xa, dt, order)
     else:
-        o = _check_out(out, xa, dt, "the result")
-        dst = _target(o, order, xa, ga, None, dt)
+        o = check_out(out, xa, dt, "the result")
+        dst = target(o, order, xa, ga, None, dt)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = _threads_for(n)
+    cdef int nt = threads_for(n)
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* pd = cnp.PyArray_DATA(dst)
@@ -327,7 +324,7 @@ def relu_backward(grad_output, x, *, out=None):
 
 def leaky_relu(x, negative_slope=0.01, *, out=None):
     """leaky_relu(x) = x if x > 0 else negative_slope * x (slope rounded to x's dtype)."""
-    cdef double s = _real(negative_slope, "negative_slope")
+    cdef double s = real(negative_slope, "negative_slope")
     try:
         return _unary(OP_LEAKY, x, out, s)
     except _DaskInput:
@@ -336,7 +333,7 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
 
 def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
     """d leaky_relu: grad_input = grad_output if x > 0 else negative_slope * grad_output."""
-    cdef double s = _real(negative_slope, "negative_slope")
+    cdef double s = real(negative_slope, "negative_slope")
     try:
         return _binary(OP_LEAKY_BWD, grad_output, x, out, s)
     except _DaskInput:
@@ -345,7 +342,7 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
 
 def elu(x, alpha=1.0, *, out=None):
     """elu(x) = x if x > 0 else alpha * expm1(x), evaluated in float64."""
-    cdef double a = _real(alpha, "alpha")
+    cdef double a = real(alpha, "alpha")
     try:
         return _unary(OP_ELU, x, out, a)
     except _DaskInput:
@@ -358,7 +355,7 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     With is_result=True, x is elu's output y and grad_input = grad_output * (y + alpha)
     where y <= 0 (needs alpha >= 0, since otherwise y does not tell the sign of x).
     """
-    cdef double a = _real(alpha, "alpha")
+    cdef double a = real(alpha, "alpha")
     if not isinstance(is_result, (bool, np.bool_)):
         raise TypeError(f"is_result must be a bool, got {type(is_result).__name__}")
     if is_result and not a >= 0:
@@ -378,7 +375,7 @@ cdef cnp.ndarray _weight(object weight, int dt):
     cdef cnp.ndarray w
     if cnp.PyArray_Check(weight):
         w = <cnp.ndarray>weight
-        if _dtype_code(w) != dt:
+        if dtype_code(w) != dt:
             raise TypeError(f"weight has dtype {w.dtype} but x is {np.dtype(_native(dt))}; they must match")
     else:
         w = np.asarray(weight)
@@ -434,21 +431,21 @@ def prelu(x, weight, *, axis=1, out=None):
     """
     if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
         return _dask_call("prelu", x, weight, axis=axis, out=out)
-    cdef cnp.ndarray xa = _as_array(x, "x")
-    cdef int dt = _dtype_code(xa)
+    cdef cnp.ndarray xa = as_array(x, "x")
+    cdef int dt = dtype_code(xa)
     cdef cnp.ndarray w = _weight(weight, dt)
-    cdef int order = _order_of(xa)
+    cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner
     cdef cnp.ndarray o, dst
     outer, C, inner = _prelu_geometry(xa, w, axis, order)
-    xa = _direct(xa, order, dt)
+    xa = direct(xa, order, dt)
     if out is None:
-        o = dst = _empty_like(xa, dt, order)
+        o = dst = empty_like(xa, dt, order)
     else:
-        o = _check_out(out, xa, dt, "the result")
-        dst = _target(o, order, xa, w, None, dt)
+        o = check_out(out, xa, dt, "the result")
+        dst = target(o, order, xa, w, None, dt)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = _threads_for(n)
+    cdef int nt = threads_for(n)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pd = cnp.PyArray_DATA(dst)
@@ -474,26 +471,26 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     if (not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__")) or (
             not cnp.PyArray_Check(grad_output) and hasattr(grad_output, "__dask_graph__")):
         return _dask_call("prelu_backward", grad_output, x, weight, axis=axis)
-    cdef cnp.ndarray ga = _as_array(grad_output, "grad_output")
-    cdef cnp.ndarray xa = _as_array(x, "x")
-    cdef int dt = _dtype_code(xa)
-    if _dtype_code(ga) != dt:
+    cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
+    cdef cnp.ndarray xa = as_array(x, "x")
+    cdef int dt = dtype_code(xa)
+    if dtype_code(ga) != dt:
         raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
     if not cnp.PyArray_SAMESHAPE(ga, xa):
         raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
     cdef cnp.ndarray w = _weight(weight, dt)
     weight_shape = np.shape(weight)
-    cdef int order = _order_of(xa)
-    if order != _order_of(ga):
+    cdef int order = order_of(xa)
+    if order != order_of(ga):
         order = C_ORDER
     cdef Py_ssize_t outer, C, inner
     outer, C, inner = _prelu_geometry(xa, w, axis, order)
-    xa = _direct(xa, order, dt)
-    ga = _direct(ga, order, dt)
-    cdef cnp.ndarray gx = _empty_like(xa, dt, order)
+    xa = direct(xa, order, dt)
+    ga = direct(ga, order, dt)
+    cdef cnp.ndarray gx = empty_like(xa, dt, order)
     cdef cnp.ndarray gw = np.empty(C, dtype=np.float64)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = _threads_for(n)
+    cdef int nt = threads_for(n)
     cdef int status
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const void* px = cnp.PyArray_DATA(xa)

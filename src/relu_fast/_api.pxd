@@ -1,0 +1,17 @@
+# What other Cython modules of relu_fast may use from the API layer: the thread
+# choice and the argument checks, so every public function behaves the same.
+cimport numpy as cnp
+
+cdef enum:
+    C_ORDER = 0
+    F_ORDER = 1
+
+cdef int threads_for(Py_ssize_t work) noexcept
+cdef int dtype_code(cnp.ndarray a) noexcept
+cdef cnp.ndarray as_array(object x, str name)
+cdef int order_of(cnp.ndarray a) noexcept
+cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt)
+cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order)
+cdef cnp.ndarray check_out(object out, cnp.ndarray like, int dt, str what)
+cdef cnp.ndarray target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, int dt)
+cdef double real(object v, str name) except? -1.0
