@@ -12,7 +12,6 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport expm1, exp
 from libc.stdlib cimport calloc, free
 from cpython.pycapsule cimport PyCapsule_New
 
@@ -24,6 +23,79 @@ cdef Py_ssize_t SEG = 16384
 # PReLU's weight gradient is summed in at most this many fixed parts, independent
 # of the thread count, so the result does not depend on it.
 cdef Py_ssize_t MAX_PARTS = 64
+
+
+# ---------------------------------------------------------------------------
+# exp and expm1 for t <= 0 (or NaN), branch-free so that loops vectorise.
+# t = k ln2 + r, |r| <= ln2/2; expm1(r) = r + r^2 (1/2! + r/3! + ... ), Taylor
+# to degree 13 (float64 results: error < 1 ulp) or 8 (float32 results, still
+# evaluated in float64); 2^k is built from the bits of t/ln2 + 1.5*2^52.
+# ---------------------------------------------------------------------------
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    /* 2^k for m = k + 1.5*2^52 (k an integer in [-1022, 1023]): (bits(m) + 1023) << 52 */
+    static inline double relu_fast_pow2_from_magic(double m) {
+        uint64_t b; double d;
+        memcpy(&b, &m, sizeof b);
+        b = (b + 1023u) << 52;
+        memcpy(&d, &b, sizeof d);
+        return d;
+    }
+    """
+    double pow2_from_magic "relu_fast_pow2_from_magic"(double m) noexcept nogil
+
+cdef double MAGIC = 6755399441055744.0         # 1.5 * 2^52: adding it rounds to an integer
+cdef double LOG2E = 1.4426950408889634
+cdef double LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42fee00000: k * LN2_HI is exact
+cdef double LN2_LO = 1.90821492927058770002e-10
+cdef double EXPM1_FLOOR = -50.0                # expm1(t) rounds to -1 below this
+cdef double EXP_FLOOR = -746.0                 # exp(t) rounds to 0 below this
+
+
+cdef inline double expm1_poly(double r, int degree) noexcept nogil:
+    # r + r^2 * sum_{j=2..degree} r^(j-2) / j!
+    cdef double q
+    if degree == 13:
+        q = 1.0 / 6227020800.0
+        q = 1.0 / 479001600.0 + r * q
+        q = 1.0 / 39916800.0 + r * q
+        q = 1.0 / 3628800.0 + r * q
+        q = 1.0 / 362880.0 + r * q
+        q = 1.0 / 40320.0 + r * q
+    else:
+        q = 1.0 / 40320.0
+    q = 1.0 / 5040.0 + r * q
+    q = 1.0 / 720.0 + r * q
+    q = 1.0 / 120.0 + r * q
+    q = 1.0 / 24.0 + r * q
+    q = 1.0 / 6.0 + r * q
+    q = 0.5 + r * q
+    return r + (r * r) * q
+
+
+cdef inline double expm1_neg(double t, int degree) noexcept nogil:
+    # expm1(t) for t in [EXPM1_FLOOR, 0] or NaN; keeps the sign of a zero t
+    cdef double m = t * LOG2E + MAGIC
+    cdef double k = m - MAGIC
+    cdef double r = (t - k * LN2_HI) - k * LN2_LO
+    cdef double s = pow2_from_magic(m)
+    cdef double e = s * expm1_poly(r, degree) + (s - 1.0)
+    return t if t == 0 else e
+
+
+cdef inline double exp_neg(double t, int degree) noexcept nogil:
+    # exp(t) for t in [EXP_FLOOR, 0] or NaN; 2^k applied in two normal halves
+    cdef double m = t * LOG2E + MAGIC
+    cdef double k = m - MAGIC
+    cdef double r = (t - k * LN2_HI) - k * LN2_LO
+    cdef double h = k * 0.5 + MAGIC
+    cdef double s1 = pow2_from_magic(h)
+    cdef double s2 = pow2_from_magic((k - (h - MAGIC)) + MAGIC)
+    return (s1 * expm1_poly(r, degree) + s1) * s2
+
 
 
 # ---------------------------------------------------------------------------
@@ -47,19 +119,29 @@ cdef inline void leaky_span(const floating* x, floating* y, Py_ssize_t n, floati
 
 
 cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double alpha) noexcept nogil:
-    # y = x > 0 ? x : alpha * expm1(x), evaluated in float64
+    # y = x > 0 ? x : alpha * expm1(x), evaluated in float64 for every lane
     cdef Py_ssize_t i
     cdef floating v
+    cdef double t, e
     for i in range(n):
         v = x[i]
-        y[i] = v if v > 0 else <floating>(alpha * expm1(<double>v))
+        t = 0.0 if v > 0 else <double>v          # NaN stays NaN
+        t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
+        if floating is float:
+            e = expm1_neg(t, 8)
+        else:
+            e = expm1_neg(t, 13)
+        y[i] = v if v > 0 else <floating>(alpha * e)
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = x <= 0 ? 0 : g  (NaN in x passes the gradient)
     cdef Py_ssize_t i
+    cdef floating v, gv
     for i in range(n):
-        gx[i] = 0 if x[i] <= 0 else g[i]
+        v = x[i]
+        gv = g[i]
+        gx[i] = 0 if v <= 0 else gv
 
 
 cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
@@ -74,12 +156,20 @@ cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* 
 
 cdef inline void elu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                               double alpha) noexcept nogil:
-    # gx = x > 0 ? g : g * (alpha * exp(x)), evaluated in float64
+    # gx = x > 0 ? g : g * (alpha * exp(x)), evaluated in float64 for every lane
     cdef Py_ssize_t i
-    cdef floating v
+    cdef floating v, gv
+    cdef double t, e
     for i in range(n):
         v = x[i]
-        gx[i] = g[i] if v > 0 else <floating>(<double>g[i] * (alpha * exp(<double>v)))
+        gv = g[i]
+        t = 0.0 if v > 0 else <double>v
+        t = EXP_FLOOR if t < EXP_FLOOR else t
+        if floating is float:
+            e = exp_neg(t, 8)
+        else:
+            e = exp_neg(t, 13)
+        gx[i] = gv if v > 0 else <floating>(<double>gv * (alpha * e))
 
 
 cdef inline void elu_bwd_result_span(const floating* g, const floating* y, floating* gx, Py_ssize_t n,
@@ -87,9 +177,11 @@ cdef inline void elu_bwd_result_span(const floating* g, const floating* y, float
     # from the output y = elu(x): gx = y > 0 ? g : g * (y + alpha), evaluated in float64
     cdef Py_ssize_t i
     cdef floating v
+    cdef floating gv
     for i in range(n):
         v = y[i]
-        gx[i] = g[i] if v > 0 else <floating>(<double>g[i] * (<double>v + alpha))
+        gv = g[i]
+        gx[i] = gv if v > 0 else <floating>(<double>gv * (<double>v + alpha))
 
 
 cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, double p) noexcept nogil:
@@ -118,15 +210,105 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
 # OpenMP region (a forked child must not touch the parent's thread pool).
 # ---------------------------------------------------------------------------
 
+cdef extern from *:
+    """
+    /* Copy with non-temporal (streaming) stores: the destination lines are written
+       without first being read, and do not evict the working set.  x86 only; a
+       plain memcpy elsewhere. */
+    #if defined(__SSE2__) || defined(_M_X64)
+    #include <immintrin.h>
+    #endif
+    #include <stdint.h>
+    #include <string.h>
+    static inline void relu_fast_stream_copy(void* dst, const void* src, size_t nbytes) {
+        char* d = (char*)dst;
+        const char* s = (const char*)src;
+    #if defined(__AVX512F__)
+        const size_t W = 64;
+    #elif defined(__AVX__)
+        const size_t W = 32;
+    #elif defined(__SSE2__) || defined(_M_X64)
+        const size_t W = 16;
+    #else
+        const size_t W = 0;
+    #endif
+        if (W) {
+            size_t head = (W - ((uintptr_t)d & (W - 1))) & (W - 1);
+            if (head > nbytes) head = nbytes;
+            memcpy(d, s, head);
+            d += head; s += head; nbytes -= head;
+            for (; nbytes >= W; nbytes -= W, d += W, s += W) {
+    #if defined(__AVX512F__)
+                _mm512_stream_si512((__m512i*)d, _mm512_loadu_si512((const void*)s));
+    #elif defined(__AVX__)
+                _mm256_stream_si256((__m256i*)d, _mm256_loadu_si256((const __m256i*)s));
+    #elif defined(__SSE2__) || defined(_M_X64)
+                _mm_stream_si128((__m128i*)d, _mm_loadu_si128((const __m128i*)s));
+    #endif
+            }
+        }
+        memcpy(d, s, nbytes);
+    }
+    static inline void relu_fast_store_fence(void) {
+    #if defined(__SSE2__) || defined(_M_X64)
+        _mm_sfence();
+    #endif
+    }
+    """
+    void stream_copy "relu_fast_stream_copy"(void* dst, const void* src, size_t nbytes) noexcept nogil
+    void store_fence "relu_fast_store_fence"() noexcept nogil
+
+# Outputs at least this large (and not written in place) are written with
+# streaming stores through a small buffer (measured: see README, "Large arrays").
+cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
+cdef enum:
+    STREAM_BLOCK = 2048     # elements computed into L1 before each streamed copy
+
+
 cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
     return (c + 63) // 64 * 64
 
 
+cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, double p,
+                             bint stream) noexcept nogil:
+    cdef floating buf[STREAM_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if not stream:
+        unary_span(op, x, y, n, p)
+        return
+    while lo < n:
+        k = n - lo
+        if k > STREAM_BLOCK:
+            k = STREAM_BLOCK
+        unary_span(op, x + lo, buf, k, p)
+        stream_copy(y + lo, buf, k * sizeof(floating))
+        lo += k
+    store_fence()
+
+
+cdef inline void binary_piece(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                              double p, bint stream) noexcept nogil:
+    cdef floating buf[STREAM_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if not stream:
+        binary_span(op, g, x, gx, n, p)
+        return
+    while lo < n:
+        k = n - lo
+        if k > STREAM_BLOCK:
+            k = STREAM_BLOCK
+        binary_span(op, g + lo, x + lo, buf, k, p)
+        stream_copy(gx + lo, buf, k * sizeof(floating))
+        lo += k
+    store_fence()
+
+
 cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef bint stream = <const floating*>y != x and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES
     if nthreads <= 1 or n <= 128:
-        unary_span(op, x, y, n, p)
+        unary_piece(op, x, y, n, p, stream)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -135,14 +317,16 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
         hi = lo + chunk
         if hi > n:
             hi = n
-        unary_span(op, x + lo, y + lo, hi - lo, p)
+        unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
 
 
 cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, double p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
+                        and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
-        binary_span(op, g, x, gx, n, p)
+        binary_piece(op, g, x, gx, n, p, stream)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -151,7 +335,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
         hi = lo + chunk
         if hi > n:
             hi = n
-        binary_span(op, g + lo, x + lo, gx + lo, hi - lo, p)
+        binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
 
 
 # ---------------------------------------------------------------------------
@@ -162,10 +346,22 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
 
 cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t c
-    cdef floating v
+    cdef floating v, a
     for c in range(C):
         v = x[c]
-        y[c] = v if v > 0 else w[c] * v
+        a = w[c]
+        y[c] = v if v > 0 else a * v
+
+
+cdef inline void prelu_bwd_row(const floating* g, const floating* x, const floating* w, floating* gx,
+                               Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef floating v, gv, a
+    for c in range(C):
+        v = x[c]
+        gv = g[c]
+        a = w[c]
+        gx[c] = gv if v > 0 else a * gv
 
 
 cdef inline void prelu_unit(const floating* x, const floating* w, floating* y, Py_ssize_t u,
@@ -199,37 +395,69 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
             prelu_unit(x, w, y, u, C, inner, nseg)
 
 
-cdef inline double weight_grad_sum(const floating* g, const floating* x, Py_ssize_t n) noexcept nogil:
-    # sum of (x > 0 ? 0 : x * g) in float64, in 8 fixed lanes (vectorisable, and the
-    # same order on every level)
+cdef enum:
+    WG_BLOCK = 256      # weight-gradient terms are formed in blocks of this many
+
+
+cdef inline void weight_grad_terms(const floating* g, const floating* x, double* t, Py_ssize_t n) noexcept nogil:
+    # t = x > 0 ? 0 : x * g in float64 (a plain select loop: vectorised, no reduction)
+    cdef Py_ssize_t i
+    cdef floating v
+    cdef double p
+    for i in range(n):
+        v = x[i]
+        p = <double>v * <double>g[i]
+        t[i] = 0.0 if v > 0 else p
+
+
+cdef inline double sum_lanes(const double* t, Py_ssize_t n) noexcept nogil:
+    # sum in 8 fixed lanes: the same order on every level and thread count
     cdef double lanes[8]
     cdef Py_ssize_t i, j, m = n // 8 * 8
-    cdef floating v
     for j in range(8):
         lanes[j] = 0.0
     for i in range(0, m, 8):
         for j in range(8):
-            v = x[i + j]
-            lanes[j] += 0.0 if v > 0 else <double>v * <double>g[i + j]
+            lanes[j] += t[i + j]
     for i in range(m, n):
-        v = x[i]
-        lanes[i - m] += 0.0 if v > 0 else <double>v * <double>g[i]
+        lanes[i - m] += t[i]
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+
+
+cdef inline double weight_grad_sum(const floating* g, const floating* x, Py_ssize_t n) noexcept nogil:
+    # sum of (x > 0 ? 0 : x * g) in float64
+    cdef double t[WG_BLOCK]
+    cdef double total = 0.0
+    cdef Py_ssize_t lo = 0, k
+    while lo < n:
+        k = n - lo
+        if k > WG_BLOCK:
+            k = WG_BLOCK
+        weight_grad_terms(g + lo, x + lo, t, k)
+        total += sum_lanes(t, k)
+        lo += k
+    return total
 
 
 cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
                                 double* acc, Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner,
                                 Py_ssize_t nseg) noexcept nogil:
-    cdef Py_ssize_t u, c, r, lo, hi, off
-    cdef floating v, gv
+    cdef double t[WG_BLOCK]
+    cdef Py_ssize_t u, c, r, lo, hi, off, c0, k
     if inner == 1:
+        # rows of C channels: acc[c] += term, in blocks of channels
         for u in range(u0, u1):
             off = u * C
-            for c in range(C):
-                v = x[off + c]
-                gv = g[off + c]
-                gx[off + c] = gv if v > 0 else w[c] * gv
-                acc[c] += 0.0 if v > 0 else <double>v * <double>gv
+            prelu_bwd_row(g + off, x + off, w, gx + off, C)
+            c0 = 0
+            while c0 < C:
+                k = C - c0
+                if k > WG_BLOCK:
+                    k = WG_BLOCK
+                weight_grad_terms(g + off + c0, x + off + c0, t, k)
+                for c in range(k):
+                    acc[c0 + c] += t[c]
+                c0 += k
         return
     for u in range(u0, u1):
         r = u // nseg
@@ -350,3 +578,13 @@ def _make_table(bytes level):
 
 
 COMPILED_FOR = RELU_FAST_COMPILED_FOR.decode()
+
+
+def _stream_threshold(nbytes=None):
+    """Get, or set, the output size in bytes from which streaming stores are used
+    (tests lower it to cover that path on small arrays; benchmarks compare)."""
+    global STREAM_BYTES
+    previous = STREAM_BYTES
+    if nbytes is not None:
+        STREAM_BYTES = max(0, int(nbytes))
+    return previous
