@@ -9,6 +9,7 @@ import numpy as np
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.math cimport isfinite
 
 from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_set_num_threads
 from relu_fast._table cimport *
@@ -219,11 +220,17 @@ cdef cnp.ndarray target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b
 
 
 cdef double real(object v, str name) except? -1.0:
+    """A finite real parameter (slope, alpha) as a C double."""
+    cdef double d
     if type(v) is float:
-        return <double>v
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        d = <double>v
+    elif isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-    return float(v)
+    else:
+        d = float(v)
+    if not isfinite(d):
+        raise ValueError(f"{name} must be finite, got {d}")
+    return d
 
 
 # ---------------------------------------------------------------------------

@@ -47,12 +47,69 @@ cdef extern from *:
     """
     double pow2_from_magic "relu_fast_pow2_from_magic"(double m) noexcept nogil
 
+cdef extern from *:
+    """
+    /* 2^k for m = k + 1.5*2^23 (k an integer in [-126, 127]): (bits(m) + 127) << 23 */
+    static inline float relu_fast_pow2f_from_magic(float m) {
+        uint32_t b; float f;
+        memcpy(&b, &m, sizeof b);
+        b = (b + 127u) << 23;
+        memcpy(&f, &b, sizeof f);
+        return f;
+    }
+    """
+    float pow2f_from_magic "relu_fast_pow2f_from_magic"(float m) noexcept nogil
+
 cdef double MAGIC = 6755399441055744.0         # 1.5 * 2^52: adding it rounds to an integer
 cdef double LOG2E = 1.4426950408889634
 cdef double LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42fee00000: k * LN2_HI is exact
 cdef double LN2_LO = 1.90821492927058770002e-10
 cdef double EXPM1_FLOOR = -50.0                # expm1(t) rounds to -1 below this
 cdef double EXP_FLOOR = -746.0                 # exp(t) rounds to 0 below this
+
+
+cdef float MAGIC_F = 12582912.0               # 1.5 * 2^23
+cdef float LOG2E_F = 1.44269502
+cdef float LN2_HI_F = 0.693145751953125        # 0x3f317200: k * LN2_HI_F is exact
+cdef float LN2_LO_F = 1.428606765330187045e-06
+cdef float EXPM1_FLOOR_F = -20.0               # expm1f(t) rounds to -1 below this
+cdef float EXP_FLOOR_F = -104.0                # expf(t) rounds to 0 below this
+
+
+cdef inline double expm1_reduced_f(float r) noexcept nogil:
+    # expm1(r), |r| <= ln2/2: the tail q = sum_{j=2..7} r^(j-2)/j! in float32 (16
+    # lanes), then r + r^2 q in float64, where it is exact but for q's rounding
+    cdef float q = <float>(1.0 / 5040.0)
+    q = <float>(1.0 / 720.0) + r * q
+    q = <float>(1.0 / 120.0) + r * q
+    q = <float>(1.0 / 24.0) + r * q
+    q = <float>(1.0 / 6.0) + r * q
+    q = <float>0.5 + r * q
+    cdef double rd = r
+    return rd + (rd * rd) * <double>q
+
+
+cdef inline double expm1_neg_f(float t) noexcept nogil:
+    # expm1(t) for float32 t in [EXPM1_FLOOR_F, 0] or NaN, returned in float64
+    # (< 1 ulp of float32 before the caller's rounding); keeps the sign of a zero t
+    cdef float m = t * LOG2E_F + MAGIC_F
+    cdef float k = m - MAGIC_F
+    cdef float r = (t - k * LN2_HI_F) - k * LN2_LO_F
+    cdef double s = pow2f_from_magic(m)
+    cdef double e = s * expm1_reduced_f(r) + (s - 1.0)
+    return t if t == 0 else e
+
+
+cdef inline double exp_neg_f(float t) noexcept nogil:
+    # exp(t) for float32 t in [EXP_FLOOR_F, 0] or NaN, returned in float64;
+    # 2^k = 2^k1 * 2^k2 with both halves normal float32
+    cdef float m = t * LOG2E_F + MAGIC_F
+    cdef float k = m - MAGIC_F
+    cdef float r = (t - k * LN2_HI_F) - k * LN2_LO_F
+    cdef float h = k * <float>0.5 + MAGIC_F
+    cdef double s = (<double>pow2f_from_magic(h)
+                     * <double>pow2f_from_magic((k - (h - MAGIC_F)) + MAGIC_F))
+    return s * expm1_reduced_f(r) + s
 
 
 cdef inline double expm1_poly(double r, int degree) noexcept nogil:
@@ -86,15 +143,16 @@ cdef inline double expm1_neg(double t, int degree) noexcept nogil:
     return t if t == 0 else e
 
 
-cdef inline double exp_neg(double t, int degree) noexcept nogil:
-    # exp(t) for t in [EXP_FLOOR, 0] or NaN; 2^k applied in two normal halves
+cdef inline double alpha_exp_neg(double t, double alpha, int degree) noexcept nogil:
+    # alpha * exp(t) for t in [EXP_FLOOR, 0] or NaN, as (alpha 2^k1) (1 + p) 2^k2:
+    # alpha joins the exact power-of-two scaling, saving a rounding
     cdef double m = t * LOG2E + MAGIC
     cdef double k = m - MAGIC
     cdef double r = (t - k * LN2_HI) - k * LN2_LO
     cdef double h = k * 0.5 + MAGIC
-    cdef double s1 = pow2_from_magic(h)
+    cdef double a1 = alpha * pow2_from_magic(h)
     cdef double s2 = pow2_from_magic((k - (h - MAGIC)) + MAGIC)
-    return (s1 * expm1_poly(r, degree) + s1) * s2
+    return (a1 * expm1_poly(r, degree) + a1) * s2
 
 
 
@@ -119,19 +177,22 @@ cdef inline void leaky_span(const floating* x, floating* y, Py_ssize_t n, floati
 
 
 cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double alpha) noexcept nogil:
-    # y = x > 0 ? x : alpha * expm1(x), evaluated in float64 for every lane
+    # y = x > 0 ? x : alpha * expm1(x), expm1 evaluated for every lane (in x's
+    # dtype), the product with alpha in float64
     cdef Py_ssize_t i
     cdef floating v
-    cdef double t, e
+    cdef double t
+    cdef float tf
     for i in range(n):
         v = x[i]
-        t = 0.0 if v > 0 else <double>v          # NaN stays NaN
-        t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
         if floating is float:
-            e = expm1_neg(t, 8)
+            tf = 0 if v > 0 else v          # NaN stays NaN
+            tf = EXPM1_FLOOR_F if tf < EXPM1_FLOOR_F else tf
+            y[i] = v if v > 0 else <float>(alpha * expm1_neg_f(tf))
         else:
-            e = expm1_neg(t, 13)
-        y[i] = v if v > 0 else <floating>(alpha * e)
+            t = 0.0 if v > 0 else v
+            t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
+            y[i] = v if v > 0 else alpha * expm1_neg(t, 13)
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
@@ -156,20 +217,23 @@ cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* 
 
 cdef inline void elu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                               double alpha) noexcept nogil:
-    # gx = x > 0 ? g : g * (alpha * exp(x)), evaluated in float64 for every lane
+    # gx = x > 0 ? g : g * (alpha * exp(x)), exp evaluated for every lane (in x's
+    # dtype), the products in float64
     cdef Py_ssize_t i
     cdef floating v, gv
-    cdef double t, e
+    cdef double t
+    cdef float tf
     for i in range(n):
         v = x[i]
         gv = g[i]
-        t = 0.0 if v > 0 else <double>v
-        t = EXP_FLOOR if t < EXP_FLOOR else t
         if floating is float:
-            e = exp_neg(t, 8)
+            tf = 0 if v > 0 else v
+            tf = EXP_FLOOR_F if tf < EXP_FLOOR_F else tf
+            gx[i] = gv if v > 0 else <float>(<double>gv * (alpha * exp_neg_f(tf)))
         else:
-            e = exp_neg(t, 13)
-        gx[i] = gv if v > 0 else <floating>(<double>gv * (alpha * e))
+            t = 0.0 if v > 0 else v
+            t = EXP_FLOOR if t < EXP_FLOOR else t
+            gx[i] = gv if v > 0 else gv * alpha_exp_neg(t, alpha, 13)
 
 
 cdef inline void elu_bwd_result_span(const floating* g, const floating* y, floating* gx, Py_ssize_t n,
