@@ -255,3 +255,12 @@ def test_prelu_weight_list_follows_x_dtype():
     assert_same(y, ref.prelu(x, np.array([0.1, 0.2, 0.3], np.float32)))
     gi, gw = rf.prelu_backward(np.ones_like(x), x, [0.1, 0.2, 0.3])
     assert gi.dtype == np.float32 and gw.dtype == np.float32
+
+
+def test_prelu_weight_is_a_view_of_out(dtype):
+    """The alphas live inside the array being overwritten (out=x): read before written."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 40)).astype(dtype)
+    w = x[0, 0, :3]
+    want = ref.prelu(x, w.copy())
+    rf.prelu(x, w, out=x)
+    assert_same(x, want)
