@@ -110,3 +110,37 @@ def test_every_level_identical_and_correct(name, dtype):
     for level in LEVELS[1:]:
         for a, b in zip(first, results[level]):
             assert_same(a, b)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_every_level_small_sizes_and_offsets(name, dtype):
+    """Vector tails and peels: every length 0..70 and a few more, at 4 start offsets."""
+    original = rf.kernel_level()
+    xs = rand(300, dtype, seed=24, zeros=True)
+    gs = rand(300, dtype, seed=25)
+    sizes = list(range(71)) + [127, 128, 129, 255, 257]
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            for off in range(4):
+                for n in sizes:
+                    compare(name, xs[off:off + n], gs[off:off + n])
+    finally:
+        _api._use_level(original)
+
+
+@pytest.mark.parametrize("name", ["prelu", "prelu_backward"])
+def test_every_level_prelu_channel_tails(name, dtype):
+    """Channels-last rows of 1..19 channels, and channel-major rows of odd lengths."""
+    original = rf.kernel_level()
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            for C in range(1, 20):
+                x = rand((7, C), dtype, seed=C, zeros=True)
+                g = rand((7, C), dtype, seed=C + 100)
+                compare(name, x, g, axis=-1)
+                compare(name, x.T.copy(), g.T.copy(), axis=0)
+                compare(name, x.reshape(7, C, 1), g.reshape(7, C, 1), axis=1)
+    finally:
+        _api._use_level(original)

@@ -264,3 +264,16 @@ def test_thread_count_does_not_change_results(name, dtype):
     for r in results[1:]:
         for a, b in zip(results[0], r):
             assert_same(a, b)
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("shape, axis", [((1, 2, 16383), 1), ((1, 2, 16384), 1), ((2, 3, 16385), 1),
+                                         ((1, 1, 3 * 16384 + 1), 1), ((2, 16385, 2), -1),
+                                         ((16385, 3), 0)], ids=str)
+@pytest.mark.parametrize("name", ["prelu", "prelu_backward"])
+def test_prelu_segment_boundaries(name, shape, axis, nthreads, dtype):
+    """PReLU splits a channel's run into segments of 16384: lengths around that."""
+    x = rand(shape, dtype, seed=14, zeros=True)
+    g = rand(shape, dtype, seed=15)
+    with rf.limit_threads(nthreads):
+        compare(name, x, g, axis=axis)
