@@ -90,6 +90,17 @@ def _get_user_threads():
     return _user_threads
 
 
+def _thread_state():
+    """(set_num_threads value or 0, OpenMP's max threads): what limit_threads restores."""
+    return (_user_threads, omp_get_max_threads())
+
+
+def _restore_thread_state(state):
+    global _user_threads
+    _user_threads = state[0]
+    omp_set_num_threads(state[1])
+
+
 def _restore_user_threads(int n):
     global _user_threads
     _user_threads = n

@@ -10,9 +10,9 @@ def limit_threads(n):
 
     Process-wide, like set_num_threads: the previous setting comes back on exit.
     """
-    previous = _api._get_user_threads()
+    previous = _api._thread_state()
     _api.set_num_threads(n)
     try:
         yield
     finally:
-        _api._restore_user_threads(previous)
+        _api._restore_thread_state(previous)

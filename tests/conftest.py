@@ -1,0 +1,142 @@
+"""Shared fixtures and comparison helpers for the relu_fast tests.
+
+Helpers (import them with ``from conftest import ...``):
+  assert_same(a, b)        bit-for-bit: same shape, same dtype, equal values, NaN == NaN,
+                           and (signed_zero=True) the same sign on zeros
+  assert_ulp(a, b, ulps)   |a - b| <= ulps * spacing(max(|a|, |b|)), NaN == NaN, inf == inf
+  rand(shape, dtype, ...)  seeded data with both signs and no exact zeros unless asked
+  special(dtype)           the special values of the semantics table
+
+Every test runs with relu_fast's thread setting and kernel level restored afterwards.
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from relu_fast import _api
+
+DTYPES = (np.float32, np.float64)
+GRAIN = _api._grain()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run tests marked slow (long or memory-hungry)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: opt in with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    from relu_fast import _dispatch
+    return (f"relu_fast {rf.__version__} from {os.path.dirname(rf.__file__)}; "
+            f"kernels {rf.kernel_level()} (available {', '.join(_dispatch.available_levels())}); "
+            f"OpenMP {'on' if _api.HAVE_OPENMP else 'off'}; threads {rf.get_num_threads()}")
+
+
+def _thread_state():
+    if hasattr(_api, "_thread_state"):
+        return _api._thread_state()
+    return _api._get_user_threads()
+
+
+def _restore_thread_state(state):
+    if hasattr(_api, "_restore_thread_state"):
+        _api._restore_thread_state(state)
+    else:
+        _api._restore_user_threads(state)
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads_and_level():
+    """No test leaks a thread setting or a kernel level into the next one."""
+    state = _thread_state()
+    level = rf.kernel_level()
+    yield
+    _restore_thread_state(state)
+    if rf.kernel_level() != level:
+        _api._use_level(level)
+
+
+@pytest.fixture(params=DTYPES, ids=lambda d: np.dtype(d).name)
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+def rand(shape, dtype, seed=0, scale=3.0, zeros=False):
+    """Standard normal * scale in `dtype` (both signs); exact zeros only if asked."""
+    r = np.random.default_rng(seed)
+    a = np.asarray(r.standard_normal(shape) * scale).astype(dtype)
+    if not zeros:
+        a[a == 0] = dtype(0.5)
+    else:
+        flat = a.reshape(-1)
+        flat[::7] = 0.0
+        flat[3::11] = -0.0
+    return a
+
+
+def special(dtype):
+    """NaN, +-inf, +-0, +-1, +-tiny normal, +-denormal, +-max of `dtype`."""
+    f = np.finfo(dtype)
+    den = 1e-40 if dtype == np.float32 else 1e-310
+    vals = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, f.tiny, -f.tiny, den, -den,
+            f.max, -f.max, 0.5, -0.5, 1e-8, -1e-8, -30.0, -1000.0]
+    return np.array(vals, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Comparisons
+# ---------------------------------------------------------------------------
+
+def _prep(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
+    assert a.dtype.kind == "f" and b.dtype.kind == "f"
+    assert a.dtype.newbyteorder("=") == b.dtype.newbyteorder("="), f"dtype {a.dtype} != {b.dtype}"
+    return a, b
+
+
+def _where(mask, a, b):
+    idx = np.argwhere(~mask)[:5]
+    return ", ".join(f"{tuple(int(v) for v in i)}: {a[tuple(i)]!r} vs {b[tuple(i)]!r}" for i in idx)
+
+
+def assert_same(a, b, signed_zero=True):
+    """a and b bit-for-bit equal as values (NaN matches NaN; zeros' signs match)."""
+    a, b = _prep(a, b)
+    ok = (a == b) | (np.isnan(a) & np.isnan(b))
+    if signed_zero:
+        ok &= (np.signbit(a) == np.signbit(b)) | np.isnan(a)
+    assert ok.all(), f"{int((~ok).sum())} of {ok.size} differ; first: {_where(ok, a, b)}"
+
+
+def assert_ulp(a, b, ulps=2):
+    """|a - b| <= ulps * spacing(max(|a|, |b|)) in a's dtype; NaN == NaN, infinities equal."""
+    a, b = _prep(a, b)
+    dt = a.dtype.newbyteorder("=")
+    a, b = a.astype(dt), b.astype(dt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        big = np.maximum(np.abs(a), np.abs(b))
+        tol = ulps * np.spacing(big)
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64)) if dt == np.float32 else np.abs(a - b)
+        ok = (a == b) | (np.isnan(a) & np.isnan(b)) | (diff <= tol)
+    assert ok.all(), f"{int((~ok).sum())} of {ok.size} beyond {ulps} ulp; first: {_where(ok, a, b)}"

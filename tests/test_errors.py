@@ -1,0 +1,367 @@
+"""Every bad input raises the documented exception, with every input unchanged and a
+refused `out` untouched."""
+import re
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+
+SENTINEL = 7.25
+
+# (name, call(x, g, out) -> result) for every function that takes `out`
+WITH_OUT = {
+    "relu": lambda x, g, out: rf.relu(x, out=out),
+    "relu_backward": lambda x, g, out: rf.relu_backward(g, x, out=out),
+    "leaky_relu": lambda x, g, out: rf.leaky_relu(x, 0.1, out=out),
+    "leaky_relu_backward": lambda x, g, out: rf.leaky_relu_backward(g, x, 0.1, out=out),
+    "prelu": lambda x, g, out: rf.prelu(x, np.full(x.shape[1], 0.25, x.dtype) if x.ndim > 1 else 0.25,
+                                        out=out),
+    "elu": lambda x, g, out: rf.elu(x, 1.0, out=out),
+    "elu_backward": lambda x, g, out: rf.elu_backward(g, x, 1.0, out=out),
+    "elu_backward_result": lambda x, g, out: rf.elu_backward(g, x, 1.0, is_result=True, out=out),
+}
+ALL = dict(WITH_OUT)
+ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
+    g, x, np.full(x.shape[1], 0.25, x.dtype) if x.ndim > 1 else 0.25)
+BACKWARD = [n for n in ALL if "backward" in n]
+
+
+class Guard:
+    """Snapshots of arrays; .check() asserts none changed (bytes, flags, shape)."""
+
+    def __init__(self, *arrays):
+        self.arrays = [a for a in arrays if isinstance(a, np.ndarray)]
+        self.copies = [a.copy() for a in self.arrays]
+        self.flags = [(a.flags.writeable, a.shape, a.dtype) for a in self.arrays]
+
+    def check(self):
+        for a, c, f in zip(self.arrays, self.copies, self.flags):
+            assert (a.flags.writeable, a.shape, a.dtype) == f
+            assert a.tobytes() == c.tobytes(), "an input or a refused out was modified"
+
+
+def data(dtype=np.float32, shape=(3, 4)):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    g = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    return x, g
+
+
+def sentinel_out(shape, dtype):
+    return np.full(shape, SENTINEL, dtype)
+
+
+# ---------------------------------------------------------------------------
+# dtypes
+# ---------------------------------------------------------------------------
+
+BAD_DTYPES = [np.int32, np.int64, np.uint8, np.bool_, np.float16, np.complex64, np.complex128, object,
+              np.longdouble, "U3", "S3", "datetime64[s]"]
+if np.dtype(np.longdouble) == np.dtype(np.float64):
+    BAD_DTYPES.remove(np.longdouble)
+
+
+def bad_array(dtype, shape=(3, 4)):
+    dt = np.dtype(dtype)
+    if dt.kind in "US":
+        return np.full(shape, "1.5", dtype=dt)
+    if dt.kind == "M":
+        return np.zeros(shape, dtype=dt)
+    return np.ones(shape, dtype=dt)
+
+
+@pytest.mark.parametrize("bad", BAD_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", list(ALL))
+def test_unsupported_dtype_x(name, bad):
+    x = bad_array(bad)
+    g = np.ones((3, 4), np.float32)
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(TypeError, match=re.escape(str(np.dtype(bad)))) as info:
+        ALL[name](x, g, out)
+    assert "float32" in str(info.value) and "float64" in str(info.value)
+    guard.check()
+
+
+@pytest.mark.parametrize("bad", [np.int64, np.bool_, np.float16, np.complex128, object],
+                         ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", BACKWARD)
+def test_unsupported_dtype_grad(name, bad):
+    x = np.ones((3, 4), np.float32)
+    g = bad_array(bad)
+    guard = Guard(x, g)
+    with pytest.raises(TypeError, match=re.escape(str(np.dtype(bad)))):
+        ALL[name](x, g, None)
+    guard.check()
+
+
+@pytest.mark.parametrize("value", [[1, 2, 3], 5, True, [True, False], 1 + 2j, ["a"], [1.0, None]])
+def test_array_likes_of_other_dtypes(value):
+    with pytest.raises(TypeError, match="dtype"):
+        rf.relu(value)
+    with pytest.raises(TypeError, match="dtype"):
+        rf.elu_backward(value, value)
+
+
+@pytest.mark.parametrize("name", BACKWARD)
+def test_grad_dtype_mismatch(name):
+    x, g = data(np.float32)
+    g64 = g.astype(np.float64)
+    guard = Guard(x, g64)
+    with pytest.raises(TypeError, match="dtype"):
+        ALL[name](x, g64, None)
+    with pytest.raises(TypeError, match="dtype"):
+        ALL[name](x.astype(np.float64), g, None)
+    guard.check()
+
+
+@pytest.mark.parametrize("name", BACKWARD)
+@pytest.mark.parametrize("gshape", [(4, 3), (3, 4, 1), (12,), (1, 4), ()])
+def test_grad_shape_mismatch(name, gshape):
+    x = np.ones((3, 4), np.float64)
+    g = np.ones(gshape, np.float64)
+    guard = Guard(x, g)
+    with pytest.raises(ValueError, match="shape"):
+        ALL[name](x, g, None)
+    guard.check()
+
+
+# ---------------------------------------------------------------------------
+# out=
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad_out", [[0.0] * 12, 3.0, "out", memoryview(bytearray(48))])
+@pytest.mark.parametrize("name", list(WITH_OUT))
+def test_out_not_ndarray(name, bad_out):
+    x, g = data()
+    guard = Guard(x, g)
+    with pytest.raises(TypeError, match="ndarray"):
+        WITH_OUT[name](x, g, bad_out)
+    guard.check()
+
+
+@pytest.mark.parametrize("oshape", [(4, 3), (12,), (3, 4, 1), (), (3, 5)])
+@pytest.mark.parametrize("name", list(WITH_OUT))
+def test_out_wrong_shape(name, oshape, dtype):
+    x, g = data(dtype)
+    out = sentinel_out(oshape, dtype)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="shape"):
+        WITH_OUT[name](x, g, out)
+    guard.check()
+
+
+@pytest.mark.parametrize("odtype", [np.float64, np.float16, np.int32, np.complex64, np.bool_])
+@pytest.mark.parametrize("name", list(WITH_OUT))
+def test_out_wrong_dtype(name, odtype):
+    x, g = data(np.float32)
+    out = np.zeros((3, 4), odtype)
+    guard = Guard(x, g, out)
+    with pytest.raises(TypeError, match="dtype"):
+        WITH_OUT[name](x, g, out)
+    guard.check()
+
+
+@pytest.mark.parametrize("name", list(WITH_OUT))
+def test_out_read_only(name, dtype):
+    x, g = data(dtype)
+    out = sentinel_out((3, 4), dtype)
+    out.flags.writeable = False
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="read-only"):
+        WITH_OUT[name](x, g, out)
+    guard.check()
+    # a read-only x as its own out
+    x.flags.writeable = False
+    guard = Guard(x, g)
+    with pytest.raises(ValueError, match="read-only"):
+        WITH_OUT[name](x, g, x)
+    guard.check()
+    # a read-only view of a writeable buffer
+    base = sentinel_out((3, 4), dtype)
+    view = base.view()
+    view.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        WITH_OUT[name](x, g, view)
+    assert (base == SENTINEL).all()
+
+
+@pytest.mark.parametrize("name", list(WITH_OUT))
+def test_bad_input_with_good_out_leaves_out_untouched(name):
+    x = np.ones((3, 4), np.int64)
+    out = sentinel_out((3, 4), np.float64)
+    with pytest.raises(TypeError):
+        WITH_OUT[name](x, x.astype(np.float64), out)
+    assert (out == SENTINEL).all()
+
+
+def test_prelu_out_left_untouched_on_weight_error():
+    x, _ = data(np.float32)
+    out = sentinel_out((3, 4), np.float32)
+    with pytest.raises(ValueError):
+        rf.prelu(x, np.ones(3, np.float32), out=out)
+    assert (out == SENTINEL).all()
+
+
+def test_out_keyword_only():
+    x, g = data()
+    out = np.empty_like(x)
+    with pytest.raises(TypeError):
+        rf.relu(x, out)
+    with pytest.raises(TypeError):
+        rf.relu_backward(g, x, out)
+    with pytest.raises(TypeError):
+        rf.prelu(x, np.ones(4, np.float32), 1)
+
+
+# ---------------------------------------------------------------------------
+# PReLU weight and axis
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("weight, axis", [
+    (np.ones(3), 1),              # 4 channels along axis 1
+    (np.ones(5), -1),             # 6 channels along the last axis
+    (np.ones(4), 0),              # 2 along axis 0
+    (np.ones((2, 2)), 1),         # 2-D weight
+    (np.ones((4, 1)), 1),         # 2-D weight, even with the right count
+    (np.ones(0), 1),              # empty
+    (np.ones((0,)), -1),
+])
+def test_prelu_weight_mismatch(weight, axis, backward, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype(dtype)
+    g = np.ones_like(x)
+    w = weight.astype(dtype)
+    guard = Guard(x, g, w)
+    with pytest.raises(ValueError, match="weight"):
+        if backward:
+            rf.prelu_backward(g, x, w, axis=axis)
+        else:
+            rf.prelu(x, w, axis=axis)
+    guard.check()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("shape", [(), (5,)])
+def test_prelu_several_alphas_need_a_channel_axis(shape, backward, dtype):
+    x = np.ones(shape, dtype)
+    w = np.ones(2, dtype)
+    with pytest.raises(ValueError, match="alpha"):
+        if backward:
+            rf.prelu_backward(x, x, w)
+        else:
+            rf.prelu(x, w)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("axis", [3, -4, 100, -100])
+def test_prelu_axis_out_of_range(axis, backward):
+    x = np.ones((2, 4, 6), np.float32)
+    w = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="axis"):
+        if backward:
+            rf.prelu_backward(x, x, w, axis=axis)
+        else:
+            rf.prelu(x, w, axis=axis)
+    with pytest.raises(ValueError, match="axis"):           # also with a single alpha
+        rf.prelu(x, np.float32(0.5), axis=axis)
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("axis", [1.0, "1", None, True, [1], np.float64(1)])
+def test_prelu_axis_not_int(axis, backward):
+    for x in (np.ones((2, 4, 6), np.float32), np.ones(5, np.float32)):
+        w = np.float32(0.5)
+        with pytest.raises(TypeError, match="axis"):
+            if backward:
+                rf.prelu_backward(x, x, w, axis=axis)
+            else:
+                rf.prelu(x, w, axis=axis)
+
+
+def test_prelu_axis_numpy_int_accepted():
+    x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype(np.float32)
+    w = np.linspace(-1, 1, 4).astype(np.float32)
+    np.testing.assert_array_equal(rf.prelu(x, w, axis=np.int64(1)), rf.prelu(x, w, axis=1))
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("weight", [np.ones(4, np.int64), np.ones(4, np.bool_), [True] * 4, [1j] * 4,
+                                    ["a"] * 4, "0.5", np.ones(4, np.complex64), None])
+def test_prelu_weight_not_real(weight, backward):
+    x = np.ones((2, 4), np.float32)
+    with pytest.raises(TypeError, match="weight"):
+        if backward:
+            rf.prelu_backward(x, x, weight)
+        else:
+            rf.prelu(x, weight)
+
+
+def test_prelu_weight_ndarray_dtype_must_match():
+    x = np.ones((2, 4), np.float32)
+    with pytest.raises(TypeError, match="weight"):
+        rf.prelu(x, np.ones(4, np.float64))
+    with pytest.raises(TypeError, match="weight"):
+        rf.prelu_backward(x, x, np.ones(4, np.float16))
+
+
+# ---------------------------------------------------------------------------
+# Scalar parameters
+# ---------------------------------------------------------------------------
+
+BAD_REALS = ["0.1", 1j, True, False, None, [0.1], np.array([0.1]), np.complex128(1)]
+
+
+@pytest.mark.parametrize("bad", BAD_REALS, ids=repr)
+def test_slope_and_alpha_must_be_real(bad):
+    x, g = data()
+    guard = Guard(x, g)
+    for call in (lambda: rf.leaky_relu(x, bad), lambda: rf.leaky_relu_backward(g, x, bad),
+                 lambda: rf.elu(x, bad), lambda: rf.elu_backward(g, x, bad)):
+        with pytest.raises(TypeError):
+            call()
+    guard.check()
+
+
+@pytest.mark.parametrize("ok", [1, np.float32(0.5), np.float64(0.5), np.int64(2), 0.5])
+def test_slope_and_alpha_accept_real_numbers(ok):
+    x = np.array([-2.0, 2.0])
+    assert rf.leaky_relu(x, ok)[0] == -2.0 * float(ok)
+    assert rf.elu(x, ok)[0] == pytest.approx(float(ok) * np.expm1(-2.0), rel=1e-15)
+
+
+@pytest.mark.parametrize("alpha", [-0.5, -1e-300, float("nan"), float("-inf")])
+def test_elu_backward_is_result_needs_nonnegative_alpha(alpha):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="alpha"):
+        rf.elu_backward(g, x, alpha, is_result=True, out=out)
+    guard.check()
+    rf.elu_backward(g, x, alpha, is_result=False)      # fine from the input
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0])
+def test_elu_backward_is_result_must_be_bool(bad):
+    x, g = data()
+    with pytest.raises(TypeError, match="is_result"):
+        rf.elu_backward(g, x, is_result=bad)
+
+
+# ---------------------------------------------------------------------------
+# Threads
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-1, ValueError), (-(2 ** 70), ValueError),
+                                      (1.5, TypeError), (2.0, TypeError), ("2", TypeError),
+                                      (True, TypeError), (False, TypeError), (None, TypeError),
+                                      (np.float64(2), TypeError)])
+def test_set_num_threads_rejects(bad, exc):
+    before = rf.get_num_threads()
+    with pytest.raises(exc):
+        rf.set_num_threads(bad)
+    assert rf.get_num_threads() == before
+    with pytest.raises(exc):
+        with rf.limit_threads(bad):
+            pass                      # pragma: no cover
+    assert rf.get_num_threads() == before

@@ -1,0 +1,146 @@
+"""Kernel levels (baseline/avx2/avx512): every level gives bit-identical results
+(setup.py builds with -ffp-contract=off) that agree with the reference, and
+RELU_FAST_MAX_LEVEL caps the choice."""
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from relu_fast import _api, _dispatch
+from conftest import GRAIN, assert_same, rand, special
+from test_reference import FUNCS, compare
+
+LEVELS = _dispatch.available_levels()
+
+
+def test_available_levels():
+    assert LEVELS, "no kernel level can run here"
+    assert LEVELS[0] == "baseline"
+    assert all(lv in _dispatch.LEVELS for lv in LEVELS)
+    assert LEVELS == sorted(LEVELS, key=_dispatch.LEVELS.index)
+    assert rf.kernel_level() in LEVELS
+
+
+def test_default_choice_is_best_available():
+    assert _dispatch.choose_level(env={}) == LEVELS[-1]
+    assert _dispatch.choose_level(env={"RELU_FAST_MAX_LEVEL": ""}) == LEVELS[-1]
+
+
+@pytest.mark.parametrize("cap", _dispatch.LEVELS)
+def test_max_level_caps_the_choice(cap):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _dispatch.choose_level(env={"RELU_FAST_MAX_LEVEL": cap})
+        assert got == _dispatch.choose_level(env={"RELU_FAST_MAX_LEVEL": f" {cap.upper()} "})
+    assert got in LEVELS
+    assert _dispatch.LEVELS.index(got) <= _dispatch.LEVELS.index(cap)
+    if cap in LEVELS:
+        assert got == cap
+
+
+@pytest.mark.parametrize("bad", ["sse9", "avx-512", "fastest", "1"])
+def test_unknown_max_level_warns(bad):
+    with pytest.warns(RuntimeWarning, match="RELU_FAST_MAX_LEVEL"):
+        got = _dispatch.choose_level(env={"RELU_FAST_MAX_LEVEL": bad})
+    assert got == LEVELS[-1]
+
+
+def test_native_cap_without_native_build_warns():
+    if _dispatch._built("native"):
+        pytest.skip("this build has native kernels")
+    with pytest.warns(RuntimeWarning, match="native"):
+        assert _dispatch.choose_level(env={"RELU_FAST_MAX_LEVEL": "native"}) == LEVELS[-1]
+
+
+def test_unknown_level_cannot_be_loaded():
+    before = rf.kernel_level()
+    with pytest.raises(ValueError, match="unknown kernel level"):
+        _api._use_level("avx1024")
+    assert rf.kernel_level() == before
+
+
+def test_env_var_caps_at_import():
+    """A fresh interpreter with RELU_FAST_MAX_LEVEL=baseline runs the baseline kernels."""
+    env = dict(os.environ, RELU_FAST_MAX_LEVEL="baseline")
+    out = subprocess.run([sys.executable, "-c", "import relu_fast; print(relu_fast.kernel_level())"],
+                         env=env, capture_output=True, text=True, timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "baseline"
+
+
+def _data(dtype):
+    """Random values (tails not a multiple of any vector width) and every special value."""
+    s = special(dtype)
+    x = np.concatenate([rand(4104, dtype, seed=20, zeros=True), np.repeat(s, s.size)])
+    g = np.concatenate([rand(4104, dtype, seed=21), np.tile(s, s.size)])
+    return x, g
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_every_level_identical_and_correct(name, dtype):
+    original = rf.kernel_level()
+    x, g = _data(dtype)
+    big_x = rand((4, 3, GRAIN // 6 + 17), dtype, seed=22, zeros=True)
+    big_g = rand((4, 3, GRAIN // 6 + 17), dtype, seed=23)
+    results = {}
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            assert rf.kernel_level() == level
+            r = []
+            for nthreads in (1, 2):
+                with rf.limit_threads(nthreads):
+                    for xx, gg in ((x, g), (x.reshape(-1, 19), g.reshape(-1, 19)), (big_x, big_g)):
+                        for axis in ((1, -1) if name.startswith("prelu") else (1,)):
+                            if name == "elu_backward" and dtype == np.float64 and xx is not big_x:
+                                keep = ~(xx < -700)     # see test_reference: long double reference
+                                out = compare(name, xx[keep], gg[keep])
+                            else:
+                                out = compare(name, xx, gg, axis=axis)
+                            r.extend(out if isinstance(out, tuple) else (out,))
+            results[level] = r
+    finally:
+        _api._use_level(original)
+    assert rf.kernel_level() == original
+    first = results[LEVELS[0]]
+    for level in LEVELS[1:]:
+        for a, b in zip(first, results[level]):
+            assert_same(a, b)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_every_level_small_sizes_and_offsets(name, dtype):
+    """Vector tails and peels: every length 0..70 and a few more, at 4 start offsets."""
+    original = rf.kernel_level()
+    xs = rand(300, dtype, seed=24, zeros=True)
+    gs = rand(300, dtype, seed=25)
+    sizes = list(range(71)) + [127, 128, 129, 255, 257]
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            for off in range(4):
+                for n in sizes:
+                    compare(name, xs[off:off + n], gs[off:off + n])
+    finally:
+        _api._use_level(original)
+
+
+@pytest.mark.parametrize("name", ["prelu", "prelu_backward"])
+def test_every_level_prelu_channel_tails(name, dtype):
+    """Channels-last rows of 1..19 channels, and channel-major rows of odd lengths."""
+    original = rf.kernel_level()
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            for C in range(1, 20):
+                x = rand((7, C), dtype, seed=C, zeros=True)
+                g = rand((7, C), dtype, seed=C + 100)
+                compare(name, x, g, axis=-1)
+                compare(name, x.T.copy(), g.T.copy(), axis=0)
+                compare(name, x.reshape(7, C, 1), g.reshape(7, C, 1), axis=1)
+    finally:
+        _api._use_level(original)

@@ -1,0 +1,263 @@
+"""The semantics table, value by value: NaN, +-inf, +-0, denormals, negative slopes.
+
+Expected values are written out by hand (or from math.expm1/math.exp), not taken from
+relu_fast or its reference.  Zeros are compared with their sign.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from conftest import GRAIN, assert_same, assert_ulp
+
+nan, inf = np.nan, np.inf
+
+
+def den(dtype):
+    """A denormal of `dtype` (float32 1e-40, float64 1e-310)."""
+    d = dtype(1e-40) if dtype == np.float32 else dtype(1e-310)
+    assert 0 < d < np.finfo(dtype).tiny
+    return d
+
+
+def arr(values, dtype):
+    return np.array(values, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# relu
+# ---------------------------------------------------------------------------
+
+def test_relu_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -d], dtype)
+    want = arr([nan, inf, 0.0, 0.0, -0.0, 2.5, 0.0, d, 0.0], dtype)
+    assert_same(rf.relu(x), want)
+
+
+def test_relu_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -d], dtype)
+    g = np.full(x.shape, 1.5, dtype)
+    want = arr([1.5, 1.5, 0.0, 0.0, 0.0, 1.5, 0.0, 1.5, 0.0], dtype)
+    assert_same(rf.relu_backward(g, x), want)
+    # relu'(0) = 0; a NaN x passes the gradient; the gradient's own specials pass through
+    gs = arr([nan, inf, -inf, -0.0, d, nan, inf, -d], dtype)
+    xs = arr([1.0, 1.0, 1.0, 1.0, 1.0, -1.0, 0.0, nan], dtype)
+    assert_same(rf.relu_backward(gs, xs), arr([nan, inf, -inf, -0.0, d, 0.0, 0.0, -d], dtype))
+
+
+def test_relu_backward_from_output_equals_from_input(dtype):
+    d = den(dtype)
+    x = np.concatenate([arr([nan, inf, -inf, 0.0, -0.0, d, -d], dtype),
+                        np.random.default_rng(0).standard_normal(1000).astype(dtype)])
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    assert_same(rf.relu_backward(g, rf.relu(x)), rf.relu_backward(g, x))
+
+
+# ---------------------------------------------------------------------------
+# leaky_relu
+# ---------------------------------------------------------------------------
+
+def test_leaky_relu_table(dtype):
+    d = den(dtype)
+    s = dtype(0.125)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -8 * d], dtype)
+    want = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -0.3125, d, -d], dtype)
+    got = rf.leaky_relu(x, 0.125)
+    assert_same(got, want)
+    assert got[-1] != 0             # slope * denormal: not flushed to zero
+    assert s * x[-1] == got[-1]
+
+
+def test_leaky_relu_negative_and_zero_slope(dtype):
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.0, -2.0], dtype)
+    assert_same(rf.leaky_relu(x, -0.5), arr([nan, inf, inf, -0.0, 0.0, 2.0, 1.0], dtype))
+    # slope 0: 0 * x, so -inf -> NaN (0 * -inf) and negatives -> -0.0
+    assert_same(rf.leaky_relu(x, 0.0), arr([nan, inf, nan, 0.0, -0.0, 2.0, -0.0], dtype))
+    assert_same(rf.leaky_relu(x, 1.0), x)
+
+
+def test_leaky_relu_default_slope_is_0_01(dtype):
+    x = arr([-3.0, 3.0], dtype)
+    assert_same(rf.leaky_relu(x), arr([dtype(0.01) * dtype(-3.0), 3.0], dtype))
+    assert_same(rf.leaky_relu_backward(arr([2.0, 2.0], dtype), x),
+                arr([dtype(0.01) * dtype(2.0), 2.0], dtype))
+
+
+def test_leaky_relu_slope_is_rounded_to_dtype():
+    x = np.array([-1.0], np.float32)
+    assert rf.leaky_relu(x, 0.1)[0] == -np.float32(0.1)
+    assert rf.leaky_relu(x.astype(np.float64), 0.1)[0] == -0.1
+
+
+def test_leaky_relu_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -d], dtype)
+    g = np.full(x.shape, 4.0, dtype)
+    s = 0.125
+    want = arr([0.5, 4.0, 0.5, 0.5, 0.5, 4.0, 0.5, 4.0, 0.5], dtype)   # leaky'(0) = slope
+    assert_same(rf.leaky_relu_backward(g, x, s), want)
+    assert_same(rf.leaky_relu_backward(g, x, -2.0),
+                arr([-8.0, 4.0, -8.0, -8.0, -8.0, 4.0, -8.0, 4.0, -8.0], dtype))
+    gs = arr([nan, inf, -inf, 8 * d], dtype)
+    xs = arr([-1.0, -1.0, -1.0, -1.0], dtype)
+    assert_same(rf.leaky_relu_backward(gs, xs, s), arr([nan, inf, -inf, d], dtype))
+
+
+# ---------------------------------------------------------------------------
+# prelu
+# ---------------------------------------------------------------------------
+
+def test_prelu_table(dtype):
+    d = den(dtype)
+    w = arr([0.5, -2.0, 0.0], dtype)
+    x = arr([[nan, -4.0, 4.0, 0.0, -0.0, -2 * d],
+             [nan, -4.0, 4.0, 0.0, -0.0, -inf],
+             [nan, -4.0, 4.0, 0.0, -0.0, -inf]], dtype)[None]          # (1, 3, 6): channels on axis 1
+    want = arr([[nan, -2.0, 4.0, 0.0, -0.0, -d],
+                [nan, 8.0, 4.0, -0.0, 0.0, inf],
+                [nan, -0.0, 4.0, 0.0, -0.0, nan]], dtype)[None]
+    assert_same(rf.prelu(x, w), want)
+    xt = np.ascontiguousarray(np.moveaxis(x, 1, -1))                 # channels-last
+    assert_same(rf.prelu(xt, w, axis=-1), np.moveaxis(want, 1, -1))
+    # one alpha is leaky_relu with that slope, for any rank
+    for shape in [(), (5,), (2, 3), (2, 3, 4)]:
+        xs = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+        assert_same(rf.prelu(xs, dtype(-0.75)), rf.leaky_relu(xs, -0.75))
+        assert_same(rf.prelu(xs, arr([-0.75], dtype)), rf.leaky_relu(xs, -0.75))
+
+
+def test_prelu_backward_table(dtype):
+    w = arr([0.5, -2.0], dtype)
+    x = arr([[[-1.0, 2.0, 0.0, -3.0]], [[-1.0, 2.0, 0.0, -3.0]]], dtype).reshape(1, 2, 4)
+    g = arr([[[2.0, 3.0, 5.0, 7.0]], [[2.0, 3.0, 5.0, 7.0]]], dtype).reshape(1, 2, 4)
+    gi, gw = rf.prelu_backward(g, x, w)
+    assert_same(gi, arr([[1.0, 3.0, 2.5, 3.5], [-4.0, 3.0, -10.0, -14.0]], dtype).reshape(1, 2, 4))
+    # grad_weight[c] = sum over x <= 0 of x * g = -1*2 + 0*5 + -3*7 = -23 for both channels
+    assert gw.shape == (2,) and gw.dtype == dtype
+    assert_same(gw, arr([-23.0, -23.0], dtype))
+    gi1, gw1 = rf.prelu_backward(g, x, dtype(0.5))
+    assert gw1.shape == () and gw1 == -46.0
+    gi2, gw2 = rf.prelu_backward(g, x, arr([0.5], dtype))
+    assert gw2.shape == (1,) and gw2[0] == -46.0
+    assert_same(gi1, gi2)
+    # NaN in x gives a NaN weight gradient in that channel only
+    xn = x.copy()
+    xn[0, 1, 0] = nan
+    assert_same(rf.prelu_backward(g, xn, w)[1], arr([-23.0, nan], dtype))
+
+
+def test_prelu_weight_gradient_sums_float32_in_float64():
+    """-2^25 then 4099 times -1: a float32 running sum stays at -2^25 (spacing 4)."""
+    x2 = np.concatenate([[-2.0 ** 25], -np.ones(4099)]).astype(np.float32)
+    _, gw2 = rf.prelu_backward(np.ones_like(x2), x2, np.float32(0.1))
+    # exact in float64, then rounded once (2^25 + 4100); a float32 running sum stays at 2^25
+    assert gw2 == np.float32(-(2.0 ** 25 + 4099)) and gw2 != np.float32(-2.0 ** 25)
+
+
+# ---------------------------------------------------------------------------
+# elu
+# ---------------------------------------------------------------------------
+
+def expm1_ref(x, alpha, dtype):
+    return dtype(alpha * math.expm1(float(x)))
+
+
+def test_elu_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, d, -d], dtype)
+    want = arr([nan, inf, -1.5, 0.0, -0.0, 2.5, d, dtype(1.5 * float(-d))], dtype)
+    got = rf.elu(x, 1.5)
+    assert_same(got, want)
+    assert got[-1] != 0 and got[-2] == d
+
+
+def test_elu_values_are_expm1(dtype):
+    xs = [-1e-8, -1e-5, -0.1, -0.5, -1.0, -3.0, -20.0, -100.0]
+    x = arr(xs, dtype)
+    for alpha in (1.0, 0.5, 2.0, -1.5):
+        want = arr([expm1_ref(v, alpha, dtype) for v in x], dtype)
+        assert_ulp(rf.elu(x, alpha), want, 2)
+    # accurate for tiny x: exp(x) - 1 in float32 would give 0 (or -1.19e-7)
+    assert rf.elu(arr([-1e-8], dtype))[0] != 0
+    assert abs(rf.elu(arr([-1e-8], dtype))[0] + 1e-8) < 1e-15
+
+
+def test_elu_alpha_zero_and_negative(dtype):
+    x = arr([-1.0, -inf, 0.0, 2.0, nan], dtype)
+    assert_same(rf.elu(x, 0.0), arr([-0.0, -0.0, 0.0, 2.0, nan], dtype))
+    assert_same(rf.elu(x, -2.0), arr([dtype(-2.0 * math.expm1(-1.0)), 2.0, -0.0, 2.0, nan], dtype))
+
+
+def test_elu_backward_table(dtype):
+    d = den(dtype)
+    a = 1.5
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, d, -d, -1.0], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    want = arr([nan, 2.0, 0.0, 3.0, 3.0, 2.0, 2.0, 3.0, dtype(2.0 * (a * math.exp(-1.0)))], dtype)
+    assert_ulp(rf.elu_backward(g, x, a), want, 2)
+    assert_same(rf.elu_backward(g, x, a)[:8], want[:8])
+
+
+def test_elu_backward_underflow_of_exp():
+    """float64 x < -745: exp(x) is 0 in float64, so the gradient is g * alpha * 0 (NaN for inf g)."""
+    x = np.array([-1000.0, -1000.0, -1000.0], np.float64)
+    g = np.array([1.0, np.finfo(np.float64).max, np.inf])
+    assert_same(rf.elu_backward(g, x, 1.0), np.array([0.0, 0.0, nan]))
+
+
+def test_elu_backward_from_result_table(dtype):
+    a = 1.5
+    y = arr([nan, inf, 0.0, -0.0, 2.5, -a, -1.0], dtype)
+    g = np.full(y.shape, 2.0, dtype)
+    want = arr([nan, 2.0, 3.0, 3.0, 2.0, 0.0, 1.0], dtype)
+    assert_same(rf.elu_backward(g, y, a, is_result=True), want)
+    assert_same(rf.elu_backward(g, y, a, is_result=np.True_), want)
+
+
+def test_elu_backward_from_result_agrees_with_from_input(dtype):
+    """Where both are defined (alpha >= 0), gradient from y = elu(x) matches gradient from x.
+
+    x in [-4, 4] away from nothing in particular: y + alpha loses about
+    ulp(alpha) / (alpha * exp(x)) relative precision, at most ~55 ulp of the dtype at x = -4.
+    """
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-4, 4, 5000), [0.0, -0.0, 1e-30, -1e-30, nan, inf]]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    for a in (1.0, 0.3, 2.0, 0.0):
+        y = rf.elu(x, a)
+        from_x = rf.elu_backward(g, x, a)
+        from_y = rf.elu_backward(g, y, a, is_result=True)
+        assert_ulp(from_y, from_x, 64)
+
+
+def test_elu_nan_in_nan_out(dtype):
+    x = arr([nan, -nan], dtype)
+    assert np.isnan(rf.elu(x)).all()
+    assert np.isnan(rf.elu_backward(arr([1.0, 1.0], dtype), x)).all()
+    assert np.isnan(rf.elu_backward(arr([1.0, 1.0], dtype), x, is_result=True)).all()
+
+
+# ---------------------------------------------------------------------------
+# Denormals survive in threads too (no flush-to-zero in the OpenMP workers)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_denormals_not_flushed_in_parallel(dtype, nthreads):
+    d = den(dtype)
+    n = 3 * GRAIN + 6
+    x = np.full(n, -d, dtype)
+    x[::2] = d
+    g = np.full(n, d, dtype)
+    with rf.limit_threads(nthreads):
+        assert_same(rf.relu(x), np.where(x > 0, x, dtype(0)))
+        assert_same(rf.relu_backward(g, x), np.where(x > 0, g, dtype(0)))
+        assert_same(rf.leaky_relu(x, 0.5), np.where(x > 0, x, x * dtype(0.5)))
+        assert (rf.leaky_relu(x, 0.5) != 0).all()
+        assert (rf.leaky_relu_backward(g, x, 0.5) != 0).all()
+        assert (rf.prelu(x.reshape(1, 1, n), dtype(0.5)) != 0).all()
+        assert (rf.prelu(x.reshape(-1, 5), np.full(5, 0.5, dtype), axis=-1) != 0).all()
+        assert (rf.elu(x) != 0).all()
+        assert (rf.elu_backward(g, x) != 0).all()

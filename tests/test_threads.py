@@ -1,0 +1,127 @@
+"""Thread control: set_num_threads / get_num_threads / limit_threads, OMP_NUM_THREADS,
+threadpoolctl, and the same results for 1 and 2 threads."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from relu_fast import _api
+from conftest import GRAIN, assert_same
+
+
+def test_get_num_threads_at_least_one():
+    n = rf.get_num_threads()
+    assert isinstance(n, int) and n >= 1
+    if not _api.HAVE_OPENMP:
+        assert n == 1
+
+
+def test_set_num_threads_one():
+    rf.set_num_threads(1)
+    assert rf.get_num_threads() == 1
+
+
+def test_set_num_threads_caps_and_accepts_numpy_ints():
+    rf.set_num_threads(np.int64(1))
+    assert rf.get_num_threads() == 1
+    rf.set_num_threads(2)
+    assert rf.get_num_threads() == (2 if _api.HAVE_OPENMP else 1)
+    rf.set_num_threads(10 ** 9)            # huge is fine (capped)
+    assert rf.get_num_threads() >= 1
+
+
+def test_limit_threads_restores_previous_setting():
+    before = rf.get_num_threads()
+    with rf.limit_threads(1):
+        assert rf.get_num_threads() == 1
+        with rf.limit_threads(2):
+            assert rf.get_num_threads() <= 2
+        assert rf.get_num_threads() == 1
+    assert rf.get_num_threads() == before
+
+
+def test_limit_threads_restores_after_set_num_threads():
+    rf.set_num_threads(1)
+    with rf.limit_threads(2):
+        pass
+    assert rf.get_num_threads() == 1
+
+
+def test_limit_threads_restores_on_exception():
+    before = rf.get_num_threads()
+    with pytest.raises(KeyError):
+        with rf.limit_threads(1):
+            assert rf.get_num_threads() == 1
+            raise KeyError("boom")
+    assert rf.get_num_threads() == before
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
+def test_two_threads_available_on_this_machine():
+    if (os.cpu_count() or 1) < 2 or os.environ.get("OMP_NUM_THREADS") == "1":
+        pytest.skip("fewer than 2 CPUs or OMP_NUM_THREADS=1")
+    with rf.limit_threads(2):
+        assert rf.get_num_threads() == 2
+
+
+def test_threadpoolctl_sees_and_limits_relu_fast():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if not _api.HAVE_OPENMP:
+        pytest.skip("serial build: no OpenMP runtime to see")
+    info = threadpoolctl.threadpool_info()
+    assert any(d["user_api"] == "openmp" for d in info), info
+    before = rf.get_num_threads()
+    with threadpoolctl.threadpool_limits(1):
+        assert rf.get_num_threads() == 1
+        with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+            assert rf.get_num_threads() == 1
+    assert rf.get_num_threads() == before
+
+
+def test_threadpoolctl_limit_applies_after_set_num_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if not _api.HAVE_OPENMP:
+        pytest.skip("serial build")
+    rf.set_num_threads(2)
+    with threadpoolctl.threadpool_limits(1):
+        assert rf.get_num_threads() == 1
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
+@pytest.mark.parametrize("omp, want", [("1", 1), ("2", 2)])
+def test_omp_num_threads_is_followed(omp, want):
+    if want > (os.cpu_count() or 1):
+        pytest.skip("not enough CPUs")
+    code = ("import relu_fast as rf; print(rf.get_num_threads()); rf.set_num_threads(1); "
+            "print(rf.get_num_threads())")
+    env = dict(os.environ, OMP_NUM_THREADS=omp)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(want), "1"]
+
+
+def test_results_identical_for_one_and_two_threads(dtype):
+    r = np.random.default_rng(0)
+    x = (r.standard_normal((3, 7, GRAIN // 7 + 11)) * 2).astype(dtype)
+    x.reshape(-1)[::13] = 0.0
+    x.reshape(-1)[::101] = np.nan
+    g = r.standard_normal(x.shape).astype(dtype)
+    w = np.linspace(-1, 1, 7).astype(dtype)
+    wl = np.linspace(-1, 1, x.shape[-1]).astype(dtype)
+
+    def everything():
+        return [rf.relu(x), rf.relu_backward(g, x), rf.leaky_relu(x, 0.3), rf.leaky_relu_backward(g, x, -0.3),
+                rf.elu(x, 0.7), rf.elu_backward(g, x, 0.7), rf.elu_backward(g, rf.elu(x), is_result=True),
+                rf.prelu(x, w), *rf.prelu_backward(g, x, w), rf.prelu(x, wl, axis=-1),
+                *rf.prelu_backward(g, x, wl, axis=-1), *rf.prelu_backward(g, x, dtype(0.25))]
+
+    with rf.limit_threads(1):
+        one = everything()
+    with rf.limit_threads(2):
+        two = everything()
+    for a, b in zip(one, two):
+        assert_same(a, b)
