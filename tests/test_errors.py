@@ -338,7 +338,20 @@ def test_elu_backward_is_result_needs_nonnegative_alpha(alpha):
     with pytest.raises(ValueError, match="alpha"):
         rf.elu_backward(g, x, alpha, is_result=True, out=out)
     guard.check()
-    rf.elu_backward(g, x, alpha, is_result=False)      # fine from the input
+    if np.isfinite(alpha):
+        rf.elu_backward(g, x, alpha, is_result=False)      # fine from the input
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), np.float32("inf")])
+@pytest.mark.parametrize("call", ["leaky_relu", "leaky_relu_backward", "elu", "elu_backward"])
+def test_parameters_must_be_finite(call, bad):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    args = (x, bad) if call in ("leaky_relu", "elu") else (g, x, bad)
+    with pytest.raises(ValueError, match="finite"):
+        getattr(rf, call)(*args, out=out)
+    guard.check()
 
 
 @pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0])

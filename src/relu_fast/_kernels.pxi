@@ -65,15 +65,14 @@ cdef double LOG2E = 1.4426950408889634
 cdef double LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42fee00000: k * LN2_HI is exact
 cdef double LN2_LO = 1.90821492927058770002e-10
 cdef double EXPM1_FLOOR = -50.0                # expm1(t) rounds to -1 below this
-cdef double EXP_FLOOR = -746.0                 # exp(t) rounds to 0 below this
+cdef double EXP_FLOOR = -1000.0                # exp(t) is exactly 0 in float64 below this
 
 
 cdef float MAGIC_F = 12582912.0               # 1.5 * 2^23
 cdef float LOG2E_F = 1.44269502
-cdef float LN2_HI_F = 0.693145751953125        # 0x3f317200: k * LN2_HI_F is exact
-cdef float LN2_LO_F = 1.428606765330187045e-06
-cdef float EXPM1_FLOOR_F = -20.0               # expm1f(t) rounds to -1 below this
-cdef float EXP_FLOOR_F = -104.0                # expf(t) rounds to 0 below this
+cdef float LN2_HI_F = 0.693359375              # 355/512: k * LN2_HI_F is exact for |k| < 2^15
+cdef float LN2_LO_F = -2.12194440e-4
+cdef float EXPM1_FLOOR_F = -20.0               # expm1(t) rounds to -1 in float32 below this
 
 
 cdef inline double expm1_reduced_f(float r) noexcept nogil:
@@ -100,16 +99,18 @@ cdef inline double expm1_neg_f(float t) noexcept nogil:
     return t if t == 0 else e
 
 
-cdef inline double exp_neg_f(float t) noexcept nogil:
-    # exp(t) for float32 t in [EXP_FLOOR_F, 0] or NaN, returned in float64;
-    # 2^k = 2^k1 * 2^k2 with both halves normal float32
+cdef inline double alpha_exp_neg_f(float t, double alpha) noexcept nogil:
+    # alpha * exp(t) for float32 t in [EXP_FLOOR, 0] or NaN, returned in float64:
+    # reduction and tail in float32, 2^k = 2^k1 2^k2 built in float64 (a float32
+    # input's exp reaches float64's range when it is multiplied by a large gradient)
     cdef float m = t * LOG2E_F + MAGIC_F
     cdef float k = m - MAGIC_F
     cdef float r = (t - k * LN2_HI_F) - k * LN2_LO_F
-    cdef float h = k * <float>0.5 + MAGIC_F
-    cdef double s = (<double>pow2f_from_magic(h)
-                     * <double>pow2f_from_magic((k - (h - MAGIC_F)) + MAGIC_F))
-    return s * expm1_reduced_f(r) + s
+    cdef double kd = k
+    cdef double h = kd * 0.5 + MAGIC
+    cdef double a1 = alpha * pow2_from_magic(h)
+    cdef double s2 = pow2_from_magic((kd - (h - MAGIC)) + MAGIC)
+    return (a1 * expm1_reduced_f(r) + a1) * s2
 
 
 cdef inline double expm1_poly(double r, int degree) noexcept nogil:
@@ -228,8 +229,8 @@ cdef inline void elu_bwd_span(const floating* g, const floating* x, floating* gx
         gv = g[i]
         if floating is float:
             tf = 0 if v > 0 else v
-            tf = EXP_FLOOR_F if tf < EXP_FLOOR_F else tf
-            gx[i] = gv if v > 0 else <float>(<double>gv * (alpha * exp_neg_f(tf)))
+            tf = <float>EXP_FLOOR if tf < <float>EXP_FLOOR else tf
+            gx[i] = gv if v > 0 else <float>(<double>gv * alpha_exp_neg_f(tf, alpha))
         else:
             t = 0.0 if v > 0 else v
             t = EXP_FLOOR if t < EXP_FLOOR else t
