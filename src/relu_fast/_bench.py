@@ -330,9 +330,14 @@ def run(functions, dtypes, sizes, modes, budget, min_rounds, max_rounds, T=None,
     return results
 
 
-def _us(t):
-    us = t * 1e6
-    return f"{us:.3f}" if us < 10 else f"{us:.1f}" if us < 1000 else f"{us:.0f}"
+UNSTEADY = 1.5   # a median this many times the fastest sample is flagged "!"
+
+
+def _us(r):
+    """A result's median in us, with "!" if its samples were unsteady (a busy machine)."""
+    us = r["median_s"] * 1e6
+    text = f"{us:.3f}" if us < 10 else f"{us:.1f}" if us < 1000 else f"{us:.0f}"
+    return text + ("!" if r["median_s"] > UNSTEADY * min(r["samples_s"]) else "")
 
 
 def _table(rows, header):
@@ -354,6 +359,10 @@ def _groups(results):
                                                         modes.index(kv[0][2]))))
 
 
+NOTE = (f"\n! = unsteady: the median is over {UNSTEADY} x the fastest sample (other work on the "
+        f"machine?); rerun that cell on a quiet machine.")
+
+
 def format_peers(results):
     """Tables of median us per call and peer/relu_fast ratios, one per function, dtype and mode."""
     text = []
@@ -372,10 +381,11 @@ def format_peers(results):
         for n, row in sorted(by_n.items()):
             rf_t = row["relu_fast"]["median_s"] if "relu_fast" in row else None
             rows.append([f"{n:.0e}" if n >= 1000 else str(n)]
-                        + [_us(row[c]["median_s"]) if c in row else "-" for c in names]
+                        + [_us(row[c]) if c in row else "-" for c in names]
                         + [f"{row[p]['median_s'] / rf_t:.2f}" if p in row and rf_t else "-"
                            for p in peers])
         text.append(_table(rows, header))
+    text.append(NOTE)
     return "\n".join(text)
 
 
@@ -393,13 +403,14 @@ def format_levels(results, portable):
         for n, row in sorted(by_n.items()):
             tp = row[portable]["median_s"]
             rows.append([f"{n:.0e}" if n >= 1000 else str(n)]
-                        + [_us(row[lv]["median_s"]) for lv in levels]
+                        + [_us(row[lv]) for lv in levels]
                         + [f"{tp / row[lv]['median_s']:.3f}" for lv in others])
             if "native" in row:
                 gap = tp / row["native"]["median_s"]
                 if worst is None or gap > worst[0]:
                     worst = (gap, func, dt, mode, n)
         text.append(_table(rows, header))
+    text.append(NOTE)
     if worst is not None:
         gap, func, dt, mode, n = worst
         verdict = "within 5%" if gap <= 1.05 else "NOT within 5%"
@@ -419,8 +430,9 @@ MARKERS = {"float32": "o", "float64": "s"}
 
 
 def plot(results, path, title):
-    """Save a PNG of throughput (elements/s) against n, log-log, one panel per function.
-    Returns False (having said why) when matplotlib is missing."""
+    """Save a PNG of throughput (elements/s) against n, log-log: one panel per function
+    and dtype (float32 and float64 in alternate rows).  Returns False (having said
+    why) when matplotlib is missing."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -430,47 +442,46 @@ def plot(results, path, title):
         print("matplotlib is not installed: no plot written (pip install matplotlib)", file=sys.stderr)
         return False
     funcs = [f for f in FUNCTIONS if any(r["function"] == f for r in results)]
-    ncols = min(4, len(funcs) + 1)
-    nrows = math.ceil((len(funcs) + 1) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False)
-    axes = axes.ravel()
-    seen = {"contender": [], "mode": [], "dtype": []}
-    for ax, func in zip(axes, funcs):
-        lines = {}
-        for r in results:
-            if r["function"] == func:
-                lines.setdefault((r["contender"], r["mode"], r["dtype"]), []).append(
-                    (r["n"], r["n"] / r["median_s"] / 1e9))
-        for (cont, mode, dt), pts in lines.items():
-            pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=COLORS.get(cont, "black"),
-                    linestyle=LINESTYLES[mode], marker=MARKERS[dt], markersize=4,
-                    markerfacecolor="none" if dt == "float64" else None, linewidth=1.3)
-            for key, val in (("contender", cont), ("mode", mode), ("dtype", dt)):
-                if val not in seen[key]:
-                    seen[key].append(val)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title("prelu fwd+bwd (C=100)" if func == "prelu" else func, fontsize=10)
-        ax.set_xlabel("n (elements)", fontsize=8)
-        ax.set_ylabel("Gelements / s", fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.grid(True, which="major", alpha=0.4)
-        ax.grid(True, which="minor", alpha=0.12)
-    handles = ([Line2D([], [], color=COLORS.get(c, "black"), lw=2, label=c) for c in seen["contender"]]
+    dtypes = [d for d in DTYPES if any(r["dtype"] == d for r in results)]
+    ncols = min(4, len(funcs))
+    chunks = [funcs[i:i + ncols] for i in range(0, len(funcs), ncols)]
+    grid = [[(f, d) for f in chunk] for chunk in chunks for d in dtypes]
+    fig, axes = plt.subplots(len(grid), ncols, figsize=(4.2 * ncols + 1.8, 3.3 * len(grid)),
+                             squeeze=False)
+    seen = {"contender": [], "mode": []}
+    for row, panels in zip(axes, grid):
+        for ax in row[len(panels):]:
+            ax.axis("off")
+        for ax, (func, dt) in zip(row, panels):
+            lines = {}
+            for r in results:
+                if r["function"] == func and r["dtype"] == dt:
+                    lines.setdefault((r["contender"], r["mode"]), []).append(
+                        (r["n"], r["n"] / r["median_s"] / 1e9))
+            for (cont, mode), pts in lines.items():
+                pts.sort()
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=COLORS.get(cont, "black"),
+                        linestyle=LINESTYLES[mode], marker=MARKERS[dt], markersize=3.5,
+                        linewidth=1.4)
+                for key, val in (("contender", cont), ("mode", mode)):
+                    if val not in seen[key]:
+                        seen[key].append(val)
+            name = "prelu fwd+bwd (C=100)" if func == "prelu" else func
+            ax.set_title(f"{name}, {dt}", fontsize=10)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("n (elements)", fontsize=8)
+            ax.set_ylabel("G elements / s", fontsize=8)
+            ax.tick_params(labelsize=8)
+            ax.grid(True, which="major", alpha=0.4)
+            ax.grid(True, which="minor", alpha=0.12)
+    handles = ([Line2D([], [], color=COLORS.get(c, "black"), lw=2.5, label=c) for c in seen["contender"]]
                + [Line2D([], [], color="black", linestyle=LINESTYLES[m], label=MODE_TITLE[m])
-                  for m in seen["mode"]]
-               + [Line2D([], [], color="black", marker=MARKERS[d], linestyle="none",
-                         markerfacecolor="none" if d == "float64" else None, label=d)
-                  for d in seen["dtype"]])
-    legend_ax = axes[len(funcs)]
-    legend_ax.axis("off")
-    legend_ax.legend(handles=handles, loc="center", fontsize=9, frameon=False)
-    for ax in axes[len(funcs) + 1:]:
-        ax.axis("off")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+                  for m in seen["mode"]])
+    fig.legend(handles=handles, loc="center right", fontsize=9, frameon=False)
+    fig.suptitle(title + "\nhigher is faster", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - 1.6 / (4.2 * ncols + 1.8), 1))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
 
@@ -542,12 +553,34 @@ def _parser():
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, short budget")
     p.add_argument("--json", metavar="PATH", help="save raw results (every sample) as JSON")
     p.add_argument("--plot", metavar="PATH", help="save a PNG of throughput against n")
+    p.add_argument("--from-json", metavar="PATH",
+                   help="measure nothing: print the tables (and --plot) of a saved --json file")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
 
 
+def report(results, meta, plot_path=None):
+    """Print the tables for saved or fresh results, and save the plot if asked."""
+    levels = meta.get("levels")
+    print(format_levels(results, meta["portable"]) if levels else format_peers(results))
+    if plot_path:
+        what = ("kernel levels" if levels else
+                "relu_fast vs NumPy" + (" vs PyTorch" if meta.get("torch") else ""))
+        title = (f"relu_fast {meta['relu_fast']}: {what}; {meta['machine']}; {meta['threads']} threads; "
+                 f"{meta['date_utc'][:10]}")
+        if plot(results, plot_path, title):
+            print(f"plot saved to {plot_path}")
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        print(f"results of {saved['meta']['date_utc']} on {saved['meta']['machine']}, "
+              f"{saved['meta']['threads']} threads (from {args.from_json})")
+        report(saved["results"], saved["meta"], args.plot)
+        return 0
     if args.threads < 1:
         raise SystemExit("--threads must be >= 1")
     sizes = args.sizes or ([100, 10_000, 1_000_000] if args.quick else [10 ** k for k in range(2, 9)])
@@ -561,7 +594,9 @@ def main(argv=None):
 
     rf.set_num_threads(args.threads)
     T, torch_note = None, "not compared (--no-torch)"
-    if not args.no_torch and not args.levels:
+    if args.levels:
+        torch_note = "not compared (--levels)"
+    elif not args.no_torch:
         try:
             import torch as T
         except ImportError:
@@ -596,21 +631,17 @@ def main(argv=None):
     t0 = time.perf_counter()
     results = run(args.functions, args.dtypes, sizes, args.modes, budget, min_rounds, max_rounds,
                   T=T, levels=levels, quiet=args.quiet)
-    print(format_levels(results, portable) if levels else format_peers(results))
-    print(f"\n({time.perf_counter() - t0:.0f} s)")
-
     meta = {"relu_fast": rf.__version__, "kernel_level": _api.kernel_level(), "levels": levels,
-            "machine": machine, "threads": args.threads, "numpy": np.__version__,
-            "torch": T.__version__ if T is not None else None, "python": platform.python_version(),
+            "portable": portable, "machine": machine, "threads": args.threads,
+            "numpy": np.__version__, "torch": T.__version__ if T is not None else None,
+            "python": platform.python_version(),
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "budget_s": budget, "min_rounds": min_rounds, "argv": list(argv or [])}
+            "budget_s": budget, "min_rounds": min_rounds,
+            "argv": list(sys.argv[1:] if argv is None else argv)}
+    report(results, meta, args.plot)
+    print(f"\n({time.perf_counter() - t0:.0f} s of measuring)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
         print(f"raw results saved to {args.json}")
-    if args.plot:
-        what = "kernel levels" if levels else "relu_fast vs NumPy" + (" vs PyTorch" if T else "")
-        title = f"relu_fast {rf.__version__}: {what}; {machine}; {args.threads} threads"
-        if plot(results, args.plot, title):
-            print(f"plot saved to {args.plot}")
     return 0
