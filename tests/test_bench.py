@@ -125,3 +125,25 @@ def test_cli_dispatches_to_bench():
     out = subprocess.run([sys.executable, "-m", "relu_fast", "bench", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert re.search(r"--levels", out) and "--plot" in out
+
+
+def test_vary_inputs_and_sizes_prelu_cannot_split(tmp_path):
+    path = tmp_path / "b.json"
+    argv = ["--no-torch", "--functions", "relu,prelu", "--modes", "alloc", "--sizes", "150,50",
+            "--budget", "0.002", "--min-rounds", "2", "--dtypes", "float64", "--quiet",
+            "--vary-inputs", "--json", str(path)]
+    assert _bench.main(argv) == 0
+    res = json.loads(path.read_text())["results"]
+    assert sorted((r["function"], r["n"]) for r in res if r["contender"] == "relu_fast") == [
+        ("prelu", 100), ("prelu", 100), ("relu", 50), ("relu", 150)]
+    assert {r["inputs"] for r in res if r["function"] == "relu" and r["n"] == 150} == {
+        _bench.VARY_ELEMENTS // 150}
+
+
+def test_variants_are_called_in_turn():
+    log = []
+    variants = [lambda k=k: log.append(k) for k in range(3)]
+    _bench.time_cell([variants], budget=0.0, min_rounds=2, max_rounds=2)
+    assert set(log) == {0, 1, 2}
+    # each sample runs 0, 1, 2, 0, 1, ... from the start
+    assert all(b == (a + 1) % 3 or b == 0 for a, b in zip(log, log[1:]))

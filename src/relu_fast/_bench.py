@@ -50,6 +50,8 @@ SLOPE = 0.01            # leaky_relu's negative_slope
 ALPHA = 1.0             # elu's alpha
 CHANNELS = 100          # prelu's channels, x shaped (batch, CHANNELS, inner)
 SAMPLE_SECONDS = 50e-6  # one sample lasts at least this long
+VARY_ELEMENTS = 1 << 15 # small cells cycle through this many input elements in all ...
+MAX_SETS = 256          # ... split into at most this many different inputs
 
 
 # ---------------------------------------------------------------------------
@@ -72,7 +74,7 @@ def _contenders(func, mode, x, g, T):
 
     aten = T.ops.aten if T is not None else None
     if func == "prelu":
-        x3, g3 = x.reshape(_prelu_shape(x.size)), g.reshape(_prelu_shape(g.size))
+        x3, g3 = x.reshape(_prelu_shape(x.size)), g.reshape(_prelu_shape(x.size))
         w = np.linspace(0.05, 0.3, CHANNELS).astype(x.dtype)
         a = w[:, None]
 
@@ -222,38 +224,43 @@ def _level_contenders(func, mode, x, g, levels):
 # ---------------------------------------------------------------------------
 
 def time_cell(fns, budget, min_rounds, max_rounds, setups=None):
-    """Median seconds per call of each fn, timed alternately; returns [(median, samples, number)].
+    """Median seconds per call of each contender, timed alternately round by round;
+    returns [(median, samples, number)].
 
-    setups[i] (optional) runs before each sample of fns[i], outside the timing.
+    fns[i] is a callable, or a list of callables doing the same work on different
+    inputs, called in turn.  setups[i] (optional) runs before each sample of
+    contender i, outside the timing.
     """
-    k = len(fns)
+    variants = [list(f) if isinstance(f, (list, tuple)) else [f] for f in fns]
+    k = len(variants)
     setups = setups or [None] * k
     clock = time.perf_counter
     est = []
-    for fn, setup in zip(fns, setups):          # warm up, and estimate the time per call
+    for fs, setup in zip(variants, setups):     # warm up, and estimate the time per call
         if setup:
             setup()
         calls, t0 = 0, clock()
-        while calls < 2 or (calls < 10_000 and clock() - t0 < min(0.02, 0.05 * budget)):
-            fn()
+        while calls < max(2, len(fs)) or (calls < 10_000 and clock() - t0 < min(0.02, 0.05 * budget)):
+            fs[calls % len(fs)]()
             calls += 1
         est.append(max((clock() - t0) / calls, 1e-8))
     number = [max(1, math.ceil(SAMPLE_SECONDS / e)) for e in est]
+    sequences = [[fs[j % len(fs)] for j in range(nb)] for fs, nb in zip(variants, number)]
     per_round = sum(nb * e for nb, e in zip(number, est))
     rounds = int(min(max(budget / per_round, min_rounds), max_rounds))
-    samples = [[] for _ in fns]
+    samples = [[] for _ in variants]
     enabled = gc.isenabled()
     gc.disable()
     try:
         for r in range(rounds):
             for i in [(r + j) % k for j in range(k)]:
-                fn, nb = fns[i], number[i]
+                seq = sequences[i]
                 if setups[i]:
                     setups[i]()
                 t0 = clock()
-                for _ in itertools.repeat(None, nb):
-                    fn()
-                samples[i].append((clock() - t0) / nb)
+                for f in seq:
+                    f()
+                samples[i].append((clock() - t0) / len(seq))
     finally:
         if enabled:
             gc.enable()
@@ -294,36 +301,47 @@ def _data(n, dtype, seed):
     return rng.standard_normal(n, dtype=dtype), rng.standard_normal(n, dtype=dtype)
 
 
+def _input_sets(n, vary):
+    """How many different inputs of n elements a cell cycles through: enough that the
+    branch predictor cannot learn the signs of a repeated input (which would hide a
+    branchy kernel at small n), few enough to stay in a core's L2 cache."""
+    return max(1, min(MAX_SETS, VARY_ELEMENTS // n)) if vary else 1
+
+
 def run(functions, dtypes, sizes, modes, budget, min_rounds, max_rounds, T=None, levels=None,
-        quiet=False):
+        quiet=False, vary_inputs=False):
     """Time every cell; returns a list of result dicts (one per contender and cell)."""
     cells = [(dt, n, f, m) for dt in dtypes for n in sizes for f in functions
              for m in MODES[f] if m in modes]
     progress = Progress(len(cells), quiet)
     results = []
-    data_key, x, g = None, None, None
+    data_key, xs, gs = None, None, None
     level_before = _api.kernel_level()
     try:
         for dt, n, func, mode in cells:
+            k = _input_sets(n, vary_inputs)
+            m = max(n, CHANNELS)               # prelu needs one element per channel at least
             if data_key != (dt, n):
-                x = g = None                   # free the previous size's arrays first
+                xs = gs = None                 # free the previous size's arrays first
                 gc.collect()
-                x, g = _data(n, DTYPES[dt], seed=n)
+                xs, gs = _data(m * k, DTYPES[dt], seed=n)
                 data_key = (dt, n)
             progress.step(f"{func} {dt} n={n:.0e} {mode}")
-            if levels:
-                cont = _level_contenders(func, mode, x, g, levels)
-                setups = [c[3] for c in cont]
-            else:
-                cont = _contenders(func, mode, x, g, T)
-                setups = None
-            timed = time_cell([c[2] for c in cont], budget, min_rounds, max_rounds, setups)
-            size = x.size if func != "prelu" else math.prod(_prelu_shape(n))
+            size = n if func != "prelu" else math.prod(_prelu_shape(n))
+            sets = []
+            for j in range(k):
+                x, g = xs[j * m: j * m + size], gs[j * m: j * m + size]
+                sets.append(_level_contenders(func, mode, x, g, levels) if levels
+                            else _contenders(func, mode, x, g, T))
+            cont = sets[0]
+            fns = [[s[i][2] for s in sets] for i in range(len(cont))]
+            setups = [c[3] for c in cont] if levels else None
+            timed = time_cell(fns, budget, min_rounds, max_rounds, setups)
             for c, (med, samples, nb) in zip(cont, timed):
                 results.append({"function": func, "dtype": dt, "n": size, "mode": mode,
                                 "contender": c[0], "call": c[1], "median_s": med,
-                                "number": nb, "samples_s": samples})
-            del cont, timed
+                                "number": nb, "inputs": k, "samples_s": samples})
+            del sets, cont, fns, timed, x, g
     finally:
         if levels:
             _api._use_level(level_before)
@@ -568,6 +586,9 @@ def _parser():
     p.add_argument("--min-rounds", type=int, default=None, help="default 7, 3 with --quick")
     p.add_argument("--max-rounds", type=int, default=1000)
     p.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
+    p.add_argument("--vary-inputs", action="store_true",
+                   help="small cells cycle through several random inputs (in L2 cache), so that "
+                        "the branch predictor cannot learn the signs of one repeated input")
     p.add_argument("--levels", action="store_true",
                    help="compare relu_fast's kernel levels (and 'native' if built) instead of peers")
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, short budget")
@@ -645,18 +666,20 @@ def main(argv=None):
     print(f"  NumPy     : {np.__version__} (single-threaded)")
     print(f"  PyTorch   : {torch_note}")
     print(f"  timing    : median of >= {min_rounds} rounds, contenders alternated; "
-          f"~{budget:g} s per cell")
+          f"~{budget:g} s per cell; "
+          + (f"small n cycles through {VARY_ELEMENTS} random elements (up to {MAX_SETS} inputs)"
+             if args.vary_inputs else "the same input every call"))
     sys.stdout.flush()
 
     t0 = time.perf_counter()
     results = run(args.functions, args.dtypes, sizes, args.modes, budget, min_rounds, max_rounds,
-                  T=T, levels=levels, quiet=args.quiet)
+                  T=T, levels=levels, quiet=args.quiet, vary_inputs=args.vary_inputs)
     meta = {"relu_fast": rf.__version__, "kernel_level": _api.kernel_level(), "levels": levels,
             "portable": portable, "machine": machine, "threads": args.threads,
             "numpy": np.__version__, "torch": T.__version__ if T is not None else None,
             "python": platform.python_version(),
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "budget_s": budget, "min_rounds": min_rounds,
+            "budget_s": budget, "min_rounds": min_rounds, "vary_inputs": args.vary_inputs,
             "argv": list(sys.argv[1:] if argv is None else argv)}
     report(results, meta, args.plot)
     print(f"\n({time.perf_counter() - t0:.0f} s of measuring)")
