@@ -5,7 +5,9 @@ Every contender runs in this one process on the same arrays.  For each cell
 round -- one sample of each contender per round, the order rotated every round --
 and the median sample is reported.  A sample is `number` back-to-back calls
 (enough to last ~50 us, so the timer's resolution does not matter); the number of
-rounds fits a time budget per cell, between a minimum and a maximum.
+rounds fits a time budget per cell, between a minimum and a maximum, and cells of
+huge arrays are cut to ~10 s (at least 3 rounds).  The median of each contender's
+samples is its time per call; a median over 1.5x the fastest sample is flagged "!".
 
 Ratios are peer_time / relu_fast_time: above 1 means relu_fast is faster.
 With --levels, relu_fast's own kernel levels are compared instead (baseline,
@@ -15,7 +17,6 @@ PyTorch and matplotlib are optional and imported only here.
 """
 import argparse
 import gc
-import itertools
 import json
 import math
 import os
@@ -52,6 +53,8 @@ CHANNELS = 100          # prelu's channels, x shaped (batch, CHANNELS, inner)
 SAMPLE_SECONDS = 50e-6  # one sample lasts at least this long
 VARY_ELEMENTS = 1 << 15 # small cells cycle through this many input elements in all ...
 MAX_SETS = 256          # ... split into at most this many different inputs
+SLOW_CALL = 1.0         # a first call this slow is warm-up enough
+MAX_CELL_SECONDS = 10.0 # rounds are cut to fit this (but at least 3 are run)
 
 
 # ---------------------------------------------------------------------------
@@ -240,7 +243,8 @@ def time_cell(fns, budget, min_rounds, max_rounds, setups=None):
         if setup:
             setup()
         calls, t0 = 0, clock()
-        while calls < max(2, len(fs)) or (calls < 10_000 and clock() - t0 < min(0.02, 0.05 * budget)):
+        while (calls < max(2, len(fs)) and clock() - t0 < SLOW_CALL) or (
+                calls < 10_000 and clock() - t0 < min(0.02, 0.05 * budget)):
             fs[calls % len(fs)]()
             calls += 1
         est.append(max((clock() - t0) / calls, 1e-8))
@@ -248,6 +252,8 @@ def time_cell(fns, budget, min_rounds, max_rounds, setups=None):
     sequences = [[fs[j % len(fs)] for j in range(nb)] for fs, nb in zip(variants, number)]
     per_round = sum(nb * e for nb, e in zip(number, est))
     rounds = int(min(max(budget / per_round, min_rounds), max_rounds))
+    if rounds * per_round > MAX_CELL_SECONDS:   # huge arrays: fewer rounds, never below 3
+        rounds = max(3, int(MAX_CELL_SECONDS / per_round))
     samples = [[] for _ in variants]
     enabled = gc.isenabled()
     gc.disable()
