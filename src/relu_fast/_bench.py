@@ -448,7 +448,7 @@ def format_levels(results, portable):
         gap, func, dt, mode, n = worst
         verdict = "within" if gap <= 1.05 else "NOT within"
         text.append(f"\nportable ({portable}) vs native, judged on {judged} steady cells"
-                    + (f" ({skipped} unsteady ones left out)" if skipped else "")
+                    + (f" ({skipped} unsteady left out)" if skipped else "")
                     + f": worst t({portable})/t(native) = {gap:.3f} ({func} {dt} {mode} n={n:.0e}), "
                     f"so the portable build is {verdict} 5% of native")
     return "\n".join(text)
@@ -575,22 +575,29 @@ def _names(allowed):
 
 def _parser():
     p = argparse.ArgumentParser(prog="python -m relu_fast bench",
-                                description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("--functions", type=_names(FUNCTIONS), default=list(FUNCTIONS),
-                   help="comma-separated functions (prelu = forward+backward)")
-    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DTYPES))
+                   help=f"comma-separated, from {','.join(FUNCTIONS)} (default: all; "
+                        "prelu means prelu + prelu_backward with 100 channels)")
+    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DTYPES),
+                   help="float32,float64 (default: both)")
     p.add_argument("--modes", type=_names(("out", "inplace", "alloc")),
-                   default=["out", "inplace", "alloc"], help="out= given, in place (out=x), allocating")
+                   default=["out", "inplace", "alloc"],
+                   help="out (out= given), inplace (out=x), alloc (allocating); default: all "
+                        "that each function supports")
     p.add_argument("--sizes", type=_sizes, default=None,
-                   help="comma-separated n, e.g. 1e2,1e4,1e6 (default 1e2 ... 1e8)")
+                   help="comma-separated n, e.g. 1e2,1e4,1e6 (default: 1e2,1e3,...,1e8; "
+                        "1e2,1e4,1e6 with --quick)")
     p.add_argument("--max-size", type=lambda s: int(float(s)), default=None, help="drop sizes above this")
     p.add_argument("--threads", type=int, default=_default_threads(),
-                   help="threads for relu_fast and PyTorch")
+                   help="threads for relu_fast and PyTorch (default: all CPUs of this process, "
+                        f"{_default_threads()} here)")
     p.add_argument("--budget", type=float, default=None,
-                   help="seconds of timing per cell (default 0.4, 0.05 with --quick)")
-    p.add_argument("--min-rounds", type=int, default=None, help="default 7, 3 with --quick")
-    p.add_argument("--max-rounds", type=int, default=1000)
+                   help="seconds of timing per cell (default: 0.4, 0.05 with --quick)")
+    p.add_argument("--min-rounds", type=int, default=None,
+                   help="at least this many samples per contender (default: 7, 3 with --quick; "
+                        "cells of huge arrays are cut to ~10 s but keep 3)")
+    p.add_argument("--max-rounds", type=int, default=1000, help="(default: 1000)")
     p.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
     p.add_argument("--vary-inputs", action="store_true",
                    help="small cells cycle through several random inputs (in L2 cache), so that "
