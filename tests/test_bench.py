@@ -147,3 +147,15 @@ def test_variants_are_called_in_turn():
     assert set(log) == {0, 1, 2}
     # each sample runs 0, 1, 2, 0, 1, ... from the start
     assert all(b == (a + 1) % 3 or b == 0 for a, b in zip(log, log[1:]))
+
+
+def test_without_torch_numpy_only_and_progress_on_stderr(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)      # import torch -> ImportError
+    argv = ["--functions", "relu", "--modes", "out", "--sizes", "100", "--dtypes", "float32",
+            "--budget", "0.002", "--min-rounds", "2"]
+    assert _bench.main(argv) == 0
+    cap = capsys.readouterr()
+    assert "PyTorch   : not installed" in cap.out
+    header, rows = _rows(cap.out, "relu  float32  out= given")
+    assert header == ["n", "relu_fast", "us", "numpy", "us", "numpy/rf"] and len(rows) == 1
+    assert "[  1/1]" in cap.err and "relu float32 n=1e+02 out" in cap.err
