@@ -7,7 +7,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m relu_fast", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("report", help="build configuration, self-check against NumPy, short timing table")
-    bench = sub.add_parser("bench", help="benchmark against NumPy and PyTorch (if installed)")
+    # add_help=False: `bench --help` reaches the bench module's own parser
+    bench = sub.add_parser("bench", add_help=False, help="benchmark against NumPy and PyTorch (if installed)")
     demo = sub.add_parser("demo", help="train a small network with each activation")
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":

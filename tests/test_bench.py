@@ -1,0 +1,161 @@
+"""python -m relu_fast bench: output format, ratios, JSON, plot, alternation.  No timing assertions."""
+import json
+import re
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+from relu_fast import _api, _bench, _dispatch
+
+TINY = ["--sizes", "100,2000", "--dtypes", "float32", "--budget", "0.002", "--min-rounds", "2",
+        "--quiet"]
+
+
+def _rows(text, title):
+    """The data rows (lists of cells) of the table under `title`."""
+    block = text.split(title, 1)[1].split("\n\n", 1)[0].splitlines()
+    header = next(i for i, line in enumerate(block) if line.split()[:1] == ["n"])
+    return block[header].split(), [line.split() for line in block[header + 1:] if line.strip()]
+
+
+def test_quick_run_tables_ratios_and_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert _bench.main(["--quick", "--no-torch", "--functions", "relu,relu_backward,prelu",
+                        "--json", str(path)] + TINY) == 0
+    out = capsys.readouterr().out
+    data = json.loads(path.read_text())
+    res = data["results"]
+    # every cell: relu has 3 modes, relu_backward 2, prelu 1; 2 sizes; relu_fast + numpy
+    assert len(res) == (3 + 2 + 1) * 2 * 2
+    assert {r["contender"] for r in res} == {"relu_fast", "numpy"}
+    for r in res:
+        assert len(r["samples_s"]) >= 2
+        assert r["median_s"] == statistics.median(r["samples_s"])
+        assert r["median_s"] > 0
+    assert {r["n"] for r in res if r["function"] == "prelu"} == {100, 2000}
+    assert data["meta"]["threads"] >= 1
+
+    header, rows = _rows(out, "relu  float32  out= given")
+    assert header == ["n", "relu_fast", "us", "numpy", "us", "numpy/rf"]
+    assert [row[0] for row in rows] == ["100", "2e+03"]
+    for row, n in zip(rows, (100, 2000)):
+        t = {r["contender"]: r["median_s"] for r in res
+             if (r["function"], r["mode"], r["n"]) == ("relu", "out", n)}
+        assert float(row[-1]) == pytest.approx(t["numpy"] / t["relu_fast"], abs=0.006)
+        assert float(row[1].rstrip("!")) == pytest.approx(t["relu_fast"] * 1e6, rel=0.01, abs=0.001)
+    assert "np.maximum(x, 0, out=o)" in out
+    for title in ("relu  float32  in place", "relu  float32  allocating",
+                  "relu_backward  float32  out= given", "prelu forward+backward (C=100)  float32"):
+        assert title in out
+
+
+def test_plot_written_and_saved_results_reread(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    png, js, png2 = tmp_path / "bench.png", tmp_path / "bench.json", tmp_path / "again.png"
+    assert _bench.main(["--no-torch", "--functions", "relu,elu", "--plot", str(png),
+                        "--json", str(js)] + TINY) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first = capsys.readouterr().out
+    assert f"plot saved to {png}" in first
+    assert _bench.main(["--from-json", str(js), "--plot", str(png2)]) == 0
+    again = capsys.readouterr().out
+    assert png2.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = "elu  float32  allocating"
+    assert again.split(table)[1].split("\n\n")[0] == first.split(table)[1].split("\n\n")[0]
+
+
+def test_unsteady_cells_are_flagged():
+    steady = {"median_s": 2e-6, "samples_s": [1.9e-6, 2e-6, 2.1e-6]}
+    unsteady = {"median_s": 2e-6, "samples_s": [1e-6, 2e-6, 3e-6]}
+    assert _bench._us(steady) == "2.000"
+    assert _bench._us(unsteady) == "2.000!"
+
+
+def test_plot_without_matplotlib(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    res = [{"function": "relu", "dtype": "float32", "n": 100, "mode": "out",
+            "contender": "relu_fast", "call": "relu(x, out=o)", "median_s": 1e-7}]
+    assert _bench.plot(res, str(tmp_path / "p.png"), "t") is False
+    assert "matplotlib is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_contenders_alternate_round_by_round():
+    log = []
+    fns = [lambda: log.append("a"), lambda: log.append("b"), lambda: log.append("c")]
+    timed = _bench.time_cell(fns, budget=0.0, min_rounds=4, max_rounds=4)
+    assert [len(t[1]) for t in timed] == [4, 4, 4]
+    runs = [k for i, k in enumerate(log) if i == 0 or log[i - 1] != k]
+    # warm-up a, b, c; then 4 rounds of one sample each, the order rotated every round
+    assert runs[3:] == list("abc" "bca" "cab" "abc")
+
+
+def test_levels_compared_and_level_restored(capsys):
+    before = _api.kernel_level()
+    assert _bench.main(["--levels", "--functions", "relu", "--modes", "out"] + TINY) == 0
+    out = capsys.readouterr().out
+    levels = _dispatch.available_levels()
+    header, rows = _rows(out, "relu  float32  out= given")
+    assert header[1:1 + 2 * len(levels):2] == levels
+    assert len(rows) == 2
+    assert _api.kernel_level() == before
+
+
+def test_bad_arguments():
+    for argv in (["--functions", "relu,nope"], ["--sizes", "1e2,abc"], ["--dtypes", "float16"],
+                 ["--max-size", "10", "--sizes", "100"]):
+        with pytest.raises(SystemExit):
+            _bench.main(argv + ["--quiet"])
+
+
+def test_sizes_parse():
+    assert _bench._sizes("1e2, 1e3,5000") == [100, 1000, 5000]
+
+
+def test_optional_imports_stay_out_of_the_package():
+    code = ("import sys, relu_fast, relu_fast._bench; "
+            "print([m for m in ('torch', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_dispatches_to_bench():
+    out = subprocess.run([sys.executable, "-m", "relu_fast", "bench", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"--levels", out) and "--plot" in out
+
+
+def test_vary_inputs_and_sizes_prelu_cannot_split(tmp_path):
+    path = tmp_path / "b.json"
+    argv = ["--no-torch", "--functions", "relu,prelu", "--modes", "alloc", "--sizes", "150,50",
+            "--budget", "0.002", "--min-rounds", "2", "--dtypes", "float64", "--quiet",
+            "--vary-inputs", "--json", str(path)]
+    assert _bench.main(argv) == 0
+    res = json.loads(path.read_text())["results"]
+    assert sorted((r["function"], r["n"]) for r in res if r["contender"] == "relu_fast") == [
+        ("prelu", 100), ("prelu", 100), ("relu", 50), ("relu", 150)]
+    assert {r["inputs"] for r in res if r["function"] == "relu" and r["n"] == 150} == {
+        _bench.VARY_ELEMENTS // 150}
+
+
+def test_variants_are_called_in_turn():
+    log = []
+    variants = [lambda k=k: log.append(k) for k in range(3)]
+    _bench.time_cell([variants], budget=0.0, min_rounds=2, max_rounds=2)
+    assert set(log) == {0, 1, 2}
+    # each sample runs 0, 1, 2, 0, 1, ... from the start
+    assert all(b == (a + 1) % 3 or b == 0 for a, b in zip(log, log[1:]))
+
+
+def test_without_torch_numpy_only_and_progress_on_stderr(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)      # import torch -> ImportError
+    argv = ["--functions", "relu", "--modes", "out", "--sizes", "100", "--dtypes", "float32",
+            "--budget", "0.002", "--min-rounds", "2"]
+    assert _bench.main(argv) == 0
+    cap = capsys.readouterr()
+    assert "PyTorch   : not installed" in cap.out
+    header, rows = _rows(cap.out, "relu  float32  out= given")
+    assert header == ["n", "relu_fast", "us", "numpy", "us", "numpy/rf"] and len(rows) == 1
+    assert "[  1/1]" in cap.err and "relu float32 n=1e+02 out" in cap.err
