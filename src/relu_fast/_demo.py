@@ -214,7 +214,7 @@ def _alpha_text(alphas):
 
 def table(results):
     """Markdown table: one row per (init, activation)."""
-    lines = ["| init | activation | final loss | train acc | test acc | never-active units (start -> end) "
+    lines = ["| init | activation | final loss | train acc | test acc | never-active units (epoch 1 -> last) "
              "| learned PReLU alpha, layer 1 / 2: mean [min, max] |",
              "|---|---|---|---|---|---|---|"]
     for (init, act), r in results.items():

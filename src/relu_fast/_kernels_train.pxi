@@ -122,13 +122,6 @@ cdef inline void tr_bwd_mask_flags(const floating* g, const uint8_t* m, floating
         ob[i] = gb[i] if f[i] != 0 else 0
 
 
-cdef inline void tr_bwd_mask_span(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
-    if RELU_FAST_TR_BYTE_FLAGS:
-        tr_bwd_mask_flags(g, m, gx, n)
-    else:
-        tr_bwd_mask_table(g, m, gx, n)
-
-
 cdef inline void tr_bwd_mask_table(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = bit ? g : 0, as g's bits AND an all-ones/all-zeros word per element from a
     # 256-entry table (so inf/NaN in g where the bit is 0 give +0.0)
@@ -161,6 +154,13 @@ cdef inline void tr_bwd_mask_table(const floating* g, const uint8_t* m, floating
             w64 = tr_lut64[m[nbytes]]
             for j in range(rest):
                 o64[8 * nbytes + j] = g64[8 * nbytes + j] & w64[j]
+
+
+cdef inline void tr_bwd_mask_span(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
+    if RELU_FAST_TR_BYTE_FLAGS:
+        tr_bwd_mask_flags(g, m, gx, n)
+    else:
+        tr_bwd_mask_table(g, m, gx, n)
 
 
 cdef inline int64_t tr_relu_count_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
@@ -260,19 +260,18 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
         parts = (1 << 22) // C
     if parts < 1:
         parts = 1
-    if nthreads <= 1:
-        parts = 1
+    for c in range(C):
+        counts[c] = 0
+    if nthreads <= 1 or parts < 2:
+        # one part: count straight into the result
+        tr_stats_part(x, y, counts, 0, units, C, inner, nseg)
+        return 0
     partial = <int64_t*>calloc(parts * C, sizeof(int64_t))
     if partial == NULL:
         return -1
-    if parts < 2:
-        tr_stats_part(x, y, partial, 0, units, C, inner, nseg)
-    else:
-        for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
-            tr_stats_part(x, y, partial + p * C, p * units // parts, (p + 1) * units // parts,
-                          C, inner, nseg)
-    for c in range(C):
-        counts[c] = 0
+    for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
+        tr_stats_part(x, y, partial + p * C, p * units // parts, (p + 1) * units // parts,
+                      C, inner, nseg)
     for p in range(parts):
         for c in range(C):
             counts[c] += partial[p * C + c]
