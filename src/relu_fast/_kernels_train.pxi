@@ -30,20 +30,19 @@ cdef enum:
     TR_BLOCK = 64
 # b0..b7 (each 0 or 1) in the bytes of a little-endian word -> b0 | b1<<1 | ... | b7<<7
 cdef uint64_t TR_PACK = 0x0102040810204080ULL
-# a byte b -> eight bytes, byte j = b & (1 << j)
-cdef uint64_t TR_SPREAD = 0x0101010101010101ULL
-cdef uint64_t TR_BITS = 0x8040201008040201ULL
-# With AVX2 and up, the backward selects from byte flags (vector byte->lane masks);
-# on baseline x86-64 it ANDs with words from a table (measured faster there).
+# With AVX2 and up (x86, so little-endian), spans work on 32-element words: bit i of
+# a uint32 is element i, stored as 4 little-endian bytes (= the byte layout above);
+# the compiler vectorises these loops with per-lane variable shifts.  Baseline x86-64
+# (SSE2, no such shifts) packs bytes with a multiply and unpacks from a table.
 cdef extern from *:
     """
     #if defined(__AVX2__)
-    #define RELU_FAST_TR_BYTE_FLAGS 1
+    #define RELU_FAST_TR_WORDS 1
     #else
-    #define RELU_FAST_TR_BYTE_FLAGS 0
+    #define RELU_FAST_TR_WORDS 0
     #endif
     """
-    bint RELU_FAST_TR_BYTE_FLAGS
+    bint RELU_FAST_TR_WORDS
 # mask byte -> eight all-ones/all-zeros words, word j all ones where bit j is set
 # (filled by _make_train_table)
 cdef uint32_t tr_lut32[256][8]
@@ -61,14 +60,8 @@ cdef inline uint8_t tr_pack8(const uint8_t* f) noexcept nogil:
     return <uint8_t>((w * TR_PACK) >> 56)
 
 
-cdef inline void tr_unpack8(uint8_t b, uint8_t* f) noexcept nogil:
-    # one byte -> eight bytes, byte j = b & (1 << j)
-    cdef uint64_t w = ((<uint64_t>b) * TR_SPREAD) & TR_BITS
-    memcpy(f, &w, 8)
-
-
-cdef inline void tr_relu_mask_span(const floating* x, floating* y, uint8_t* m, Py_ssize_t n) noexcept nogil:
-    # y = x < 0 ? 0 : x (as relu); bit = !(x <= 0)
+cdef inline void tr_relu_mask_bytes(const floating* x, floating* y, uint8_t* m, Py_ssize_t n) noexcept nogil:
+    # y = x < 0 ? 0 : x (as relu); bit = !(x <= 0); flags of 64 elements packed 8 per byte
     cdef uint8_t f[TR_BLOCK]
     cdef Py_ssize_t b, i, k, nb = n // TR_BLOCK, rest
     cdef floating v
@@ -98,28 +91,27 @@ cdef inline void tr_relu_mask_span(const floating* x, floating* y, uint8_t* m, P
         m[nb * (TR_BLOCK // 8) + k] = tr_pack8(f + 8 * k)
 
 
-cdef inline void tr_bwd_mask_flags(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
-    # gx = bit ? g : 0  (a select, so inf/NaN in g where the bit is 0 give 0)
-    cdef uint8_t f[TR_BLOCK]
-    cdef Py_ssize_t b, i, k, nb = n // TR_BLOCK, rest
-    cdef const floating* gb
-    cdef floating* ob
-    for b in range(nb):
-        for k in range(TR_BLOCK // 8):
-            tr_unpack8(m[b * (TR_BLOCK // 8) + k], f + 8 * k)
-        gb = g + b * TR_BLOCK
-        ob = gx + b * TR_BLOCK
-        for i in range(TR_BLOCK):
-            ob[i] = gb[i] if f[i] != 0 else 0
-    rest = n - nb * TR_BLOCK
-    if rest == 0:
-        return
-    for k in range((rest + 7) // 8):
-        tr_unpack8(m[nb * (TR_BLOCK // 8) + k], f + 8 * k)
-    gb = g + nb * TR_BLOCK
-    ob = gx + nb * TR_BLOCK
-    for i in range(rest):
-        ob[i] = gb[i] if f[i] != 0 else 0
+cdef inline void tr_relu_mask_words(const floating* x, floating* y, uint8_t* m, Py_ssize_t n) noexcept nogil:
+    # as tr_relu_mask_bytes, 32 elements per mask word
+    cdef Py_ssize_t b, nw = n // 32
+    cdef uint32_t w, i
+    cdef floating v
+    for b in range(nw):
+        w = 0
+        for i in range(32):
+            v = x[32 * b + i]
+            y[32 * b + i] = 0 if v < 0 else v
+            w |= (<uint32_t>(not (v <= 0))) << i
+        memcpy(m + 4 * b, &w, 4)
+    if n > 32 * nw:
+        tr_relu_mask_bytes(x + 32 * nw, y + 32 * nw, m + 4 * nw, n - 32 * nw)
+
+
+cdef inline void tr_relu_mask_span(const floating* x, floating* y, uint8_t* m, Py_ssize_t n) noexcept nogil:
+    if RELU_FAST_TR_WORDS:
+        tr_relu_mask_words(x, y, m, n)
+    else:
+        tr_relu_mask_bytes(x, y, m, n)
 
 
 cdef inline void tr_bwd_mask_table(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
@@ -156,9 +148,21 @@ cdef inline void tr_bwd_mask_table(const floating* g, const uint8_t* m, floating
                 o64[8 * nbytes + j] = g64[8 * nbytes + j] & w64[j]
 
 
+cdef inline void tr_bwd_mask_words(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
+    # gx = bit ? g : 0, 32 elements per mask word (a select: inf/NaN in g give 0 where the bit is 0)
+    cdef Py_ssize_t b, nw = n // 32
+    cdef uint32_t w, i
+    for b in range(nw):
+        memcpy(&w, m + 4 * b, 4)
+        for i in range(32):
+            gx[32 * b + i] = g[32 * b + i] if (w >> i) & 1 else 0
+    if n > 32 * nw:
+        tr_bwd_mask_table(g + 32 * nw, m + 4 * nw, gx + 32 * nw, n - 32 * nw)
+
+
 cdef inline void tr_bwd_mask_span(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n) noexcept nogil:
-    if RELU_FAST_TR_BYTE_FLAGS:
-        tr_bwd_mask_flags(g, m, gx, n)
+    if RELU_FAST_TR_WORDS:
+        tr_bwd_mask_words(g, m, gx, n)
     else:
         tr_bwd_mask_table(g, m, gx, n)
 
