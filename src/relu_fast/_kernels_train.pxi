@@ -17,19 +17,23 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
 
-# Threads split the elements in chunks that are multiples of this many elements
-# (a multiple of 8 so two threads never write the same mask byte, and of 64 so they
-# never write the same cache line of y).
-cdef Py_ssize_t TR_ALIGN = 512
-# relu_stats: runs of one channel are cut in segments of at most TR_SEG elements,
-# and per-channel counts are kept in at most TR_MAX_PARTS parts, merged at the end.
-cdef Py_ssize_t TR_SEG = 16384
-cdef Py_ssize_t TR_MAX_PARTS = 64
-# Elements per block: flags are made for a block, then packed 8 per byte.
 cdef enum:
+    # Threads split the elements in chunks that are multiples of TR_ALIGN elements
+    # (a multiple of 8 so two threads never write the same mask byte, and of 64 so
+    # they never write the same cache line of y).
+    TR_ALIGN = 512
+    # relu_stats: runs of one channel are cut in segments of at most TR_SEG elements,
+    # and per-channel counts are kept in at most TR_MAX_PARTS parts, merged at the end.
+    TR_SEG = 16384
+    TR_MAX_PARTS = 64
+    # Elements per block: flags are made for a block, then packed 8 per byte.
     TR_BLOCK = 64
-# b0..b7 (each 0 or 1) in the bytes of a little-endian word -> b0 | b1<<1 | ... | b7<<7
-cdef uint64_t TR_PACK = 0x0102040810204080ULL
+# b0..b7 (each 0 or 1) in the bytes of a word, b0 lowest -> b0 | b1<<1 | ... | b7<<7
+cdef extern from *:
+    """
+    #define RELU_FAST_TR_PACK 0x0102040810204080ULL
+    """
+    const uint64_t TR_PACK "RELU_FAST_TR_PACK"
 # With AVX2 and up (x86, so little-endian), spans work on 32-element words: bit i of
 # a uint32 is element i, stored as 4 little-endian bytes (= the byte layout above);
 # the compiler vectorises these loops with per-lane variable shifts.  Baseline x86-64
@@ -54,9 +58,11 @@ cdef uint64_t tr_lut64[256][8]
 # ---------------------------------------------------------------------------
 
 cdef inline uint8_t tr_pack8(const uint8_t* f) noexcept nogil:
-    # eight 0/1 flags -> one byte, flag j in bit j
-    cdef uint64_t w
-    memcpy(&w, f, 8)
+    # eight 0/1 flags -> one byte, flag j in bit j (the shifts make one 8-byte load
+    # on little-endian machines and stay right on big-endian ones)
+    cdef uint64_t w = ((<uint64_t>f[0]) | (<uint64_t>f[1] << 8) | (<uint64_t>f[2] << 16)
+                       | (<uint64_t>f[3] << 24) | (<uint64_t>f[4] << 32) | (<uint64_t>f[5] << 40)
+                       | (<uint64_t>f[6] << 48) | (<uint64_t>f[7] << 56))
     return <uint8_t>((w * TR_PACK) >> 56)
 
 
