@@ -176,3 +176,27 @@ def test_array_likes():
     assert y.dtype == np.float64
     assert np.unpackbits(mask, count=3, bitorder="little").tolist() == [1, 0, 1]
     np.testing.assert_array_equal(rf.relu_backward_mask([3.0, 4.0, 5.0], mask), [3.0, 0.0, 5.0])
+
+
+def _child(n, q):
+    x, g = data(n, np.float32, seed=3)
+    y, mask = rf.relu_mask(x)
+    q.put(bool(np.array_equal(rf.relu_backward_mask(g, mask), rf.relu_backward(g, x))))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_forked_child_after_threads():
+    import multiprocessing as mp
+    n = 4 * GRAIN
+    x, _ = data(n, np.float32)
+    with rf.limit_threads(2):
+        rf.relu_mask(x)                   # the parent has run a parallel region
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        p = ctx.Process(target=_child, args=(n, q))
+        p.start()
+        p.join(60)
+    if p.is_alive():
+        p.kill()
+        pytest.fail("relu_mask hung in a forked child")
+    assert p.exitcode == 0 and q.get(timeout=5) is True
