@@ -113,3 +113,10 @@ def test_errors_are_eager():
         rf.relu_stats(F, axis=2)
     with pytest.raises(TypeError, match="dask"):
         rf.relu_mask(F)
+
+
+def test_other_dask_collections_are_refused():
+    bag = pytest.importorskip("dask.bag")
+    b = bag.from_sequence([1.0, 2.0])
+    with pytest.raises(TypeError, match="dask.array.Array"):
+        rf.relu(b)

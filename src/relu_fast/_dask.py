@@ -76,6 +76,14 @@ def _no_out(out, name):
                         "assign the returned lazy array instead")
 
 
+def _array(a, name="x"):
+    """Only dask arrays (not other dask collections) are handed over here."""
+    if not isinstance(a, da.Array):
+        raise TypeError(f"{name} is a {type(a).__name__}; relu_fast takes dask.array.Array among "
+                        "dask collections (use .to_dask_array() or .values)")
+    return a
+
+
 def _meta(a):
     """An empty NumPy array with a's dtype and ndim, to run the checks eagerly."""
     return np.empty((0,) * a.ndim, dtype=a.dtype)
@@ -98,6 +106,9 @@ def _as_dask(a, like):
 
 
 def _binary_inputs(grad_output, x):
+    for name, a in (("grad_output", grad_output), ("x", x)):
+        if hasattr(a, "__dask_graph__"):
+            _array(a, name)
     x = _as_dask(x, grad_output) if isinstance(grad_output, da.Array) else x
     grad_output = _as_dask(grad_output, x)
     x = _as_dask(x, grad_output)
@@ -116,6 +127,7 @@ def _check_binary(fn, g, x, *args, **kw):
 
 def relu(x, *, out=None):
     _no_out(out, "relu")
+    x = _array(x)
     _api.relu(_meta(x))
     return x.map_blocks(_relu, dtype=x.dtype)
 
@@ -129,6 +141,7 @@ def relu_backward(grad_output, x, *, out=None):
 
 def leaky_relu(x, negative_slope=0.01, *, out=None):
     _no_out(out, "leaky_relu")
+    x = _array(x)
     _api.leaky_relu(_meta(x), negative_slope)
     return x.map_blocks(_leaky, negative_slope, dtype=x.dtype)
 
@@ -142,6 +155,7 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
 
 def elu(x, alpha=1.0, *, out=None):
     _no_out(out, "elu")
+    x = _array(x)
     _api.elu(_meta(x), alpha)
     return x.map_blocks(_elu, alpha, dtype=x.dtype)
 
@@ -174,6 +188,7 @@ def _index(nd):
 
 def prelu(x, weight, *, axis=1, out=None):
     _no_out(out, "prelu")
+    x = _array(x)
     w, ax = _channel_axis(x, weight, axis)
     if ax is None:
         return x.map_blocks(_prelu, w, axis, dtype=x.dtype)
@@ -222,6 +237,7 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
 
 def relu_stats(x, *, axis=-1, out=None):
     _no_out(out, "relu_stats")
+    x = _array(x)
     if x.ndim == 0:
         raise ValueError("x is 0-D: it has no channel axis")
     _api_train.relu_stats(_meta(x), axis=axis)   # raises what relu_stats raises
