@@ -2,6 +2,9 @@
 
     relu, relu_backward, leaky_relu, leaky_relu_backward,
     prelu, prelu_backward, elu, elu_backward
+    relu_mask, relu_backward_mask, relu_stats     (training: 1-bit masks, activity)
+
+Layers for NumPy training loops are in relu_fast.nn.
 
 Names follow torch.nn.functional; conventions follow NumPy (array-likes in,
 ndarray out, ``out=``).  Thread control: set_num_threads, get_num_threads,
@@ -21,6 +24,7 @@ from ._api import (
     relu_backward,
     set_num_threads,
 )
+from ._api_train import relu_backward_mask, relu_mask, relu_stats
 from ._threads import limit_threads
 
 __all__ = [
@@ -33,6 +37,9 @@ __all__ = [
     "prelu_backward",
     "elu",
     "elu_backward",
+    "relu_mask",
+    "relu_backward_mask",
+    "relu_stats",
     "set_num_threads",
     "get_num_threads",
     "limit_threads",

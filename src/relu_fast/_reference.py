@@ -99,3 +99,29 @@ def prelu_backward(grad_output, x, weight, axis=1):
         others = tuple(k for k in range(x.ndim) if k != ax)
         grad_weight = contrib.sum(axis=others)
     return grad_input, grad_weight.astype(x.dtype).reshape(wshape)
+
+
+def relu_mask(x):
+    """(relu(x), mask): mask packs (not x <= 0) over x in C order, 8 per byte, little
+    bit order, ceil(x.size / 8) bytes (the high bits of the last byte are 0)."""
+    x = np.asarray(x)
+    bits = ~(x.reshape(-1, order="C") <= 0)
+    return relu(x), np.packbits(bits, bitorder="little")
+
+
+def relu_backward_mask(grad_output, mask):
+    """grad_output where the mask bit of its element (C order) is 1, else 0."""
+    g = np.asarray(grad_output)
+    bits = np.unpackbits(np.asarray(mask, dtype=np.uint8), count=g.size, bitorder="little")
+    return np.where(bits.reshape(g.shape).astype(bool), g, g.dtype.type(0))
+
+
+def relu_stats(x, axis=-1):
+    """(relu(x), active_fraction): active_fraction[c] = mean over channel c (index c
+    along axis) of x > 0, as float64."""
+    x = np.asarray(x)
+    ax = axis % x.ndim
+    others = tuple(k for k in range(x.ndim) if k != ax)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.count_nonzero(x > 0, axis=others) / (x.size / x.shape[ax] if x.shape[ax] else 0)
+    return relu(x), np.asarray(frac, dtype=np.float64).reshape(x.shape[ax])

@@ -35,3 +35,29 @@ ctypedef struct KernelTable:
     binary_fn binary
     prelu_fwd_fn prelu_forward
     prelu_bwd_fn prelu_backward
+
+# ---------------------------------------------------------------------------
+# Training kernels (_kernels_train.pxi), in their own table and capsule TRAIN_TABLE.
+# mask: ceil(n/8) bytes, element i in bit i % 8 of byte i // 8, bit = !(x <= 0).
+# counts: per channel of x viewed as (outer, channels, inner), the number of x > 0.
+# ---------------------------------------------------------------------------
+from libc.stdint cimport uint8_t, int64_t
+
+cdef enum:
+    TRAIN_ABI = 1
+
+ctypedef void (*mask_fwd_fn)(int dtype, const void* x, void* y, uint8_t* mask,
+                             Py_ssize_t n, int nthreads) noexcept nogil
+ctypedef void (*mask_bwd_fn)(int dtype, const void* g, const uint8_t* mask, void* gx,
+                             Py_ssize_t n, int nthreads) noexcept nogil
+# returns 0, or -1 when its scratch memory could not be allocated
+ctypedef int (*stats_fn)(int dtype, const void* x, void* y, int64_t* counts,
+                         Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
+                         int nthreads) noexcept nogil
+
+ctypedef struct TrainTable:
+    int abi
+    const char* level
+    mask_fwd_fn relu_mask
+    mask_bwd_fn relu_backward_mask
+    stats_fn relu_stats
