@@ -10,7 +10,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
-from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_set_num_threads
+from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads
 from relu_fast._table cimport *
 
 from relu_fast import _dispatch
@@ -106,7 +106,9 @@ def _peak_threads(reset=False):
 
 
 def set_num_threads(n):
-    """Use at most `n` threads (an int >= 1) for arrays above the grain size."""
+    """Use at most `n` threads (an int >= 1) for arrays above the grain size.
+
+    A cap on OpenMP's own count (OMP_NUM_THREADS, threadpoolctl), for every thread."""
     global _user_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
@@ -115,8 +117,9 @@ def set_num_threads(n):
     n = int(n)
     if n > 1 << 16:
         n = 1 << 16
+    # Only relu_fast's own cap: OpenMP's settings (shared with every other library
+    # on the same runtime) stay as they are, and limit_threads can undo it exactly.
     _user_threads = n
-    omp_set_num_threads(n)
 
 
 def get_num_threads():
@@ -131,8 +134,6 @@ def _get_user_threads():
 def _restore_user_threads(int n):
     global _user_threads
     _user_threads = n
-    if n > 0:
-        omp_set_num_threads(n)
 
 
 def _after_fork_in_child():
