@@ -96,6 +96,14 @@ def _threads_busy():
     return _busy
 
 
+def _hold_threads(int n):
+    """Hold `n` threads of the budget as a running call would; n < 0 gives them back (tests)."""
+    if n >= 0:
+        take_threads(n)
+    else:
+        give_threads(-n)
+
+
 def _peak_threads(reset=False):
     """Most threads held at once by concurrent calls since the last reset (tests)."""
     global _peak
