@@ -152,6 +152,14 @@ def _after_fork_in_child():
     _busy = _peak = 0    # calls of other parent threads do not exist here
 
 
+def _forked_child(flag=None):
+    """Is this process marked as a forked child (serial)?  flag sets it (tests)."""
+    global _in_forked_child
+    if flag is not None:
+        _in_forked_child = bool(flag)
+    return _in_forked_child
+
+
 def _grain():
     return GRAIN
 
