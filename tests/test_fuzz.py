@@ -447,7 +447,7 @@ def run_case(case):
                 mag = mag.sum(axis=tuple(k for k in range(xf.ndim) if k != ax))
             else:
                 mag = mag.sum()
-        extra = (np.asarray(mag) * (xf.size + 1) * 2.0**-52).reshape(gw.shape)
+            extra = (np.asarray(mag) * (xf.size + 1) * 2.0**-52).reshape(gw.shape)
         assert_same(gw, want_gw, ulps=1, extra=extra)
         return
     assert isinstance(got, np.ndarray) and got.dtype.type == xtype and got.shape == np.shape(x)
