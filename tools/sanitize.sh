@@ -66,7 +66,8 @@ if [ -z "$so" ]; then
     so=$(cd "$work" && LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 \
          "$venv/bin/python" -c "import relu_fast._api as m; print(m.__file__)")
 fi
-if ! ldd "$so" | grep -q libasan; then
+linked=$(ldd "$so")
+if ! grep -q libasan <<< "$linked"; then
     echo "sanitize.sh: $so is not linked with ASan: RELU_FAST_SANITIZE had no effect" >&2
     exit 2
 fi
