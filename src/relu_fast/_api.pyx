@@ -65,7 +65,7 @@ cdef int _peak = 0
 
 cdef int threads_for(Py_ssize_t work) noexcept:
     """Threads for a call over `work` elements: 1 below the grain or in a forked child,
-    else min(budget, budget - threads held by running calls), at least 1; the budget
+    else the budget minus the threads held by running calls, at least 1; the budget
     is OpenMP's max threads for this thread (OMP_NUM_THREADS, threadpoolctl), capped
     by set_num_threads."""
     cdef int n
