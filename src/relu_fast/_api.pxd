@@ -7,6 +7,9 @@ cdef enum:
     F_ORDER = 1
 
 cdef int threads_for(Py_ssize_t work) noexcept
+# a caller that runs threads_for(n) threads holds them between these two (GIL held)
+cdef void take_threads(int n) noexcept
+cdef void give_threads(int n) noexcept
 cdef int dtype_code(cnp.ndarray a) noexcept
 cdef cnp.ndarray as_array(object x, str name)
 cdef int order_of(cnp.ndarray a) noexcept

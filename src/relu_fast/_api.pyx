@@ -11,7 +11,7 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.math cimport isfinite
 
-from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_set_num_threads
+from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads
 from relu_fast._table cimport *
 
 from relu_fast import _dispatch
@@ -56,19 +56,68 @@ cdef int _user_threads = 0      # 0: not set, follow OpenMP (OMP_NUM_THREADS, th
 cdef bint _in_forked_child = False
 
 
+# Threads held by calls running now, process-wide (read and changed only with the
+# GIL held).  Concurrent callers share one budget, so a thread pool calling
+# relu_fast does not oversubscribe the cores: a call gets what the budget has left,
+# and at least its own thread.
+cdef int _busy = 0
+cdef int _peak = 0
+
+
 cdef int threads_for(Py_ssize_t work) noexcept:
-    """Threads for a call over `work` elements: 1 below the grain or in a forked child."""
+    """Threads for a call over `work` elements: 1 below the grain or in a forked child,
+    else the budget minus the threads held by running calls, at least 1; the budget
+    is OpenMP's max threads for this thread (OMP_NUM_THREADS, threadpoolctl), capped
+    by set_num_threads."""
     cdef int n
     if work < GRAIN or _in_forked_child:
         return 1
     n = omp_get_max_threads()
     if _user_threads > 0 and _user_threads < n:
         n = _user_threads
+    n -= _busy
     return n if n > 1 else 1
 
 
+cdef void take_threads(int n) noexcept:
+    """Mark `n` threads busy until give_threads(n); call both with the GIL held."""
+    global _busy, _peak
+    _busy += n
+    if _busy > _peak:
+        _peak = _busy
+
+
+cdef void give_threads(int n) noexcept:
+    global _busy
+    _busy -= n
+
+
+def _threads_busy():
+    """Threads held by relu_fast calls running now (tests)."""
+    return _busy
+
+
+def _hold_threads(int n):
+    """Hold `n` threads of the budget as a running call would; n < 0 gives them back (tests)."""
+    if n >= 0:
+        take_threads(n)
+    else:
+        give_threads(-n)
+
+
+def _peak_threads(reset=False):
+    """Most threads held at once by concurrent calls since the last reset (tests)."""
+    global _peak
+    p = _peak
+    if reset:
+        _peak = _busy
+    return p
+
+
 def set_num_threads(n):
-    """Use at most `n` threads (an int >= 1) for arrays above the grain size."""
+    """Use at most `n` threads (an int >= 1) for arrays above the grain size.
+
+    A cap on OpenMP's own count (OMP_NUM_THREADS, threadpoolctl), for every thread."""
     global _user_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
@@ -77,8 +126,9 @@ def set_num_threads(n):
     n = int(n)
     if n > 1 << 16:
         n = 1 << 16
+    # Only relu_fast's own cap: OpenMP's settings (shared with every other library
+    # on the same runtime) stay as they are, and limit_threads can undo it exactly.
     _user_threads = n
-    omp_set_num_threads(n)
 
 
 def get_num_threads():
@@ -104,15 +154,22 @@ def _restore_thread_state(state):
 def _restore_user_threads(int n):
     global _user_threads
     _user_threads = n
-    if n > 0:
-        omp_set_num_threads(n)
 
 
 def _after_fork_in_child():
     # GNU libgomp's thread pool does not survive fork(): a child that enters a
     # parallel region hangs.  Children run every call serially.
-    global _in_forked_child
+    global _in_forked_child, _busy, _peak
     _in_forked_child = True
+    _busy = _peak = 0    # calls of other parent threads do not exist here
+
+
+def _forked_child(flag=None):
+    """Is this process marked as a forked child (serial)?  flag sets it (tests)."""
+    global _in_forked_child
+    if flag is not None:
+        _in_forked_child = bool(flag)
+    return _in_forked_child
 
 
 def _grain():
@@ -264,8 +321,10 @@ cdef object _unary(int op, object x, object out, double param):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
     if n >= GRAIN:
+        take_threads(nt)
         with nogil:
             K.unary(op, dt, px, py, n, param, nt)
+        give_threads(nt)
     else:
         K.unary(op, dt, px, py, n, param, nt)
     if dst is not o:
@@ -299,8 +358,10 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* pd = cnp.PyArray_DATA(dst)
     if n >= GRAIN:
+        take_threads(nt)
         with nogil:
             K.binary(op, dt, pg, px, pd, n, param, nt)
+        give_threads(nt)
     else:
         K.binary(op, dt, pg, px, pd, n, param, nt)
     if dst is not o:
@@ -467,6 +528,7 @@ def prelu(x, weight, *, axis=1, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pd = cnp.PyArray_DATA(dst)
+    take_threads(nt)
     if C == 1:
         # one alpha: exactly leaky_relu with that slope
         with nogil:
@@ -474,6 +536,7 @@ def prelu(x, weight, *, axis=1, out=None):
     else:
         with nogil:
             K.prelu_forward(dt, px, pw, pd, outer, C, inner, nt)
+    give_threads(nt)
     if dst is not o:
         np.copyto(o, dst)
     return o
@@ -515,8 +578,10 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
     cdef double* pgw = <double*>cnp.PyArray_DATA(gw)
+    take_threads(nt)
     with nogil:
         status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
+    give_threads(nt)
     if status != 0:
         raise MemoryError("prelu_backward could not allocate its per-part sums")
     return gx, gw.astype(_native(dt)).reshape(weight_shape)
