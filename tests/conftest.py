@@ -43,26 +43,13 @@ def pytest_report_header(config):
             f"OpenMP {'on' if _api.HAVE_OPENMP else 'off'}; threads {rf.get_num_threads()}")
 
 
-def _thread_state():
-    if hasattr(_api, "_thread_state"):
-        return _api._thread_state()
-    return _api._get_user_threads()
-
-
-def _restore_thread_state(state):
-    if hasattr(_api, "_restore_thread_state"):
-        _api._restore_thread_state(state)
-    else:
-        _api._restore_user_threads(state)
-
-
 @pytest.fixture(autouse=True)
 def _restore_threads_and_level():
     """No test leaks a thread setting or a kernel level into the next one."""
-    state = _thread_state()
+    state = _api._get_user_threads()
     level = rf.kernel_level()
     yield
-    _restore_thread_state(state)
+    _api._restore_user_threads(state)
     if rf.kernel_level() != level:
         _api._use_level(level)
 

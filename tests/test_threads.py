@@ -61,8 +61,8 @@ def test_limit_threads_restores_on_exception():
 
 @pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
 def test_two_threads_available_on_this_machine():
-    if (os.cpu_count() or 1) < 2 or os.environ.get("OMP_NUM_THREADS") == "1":
-        pytest.skip("fewer than 2 CPUs or OMP_NUM_THREADS=1")
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("fewer than 2 CPUs")
     with rf.limit_threads(2):
         assert rf.get_num_threads() == 2
 
@@ -102,6 +102,29 @@ def test_omp_num_threads_is_followed(omp, want):
                          timeout=120, cwd=os.path.expanduser("~"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(want), "1"]
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
+def test_set_num_threads_overrides_omp_num_threads():
+    code = "import relu_fast as rf; print(rf.get_num_threads()); rf.set_num_threads(2); print(rf.get_num_threads())"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "2"]
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
+def test_threadpoolctl_limits_even_after_set_num_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    code = ("import relu_fast as rf, threadpoolctl; rf.set_num_threads(2); print(rf.get_num_threads())\n"
+            "with threadpoolctl.threadpool_limits(1):\n    print(rf.get_num_threads())\n"
+            "print(rf.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "1", "2"]
 
 
 def test_results_identical_for_one_and_two_threads(dtype):

@@ -64,17 +64,25 @@ cdef int _busy = 0
 cdef int _peak = 0
 
 
+# OpenMP's thread count when relu_fast was imported (OMP_NUM_THREADS, else the
+# cores): a lower count later means threadpoolctl (or omp_set_num_threads) limits it.
+cdef int _omp_initial = omp_get_max_threads()
+
+
 cdef int threads_for(Py_ssize_t work) noexcept:
-    """Threads for a call over `work` elements: 1 below the grain or in a forked child,
-    else the budget minus the threads held by running calls, at least 1; the budget
-    is OpenMP's max threads for this thread (OMP_NUM_THREADS, threadpoolctl), capped
-    by set_num_threads."""
-    cdef int n
+    """Threads for a call over `work` elements.
+
+    1 below the grain or in a forked child; else set_num_threads' value if set,
+    otherwise OpenMP's (OMP_NUM_THREADS, the cores); never more than a limit put on
+    OpenMP since import (threadpoolctl); minus the threads held by calls running
+    now in other Python threads; at least 1."""
+    cdef int n, omp_now
     if work < GRAIN or _in_forked_child:
         return 1
-    n = omp_get_max_threads()
-    if _user_threads > 0 and _user_threads < n:
-        n = _user_threads
+    omp_now = omp_get_max_threads()
+    n = _user_threads if _user_threads > 0 else omp_now
+    if omp_now < _omp_initial and omp_now < n:
+        n = omp_now
     n -= _busy
     return n if n > 1 else 1
 
@@ -115,9 +123,8 @@ def _peak_threads(reset=False):
 
 
 def set_num_threads(n):
-    """Use at most `n` threads (an int >= 1) for arrays above the grain size.
-
-    A cap on OpenMP's own count (OMP_NUM_THREADS, threadpoolctl), for every thread."""
+    """Use `n` threads (an int >= 1) for arrays above the grain size, whatever
+    OMP_NUM_THREADS says; threadpoolctl can still lower it.  Process-wide."""
     global _user_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
@@ -126,8 +133,8 @@ def set_num_threads(n):
     n = int(n)
     if n > 1 << 16:
         n = 1 << 16
-    # Only relu_fast's own cap: OpenMP's settings (shared with every other library
-    # on the same runtime) stay as they are, and limit_threads can undo it exactly.
+    # relu_fast's own setting: OpenMP's (shared with every other library on the
+    # same runtime) is left as it is, so limit_threads can undo this exactly.
     _user_threads = n
 
 
@@ -140,18 +147,8 @@ def _get_user_threads():
     return _user_threads
 
 
-def _thread_state():
-    """(set_num_threads value or 0, OpenMP's max threads): what limit_threads restores."""
-    return (_user_threads, omp_get_max_threads())
-
-
-def _restore_thread_state(state):
-    global _user_threads
-    _user_threads = state[0]
-    omp_set_num_threads(state[1])
-
-
 def _restore_user_threads(int n):
+    """Put back a value from _get_user_threads() (0: not set)."""
     global _user_threads
     _user_threads = n
 
