@@ -581,4 +581,5 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     give_threads(nt)
     if status != 0:
         raise MemoryError("prelu_backward could not allocate its per-part sums")
-    return gx, gw.astype(_native(dt)).reshape(weight_shape)
+    with np.errstate(over="ignore"):     # a float32 sum past float32's range is inf
+        return gx, gw.astype(_native(dt)).reshape(weight_shape)

@@ -11,7 +11,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport uint8_t, int64_t
 
 from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, check_out, direct, dtype_code, empty_like,
-                             order_of, target, threads_for)
+                             order_of, target, threads_for, take_threads, give_threads)
 from relu_fast._table cimport *
 
 from relu_fast import _api, _dispatch
@@ -77,8 +77,10 @@ def relu_mask(x, *, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
     cdef uint8_t* pm = <uint8_t*>cnp.PyArray_DATA(mask)
+    take_threads(nt)
     with nogil:
         tt.relu_mask(dt, px, py, pm, n, nt)
+    give_threads(nt)
     if dst is not o:
         np.copyto(o, dst)
     return o, mask
@@ -119,8 +121,10 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(m)
     cdef void* pd = cnp.PyArray_DATA(dst)
+    take_threads(nt)
     with nogil:
         tt.relu_backward_mask(dt, pg, pm, pd, n, nt)
+    give_threads(nt)
     if dst is not o:
         np.copyto(o, dst)
     return o
@@ -183,8 +187,10 @@ def relu_stats(x, *, axis=-1, out=None):
     cdef void* py = cnp.PyArray_DATA(dst)
     cdef int64_t* pc = <int64_t*>cnp.PyArray_DATA(counts)
     if n > 0:
+        take_threads(nt)
         with nogil:
             status = tt.relu_stats(dt, px, py, pc, outer, C, inner, nt)
+        give_threads(nt)
     if status != 0:
         raise MemoryError("relu_stats could not allocate its per-part counts")
     if dst is not o:
