@@ -52,6 +52,8 @@ _use_level(_dispatch.choose_level())
 # Below this many elements one thread is faster than waking a team (measured:
 # see README, "Threads").
 cdef Py_ssize_t GRAIN = 32768
+# ELU's exp costs about this many relu elements: its grain is GRAIN / ELU_COST.
+cdef Py_ssize_t ELU_COST = 8
 cdef int _user_threads = 0      # 0: not set, follow OpenMP (OMP_NUM_THREADS, threadpoolctl)
 cdef bint _in_forked_child = False
 
@@ -169,8 +171,13 @@ def _forked_child(flag=None):
     return _in_forked_child
 
 
-def _grain():
-    return GRAIN
+def _grain(n=None):
+    """The grain in elements; `n` sets it (for measuring it) and the old value is returned."""
+    global GRAIN
+    previous = GRAIN
+    if n is not None:
+        GRAIN = max(1, int(n))
+    return previous
 
 
 if hasattr(os, "register_at_fork"):
@@ -314,10 +321,11 @@ cdef object _unary(int op, object x, object out, double param):
         o = check_out(out, xa, dt, "the result")
         dst = target(o, order, xa, None, None, dt)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = threads_for(n)
+    cdef Py_ssize_t work = n * ELU_COST if op == OP_ELU else n
+    cdef int nt = threads_for(work)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
-    if n >= GRAIN:
+    if work >= GRAIN:
         take_threads(nt)
         with nogil:
             K.unary(op, dt, px, py, n, param, nt)
@@ -350,11 +358,12 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
         o = check_out(out, xa, dt, "the result")
         dst = target(o, order, xa, ga, None, dt)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef int nt = threads_for(n)
+    cdef Py_ssize_t work = n * ELU_COST if op == OP_ELU_BWD else n
+    cdef int nt = threads_for(work)
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* pd = cnp.PyArray_DATA(dst)
-    if n >= GRAIN:
+    if work >= GRAIN:
         take_threads(nt)
         with nogil:
             K.binary(op, dt, pg, px, pd, n, param, nt)
