@@ -1,0 +1,1 @@
+"""asv benchmarks of relu_fast, each beside NumPy's equivalent."""
