@@ -216,8 +216,11 @@ def expected_errors(case, x, g, out, weight):
             errs.add(TypeError)
         if np.shape(g) != np.shape(x):
             errs.add(ValueError)
-    if "param" in case and not _real_ok(case["param"]):
-        errs.add(TypeError)
+    if "param" in case:
+        if not _real_ok(case["param"]):
+            errs.add(TypeError)
+        elif not np.isfinite(float(case["param"])):
+            errs.add(ValueError)      # slopes and alphas must be finite
     if "is_result" in case:
         if not isinstance(case["is_result"], (bool, np.bool_)):
             errs.add(TypeError)

@@ -2,5 +2,9 @@
 LEVEL: str
 COMPILED_FOR: str
 TABLE: object  # PyCapsule "relu_fast.KernelTable" holding the C kernel table
+TRAIN_TABLE: object  # PyCapsule "relu_fast.TrainTable": mask and activity kernels
 
 def _make_table(level: bytes) -> object: ...
+
+def _make_train_table() -> object: ...
+def _stream_threshold(nbytes: int | None = None) -> int: ...
