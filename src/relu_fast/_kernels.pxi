@@ -99,20 +99,6 @@ cdef inline double expm1_neg_f(float t) noexcept nogil:
     return t if t == 0 else e
 
 
-cdef inline double alpha_exp_neg_f(float t, double alpha) noexcept nogil:
-    # alpha * exp(t) for float32 t in [EXP_FLOOR, 0] or NaN, returned in float64:
-    # reduction and tail in float32, 2^k = 2^k1 2^k2 built in float64 (a float32
-    # input's exp reaches float64's range when it is multiplied by a large gradient)
-    cdef float m = t * LOG2E_F + MAGIC_F
-    cdef float k = m - MAGIC_F
-    cdef float r = (t - k * LN2_HI_F) - k * LN2_LO_F
-    cdef double kd = k
-    cdef double h = kd * 0.5 + MAGIC
-    cdef double a1 = alpha * pow2_from_magic(h)
-    cdef double s2 = pow2_from_magic((kd - (h - MAGIC)) + MAGIC)
-    return (a1 * expm1_reduced_f(r) + a1) * s2
-
-
 cdef inline double expm1_poly(double r, int degree) noexcept nogil:
     # r + r^2 * sum_{j=2..degree} r^(j-2) / j!
     cdef double q
@@ -182,18 +168,20 @@ cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double a
     # dtype), the product with alpha in float64
     cdef Py_ssize_t i
     cdef floating v
-    cdef double t
+    cdef double t, e
     cdef float tf
     for i in range(n):
         v = x[i]
         if floating is float:
             tf = 0 if v > 0 else v          # NaN stays NaN
             tf = EXPM1_FLOOR_F if tf < EXPM1_FLOOR_F else tf
-            y[i] = v if v > 0 else <float>(alpha * expm1_neg_f(tf))
+            e = alpha * expm1_neg_f(tf)     # every lane: the select below has no call
+            y[i] = v if v > 0 else <float>e
         else:
             t = 0.0 if v > 0 else v
             t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
-            y[i] = v if v > 0 else alpha * expm1_neg(t, 13)
+            e = alpha * expm1_neg(t, 13)
+            y[i] = v if v > 0 else e
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
@@ -218,23 +206,21 @@ cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* 
 
 cdef inline void elu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                               double alpha) noexcept nogil:
-    # gx = x > 0 ? g : g * (alpha * exp(x)), exp evaluated for every lane (in x's
-    # dtype), the products in float64
+    # gx = x > 0 ? g : g * (alpha * exp(x)), evaluated in float64 for every lane
+    # (exp over float64's whole range: a large g can bring a tiny exp(x) back)
     cdef Py_ssize_t i
     cdef floating v, gv
-    cdef double t
-    cdef float tf
+    cdef double t, e
     for i in range(n):
         v = x[i]
         gv = g[i]
+        t = 0.0 if v > 0 else <double>v          # NaN stays NaN
+        t = EXP_FLOOR if t < EXP_FLOOR else t
         if floating is float:
-            tf = 0 if v > 0 else v
-            tf = <float>EXP_FLOOR if tf < <float>EXP_FLOOR else tf
-            gx[i] = gv if v > 0 else <float>(<double>gv * alpha_exp_neg_f(tf, alpha))
+            e = <double>gv * alpha_exp_neg(t, alpha, 8)
         else:
-            t = 0.0 if v > 0 else v
-            t = EXP_FLOOR if t < EXP_FLOOR else t
-            gx[i] = gv if v > 0 else gv * alpha_exp_neg(t, alpha, 13)
+            e = gv * alpha_exp_neg(t, alpha, 13)
+        gx[i] = gv if v > 0 else <floating>e
 
 
 cdef inline void elu_bwd_result_span(const floating* g, const floating* y, floating* gx, Py_ssize_t n,
