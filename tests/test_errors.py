@@ -342,7 +342,8 @@ def test_elu_backward_is_result_needs_nonnegative_alpha(alpha):
         rf.elu_backward(g, x, alpha, is_result=False)      # fine from the input
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), np.float32("inf")])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), np.float32("inf"), 10**400],
+                         ids=["nan", "inf", "-inf", "f32inf", "10**400"])
 @pytest.mark.parametrize("call", ["leaky_relu", "leaky_relu_backward", "elu", "elu_backward"])
 def test_parameters_must_be_finite(call, bad):
     x, g = data()

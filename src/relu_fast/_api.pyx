@@ -299,7 +299,10 @@ cdef double real(object v, str name) except? -1.0:
     elif isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
     else:
-        d = float(v)
+        try:
+            d = float(v)
+        except OverflowError:
+            raise ValueError(f"{name} must be finite, got {v!r}") from None
     if not isfinite(d):
         raise ValueError(f"{name} must be finite, got {d}")
     return d
