@@ -1,6 +1,6 @@
-"""Measurements for notes/README-training.md (one process, medians).
+"""Measurements for the README's training section (one process, medians).
 
-    python notes/measure_training.py
+    python tools/measure_training.py
 
 1. Memory nn.ReLU holds between forward and backward (1-bit mask) against keeping x,
    both from saved_nbytes() and from tracemalloc (NumPy reports its buffers to it).
