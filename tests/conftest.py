@@ -28,7 +28,7 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--run-slow"):
+    if config.getoption("--run-slow") or os.environ.get("RELU_FAST_RUN_HUGE") == "1":
         return
     skip = pytest.mark.skip(reason="slow: opt in with --run-slow")
     for item in items:

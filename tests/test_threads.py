@@ -114,6 +114,14 @@ def test_set_num_threads_overrides_omp_num_threads():
     assert out.stdout.split() == ["1", "2"]
 
 
+@pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
+def test_set_num_threads_is_capped_at_the_cores():
+    rf.set_num_threads(1 << 16)
+    assert rf.get_num_threads() == max(os.cpu_count() or 1, _api._omp_max_threads_at_import())
+    x = np.linspace(-1, 1, 4 * GRAIN, dtype=np.float32)
+    assert np.array_equal(rf.relu(x), np.maximum(x, 0))
+
+
 @pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
 def test_threadpoolctl_limits_even_after_set_num_threads():
     threadpoolctl = pytest.importorskip("threadpoolctl")

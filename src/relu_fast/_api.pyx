@@ -69,6 +69,8 @@ cdef int _peak = 0
 # OpenMP's thread count when relu_fast was imported (OMP_NUM_THREADS, else the
 # cores): a lower count later means threadpoolctl (or omp_set_num_threads) limits it.
 cdef int _omp_initial = omp_get_max_threads()
+# set_num_threads' ceiling: the cores, or OMP_NUM_THREADS if that asks for more.
+cdef int _max_threads = max(os.cpu_count() or 1, _omp_initial)
 
 
 cdef int threads_for(Py_ssize_t work) noexcept:
@@ -125,19 +127,25 @@ def _peak_threads(reset=False):
 
 
 def set_num_threads(n):
-    """Use `n` threads (an int >= 1) for arrays above the grain size, whatever
-    OMP_NUM_THREADS says; threadpoolctl can still lower it.  Process-wide."""
+    """Use `n` threads (an int >= 1; at most the cores, or OMP_NUM_THREADS if larger) for
+    arrays above the grain size, whatever OMP_NUM_THREADS says; threadpoolctl can still
+    lower it.  Process-wide."""
     global _user_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"set_num_threads takes an int >= 1, got {n}")
-    n = int(n)
-    if n > 1 << 16:
-        n = 1 << 16
+    # more threads than the cores (or OMP_NUM_THREADS, if larger) never helps these
+    # memory-bound loops, and tens of thousands would exhaust the process
+    n = min(int(n), _max_threads)
     # relu_fast's own setting: OpenMP's (shared with every other library on the
     # same runtime) is left as it is, so limit_threads can undo this exactly.
     _user_threads = n
+
+
+def _omp_max_threads_at_import():
+    """OpenMP's thread count when relu_fast was imported (tests)."""
+    return _omp_initial
 
 
 def get_num_threads():
