@@ -200,3 +200,18 @@ def test_forked_child_after_threads():
         p.kill()
         pytest.fail("relu_mask hung in a forked child")
     assert p.exitcode == 0 and q.get(timeout=5) is True
+
+
+def test_backward_mask_out_sharing_the_masks_bytes():
+    """An out that overlaps the mask's memory gets the same answer as a separate one."""
+    r = np.random.default_rng(7)
+    x = r.standard_normal(64).astype(np.float32)
+    g = r.standard_normal(64).astype(np.float32)
+    _, mask = rf.relu_mask(x)
+    buf = np.zeros(8 + 64 * 4, dtype=np.uint8)
+    m2 = buf[:8]
+    m2[:] = mask
+    out = buf[4:4 + 64 * 4].view(np.float32)   # out[0] covers mask bytes 4..7
+    got = rf.relu_backward_mask(g, m2, out=out)
+    assert got is out
+    assert np.array_equal(out, rf.relu_backward(g, x))

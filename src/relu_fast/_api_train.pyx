@@ -116,7 +116,7 @@ def relu_backward_mask(grad_output, mask, *, out=None):
         o = dst = empty_like(ga, dt, C_ORDER)
     else:
         o = check_out(out, ga, dt, "the result")
-        dst = target(o, C_ORDER, ga, None, None, dt)
+        dst = target(o, C_ORDER, ga, m, None, dt)      # out may not share the mask's bytes
     cdef int nt = threads_for(n)
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(m)
