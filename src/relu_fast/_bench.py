@@ -667,8 +667,8 @@ def main(argv=None):
             _dispatch.load("native")
             levels.append("native")
         except ImportError:
-            print("no native kernels in this build (install with RELU_FAST_NATIVE=1 to compare "
-                  "against -march=native)", file=sys.stderr)
+            print("no native kernels in this build (install with RELU_FAST_NATIVE=1 to add a "
+                  "module built for this CPU only, to compare against)", file=sys.stderr)
 
     machine = f"{_cpu_name()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}"
     print(f"relu_fast {rf.__version__} bench   {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
