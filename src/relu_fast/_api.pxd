@@ -15,6 +15,7 @@ cdef cnp.ndarray as_array(object x, str name)
 cdef int order_of(cnp.ndarray a) noexcept
 cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt)
 cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order)
-cdef cnp.ndarray check_out(object out, cnp.ndarray like, int dt, str what)
-cdef cnp.ndarray target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, int dt)
+cdef cnp.ndarray destination(object out, cnp.ndarray like, int dt, int order, cnp.ndarray a,
+                             cnp.ndarray b)
+cdef cnp.ndarray deliver(object out, cnp.ndarray dst)
 cdef double real(object v, str name) except? -1.0

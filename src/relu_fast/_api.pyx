@@ -287,16 +287,29 @@ cdef cnp.ndarray check_out(object out, cnp.ndarray like, int dt, str what):
     return o
 
 
-cdef cnp.ndarray target(cnp.ndarray out, int order, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c,
-                         int dt):
-    """Where the kernel writes: `out` itself when it is a flat block in `order` that
-    is either disjoint from the inputs or exactly one of them; else a temporary."""
-    if (is_direct(out, order)
-            and not partly_overlaps(out, a)
-            and (b is None or not partly_overlaps(out, b))
-            and (c is None or not partly_overlaps(out, c))):
-        return out
-    return empty_like(out, dt, order)
+cdef cnp.ndarray destination(object out, cnp.ndarray like, int dt, int order, cnp.ndarray a,
+                             cnp.ndarray b):
+    """Where a kernel writes a result shaped like `like`: a new array when out is None;
+    else, after checking out, out itself when it is a flat block in `order` that is
+    disjoint from the inputs a, b (b may be None) or exactly one of them; else a
+    temporary that deliver() copies into out."""
+    cdef cnp.ndarray o
+    if out is None:
+        return empty_like(like, dt, order)
+    o = check_out(out, like, dt, "the result")
+    if (is_direct(o, order) and not partly_overlaps(o, a)
+            and (b is None or not partly_overlaps(o, b))):
+        return o
+    return empty_like(o, dt, order)
+
+
+cdef cnp.ndarray deliver(object out, cnp.ndarray dst):
+    """The call's result: dst, copied into out first if it was a temporary."""
+    if out is None:
+        return dst
+    if dst is not out:
+        np.copyto(out, dst)
+    return <cnp.ndarray>out
 
 
 cdef double real(object v, str name) except? -1.0:
@@ -324,13 +337,9 @@ cdef object _unary(int op, object x, object out, double param):
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     cdef int order = order_of(xa)
-    cdef cnp.ndarray o, dst
+    cdef cnp.ndarray dst
     xa = direct(xa, order, dt)
-    if out is None:
-        o = dst = empty_like(xa, dt, order)
-    else:
-        o = check_out(out, xa, dt, "the result")
-        dst = target(o, order, xa, None, None, dt)
+    dst = destination(out, xa, dt, order, xa, None)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef Py_ssize_t work = n * ELU_COST if op == OP_ELU else n
     cdef int nt = threads_for(work)
@@ -343,9 +352,7 @@ cdef object _unary(int op, object x, object out, double param):
         give_threads(nt)
     else:
         K.unary(op, dt, px, py, n, param, nt)
-    if dst is not o:
-        np.copyto(o, dst)
-    return o
+    return deliver(out, dst)
 
 
 cdef object _binary(int op, object grad_output, object x, object out, double param):
@@ -353,7 +360,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     cdef int order
-    cdef cnp.ndarray o, dst
+    cdef cnp.ndarray dst
     if dtype_code(ga) != dt:
         raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
     if not cnp.PyArray_SAMESHAPE(ga, xa):
@@ -363,11 +370,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
         order = C_ORDER
     xa = direct(xa, order, dt)
     ga = direct(ga, order, dt)
-    if out is None:
-        o = dst = empty_like(xa, dt, order)
-    else:
-        o = check_out(out, xa, dt, "the result")
-        dst = target(o, order, xa, ga, None, dt)
+    dst = destination(out, xa, dt, order, xa, ga)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef Py_ssize_t work = n * ELU_COST if op == OP_ELU_BWD else n
     cdef int nt = threads_for(work)
@@ -381,9 +384,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
         give_threads(nt)
     else:
         K.binary(op, dt, pg, px, pd, n, param, nt)
-    if dst is not o:
-        np.copyto(o, dst)
-    return o
+    return deliver(out, dst)
 
 
 def _dask_call(name, *args, **kwargs):
@@ -532,14 +533,10 @@ def prelu(x, weight, *, axis=1, out=None):
     cdef cnp.ndarray w = _weight(weight, dt)
     cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner
-    cdef cnp.ndarray o, dst
+    cdef cnp.ndarray dst
     outer, C, inner = _prelu_geometry(xa, w, axis, order)
     xa = direct(xa, order, dt)
-    if out is None:
-        o = dst = empty_like(xa, dt, order)
-    else:
-        o = check_out(out, xa, dt, "the result")
-        dst = target(o, order, xa, w, None, dt)
+    dst = destination(out, xa, dt, order, xa, w)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef int nt = threads_for(n)
     cdef const void* px = cnp.PyArray_DATA(xa)
@@ -554,9 +551,7 @@ def prelu(x, weight, *, axis=1, out=None):
         with nogil:
             K.prelu_forward(dt, px, pw, pd, outer, C, inner, nt)
     give_threads(nt)
-    if dst is not o:
-        np.copyto(o, dst)
-    return o
+    return deliver(out, dst)
 
 
 def prelu_backward(grad_output, x, weight, *, axis=1):

@@ -10,8 +10,8 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport uint8_t, int64_t
 
-from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, check_out, direct, dtype_code, empty_like,
-                             order_of, target, threads_for, take_threads, give_threads)
+from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
+                             empty_like, order_of, threads_for, take_threads, give_threads)
 from relu_fast._table cimport *
 
 from relu_fast import _api, _dispatch
@@ -64,13 +64,9 @@ def relu_mask(x, *, out=None):
     except _DaskInput:
         raise _no_dask("relu_mask") from None
     cdef int dt = dtype_code(xa)
-    cdef cnp.ndarray o, dst
+    cdef cnp.ndarray dst
     xa = direct(xa, C_ORDER, dt)
-    if out is None:
-        o = dst = empty_like(xa, dt, C_ORDER)
-    else:
-        o = check_out(out, xa, dt, "the result")
-        dst = target(o, C_ORDER, xa, None, None, dt)
+    dst = destination(out, xa, dt, C_ORDER, xa, None)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef cnp.ndarray mask = np.empty(mask_bytes(n), dtype=np.uint8)
     cdef int nt = threads_for(n)
@@ -81,9 +77,7 @@ def relu_mask(x, *, out=None):
     with nogil:
         tt.relu_mask(dt, px, py, pm, n, nt)
     give_threads(nt)
-    if dst is not o:
-        np.copyto(o, dst)
-    return o, mask
+    return deliver(out, dst), mask
 
 
 def relu_backward_mask(grad_output, mask, *, out=None):
@@ -100,7 +94,7 @@ def relu_backward_mask(grad_output, mask, *, out=None):
         raise _no_dask("relu_backward_mask") from None
     cdef int dt = dtype_code(ga)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(ga)
-    cdef cnp.ndarray m, o, dst
+    cdef cnp.ndarray m, dst
     if not cnp.PyArray_Check(mask):
         raise TypeError(f"mask must be the numpy.ndarray relu_mask returned, got {type(mask).__name__}")
     m = <cnp.ndarray>mask
@@ -112,11 +106,7 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     if not cnp.PyArray_IS_C_CONTIGUOUS(m):
         m = np.ascontiguousarray(m)
     ga = direct(ga, C_ORDER, dt)
-    if out is None:
-        o = dst = empty_like(ga, dt, C_ORDER)
-    else:
-        o = check_out(out, ga, dt, "the result")
-        dst = target(o, C_ORDER, ga, m, None, dt)      # out may not share the mask's bytes
+    dst = destination(out, ga, dt, C_ORDER, ga, m)      # out may not share the mask's bytes
     cdef int nt = threads_for(n)
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(m)
@@ -125,9 +115,7 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     with nogil:
         tt.relu_backward_mask(dt, pg, pm, pd, n, nt)
     give_threads(nt)
-    if dst is not o:
-        np.copyto(o, dst)
-    return o
+    return deliver(out, dst)
 
 
 cdef tuple _channel_geometry(cnp.ndarray xa, object axis, int order):
@@ -174,11 +162,7 @@ def relu_stats(x, *, axis=-1, out=None):
     cdef cnp.ndarray o, dst
     outer, C, inner = _channel_geometry(xa, axis, order)
     xa = direct(xa, order, dt)
-    if out is None:
-        o = dst = empty_like(xa, dt, order)
-    else:
-        o = check_out(out, xa, dt, "the result")
-        dst = target(o, order, xa, None, None, dt)
+    dst = destination(out, xa, dt, order, xa, None)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef cnp.ndarray counts = np.zeros(C, dtype=np.int64)
     cdef int nt = threads_for(n)
@@ -193,8 +177,7 @@ def relu_stats(x, *, axis=-1, out=None):
         give_threads(nt)
     if status != 0:
         raise MemoryError("relu_stats could not allocate its per-part counts")
-    if dst is not o:
-        np.copyto(o, dst)
+    o = deliver(out, dst)
     per_channel = outer * inner
     if per_channel == 0:
         return o, np.full(C, np.nan)
