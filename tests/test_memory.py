@@ -174,12 +174,16 @@ def test_no_python_object_leaks(calls):
             if "big" in label:
                 continue          # the same Python code as the small calls, and slow
             _run(f, exc, 20)
-            gc.collect()
-            before = tracemalloc.get_traced_memory()[0]
-            _run(f, exc, times)
-            gc.collect()
-            grown = tracemalloc.get_traced_memory()[0] - before
-            if grown > 4 * times:      # < 4 bytes a call: no object leaked per call
+            # two windows of `times` calls: a per-call leak grows both; a one-off lazy
+            # cache somewhere in the interpreter (seen once in CI: 4.6 kB) grows one
+            grown = []
+            for _ in range(2):
+                gc.collect()
+                before = tracemalloc.get_traced_memory()[0]
+                _run(f, exc, times)
+                gc.collect()
+                grown.append(tracemalloc.get_traced_memory()[0] - before)
+            if min(grown) > 4 * times:      # < 4 bytes a call: no object leaked per call
                 leaks.append((label, grown))
     finally:
         tracemalloc.stop()
