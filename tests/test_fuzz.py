@@ -460,7 +460,13 @@ def run_case(case):
             else:
                 mag = mag.sum()
             extra = (np.asarray(mag) * (xf.size + 1) * 2.0**-52).reshape(gw.shape)
-        assert_same(gw, want_gw, ulps=1, extra=extra)
+            # where the finite terms alone overflow float64 when summed, the result
+            # depends on the order of summation (inf - inf = NaN in one order, inf in
+            # another): nothing to compare there
+            fin = np.where(np.isfinite(xf * gf) & (xf <= 0), np.abs(xf * gf), 0.0)
+            fin = fin.sum(axis=tuple(k for k in range(xf.ndim) if k != ax)) if C > 1 else fin.sum()
+            unordered = ~np.isfinite(np.asarray(fin).reshape(gw.shape)) & (xtype == np.float64)
+        assert_same(np.where(unordered, 0, gw), np.where(unordered, 0, want_gw), ulps=1, extra=extra)
         return
     assert isinstance(got, np.ndarray) and got.dtype.type == xtype and got.shape == np.shape(x)
     if out is None:

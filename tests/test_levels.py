@@ -1,7 +1,11 @@
 """Kernel levels (baseline/avx2/avx512): every level gives bit-identical results
 (setup.py builds with -ffp-contract=off) that agree with the reference, and
-RELU_FAST_MAX_LEVEL caps the choice."""
+RELU_FAST_MAX_LEVEL caps the choice.  One exception: elu_backward on levels with
+hardware FMA uses it, and may differ in the last bit from levels without (all identical
+within each group)."""
+import importlib
 import os
+import platform
 import subprocess
 import sys
 import warnings
@@ -11,7 +15,7 @@ import pytest
 
 import relu_fast as rf
 from relu_fast import _api, _dispatch
-from conftest import GRAIN, assert_same, rand, special
+from conftest import GRAIN, assert_same, assert_ulp, rand, special
 from test_reference import FUNCS, compare
 
 LEVELS = _dispatch.available_levels()
@@ -107,9 +111,26 @@ def test_every_level_identical_and_correct(name, dtype):
         _api._use_level(original)
     assert rf.kernel_level() == original
     first = results[LEVELS[0]]
-    for level in LEVELS[1:]:
-        for a, b in zip(first, results[level]):
+    fma_first = {}
+    for level in LEVELS:
+        fma = uses_fma(level) and name == "elu_backward"
+        fma_first.setdefault(fma, results[level])
+        for a, b in zip(fma_first[fma], results[level]):
             assert_same(a, b)
+        for a, b in zip(first, results[level]):
+            assert_ulp(a, b, 2)   # each is within 1 ulp of the exact value
+
+
+def uses_fma(level):
+    return importlib.import_module(f"relu_fast._kernels_{level}").USES_FMA
+
+
+def test_fma_levels():
+    """x86-64-v3 and v4 have FMA; the x86 baseline (SSE2) does not."""
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert not uses_fma("baseline")
+    for level in LEVELS[1:]:
+        assert uses_fma(level)
 
 
 @pytest.mark.parametrize("name", FUNCS)

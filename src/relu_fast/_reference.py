@@ -62,7 +62,9 @@ def elu_backward(grad_output, x, alpha=1.0, is_result=False):
         if is_result:
             neg = (_wide(g) * (_wide(x) + float(alpha))).astype(g.dtype)
         else:
-            neg = (_wide(g) * (float(alpha) * np.exp(_wide(x)))).astype(g.dtype)
+            # (g alpha) exp(x): exp(x) underflows to 0 below ln(2^-1075) in float64
+            # (so an infinite g gives NaN there), but g alpha times a subnormal exp stays
+            neg = ((_wide(g) * float(alpha)) * np.exp(_wide(x))).astype(g.dtype)
     return np.where(x > 0, g, neg)
 
 
