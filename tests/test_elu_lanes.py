@@ -3,6 +3,8 @@ and a lane the fast path cannot do (x below exp's normal range, |g| near overflo
 NaN/inf g) is redone on the float64 path.  Each lane's result must depend on that
 lane only, and agree with the reference, whether it shares its block with slow
 lanes or not, in place or not."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,10 @@ from relu_fast import _reference as ref
 from conftest import assert_same, assert_ulp
 
 LEVELS = _dispatch.available_levels()
+
+
+def _uses_fma(level):
+    return importlib.import_module(f"relu_fast._kernels_{level}").USES_FMA
 BLOCK = 512     # _kernels.pxi FMA_BLOCK
 
 
@@ -74,8 +80,31 @@ def test_fast_path_extremes_against_reference(level, dtype):
             with np.errstate(all="ignore"):
                 want = ref.elu_backward(g, x, alpha)
             got = rf.elu_backward(g, x, alpha)
-            assert_ulp(got, want, 2)
+            assert_ulp(got, want, 1 if _uses_fma(level) else 2)
             same_sign = np.isnan(want) | (np.signbit(got) == np.signbit(want))
             assert same_sign.all(), (alpha, got[~same_sign], want[~same_sign])
+    finally:
+        _api._use_level(before)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_elu_forward_fma_extremes(level, dtype):
+    """elu's FMA path: alpha (2^k - 1 + 2^k s) from exact pairs; the cases where
+    s's own rounding or the zero's sign would show: k = 0 (|x| <= ln2/2, result
+    alpha s), tiny and subnormal x, signed zeros, x where 2^k - 1 is inexact."""
+    before = rf.kernel_level()
+    try:
+        _api._use_level(level)
+        tiny = np.finfo(dtype).smallest_subnormal
+        x = np.concatenate([-np.linspace(0, 0.4, 4001), -np.geomspace(1e-30, 60, 3000),
+                            [0.0, -0.0, -tiny, -1e-8, -17.3, -17.4, -18.1, -36.7, -37.5, -80.0, 1.0, np.nan]])
+        x = x.astype(dtype)
+        for alpha in (1.0, 0.3, 1.7, 1.999, -2.2, 2.0 ** -50, 2.0 ** 50):
+            with np.errstate(all="ignore"):
+                want = ref.elu(x, alpha)
+            got = rf.elu(x, alpha)
+            assert_ulp(got, want, 1 if _uses_fma(level) else 2)   # FMA: measured <= 0.85 ulp
+            same_sign = np.isnan(want) | (np.signbit(got) == np.signbit(want))
+            assert same_sign.all(), (alpha, x[~same_sign], got[~same_sign], want[~same_sign])
     finally:
         _api._use_level(before)

@@ -1,6 +1,6 @@
 """Kernel levels (baseline/avx2/avx512): every level gives bit-identical results
 (setup.py builds with -ffp-contract=off) that agree with the reference, and
-RELU_FAST_MAX_LEVEL caps the choice.  One exception: elu_backward on levels with
+RELU_FAST_MAX_LEVEL caps the choice.  One exception: elu and elu_backward on levels with
 hardware FMA uses it, and may differ in the last bit from levels without (all identical
 within each group)."""
 import importlib
@@ -113,7 +113,7 @@ def test_every_level_identical_and_correct(name, dtype):
     first = results[LEVELS[0]]
     fma_first = {}
     for level in LEVELS:
-        fma = uses_fma(level) and name == "elu_backward"
+        fma = uses_fma(level) and name in ("elu", "elu_backward")
         fma_first.setdefault(fma, results[level])
         for a, b in zip(fma_first[fma], results[level]):
             assert_same(a, b)
