@@ -538,6 +538,43 @@ cdef extern from *:
     void stream_copy "relu_fast_stream_copy"(void* dst, const void* src, size_t nbytes) noexcept nogil
     void store_fence "relu_fast_store_fence"() noexcept nogil
 
+
+cdef extern from *:
+    """
+    /* relu with streaming stores straight from the registers, for the most used
+       function: max(0, x) in this operand order keeps NaN and -0 as relu_span does.
+       Returns 0 (nothing done) where there is no such instruction or y is not
+       element-aligned; the caller then streams through its buffer. */
+    #define RELU_FAST_RELU_STREAM(NAME, T, W, VT, LOAD, MAX, ZERO, STREAM)        \
+    static inline int NAME(const T* x, T* y, size_t n) {                         \
+        size_t i = 0;                                                            \
+        if ((uintptr_t)y % sizeof(T)) return 0;                                  \
+        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)             \
+            y[i] = x[i] < 0 ? 0 : x[i];                                          \
+        for (; i + W <= n; i += W) {                                             \
+            VT v = LOAD(x + i);                                                  \
+            STREAM(y + i, MAX(ZERO(), v));                                       \
+        }                                                                        \
+        for (; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                           \
+        return 1;                                                                \
+    }
+    #if defined(__AVX512F__)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 16, __m512, _mm512_loadu_ps, _mm512_max_ps, _mm512_setzero_ps, _mm512_stream_ps)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_max_pd, _mm512_setzero_pd, _mm512_stream_pd)
+    #elif defined(__AVX__)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 8, __m256, _mm256_loadu_ps, _mm256_max_ps, _mm256_setzero_ps, _mm256_stream_ps)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_max_pd, _mm256_setzero_pd, _mm256_stream_pd)
+    #elif defined(__SSE2__) || defined(_M_X64)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 4, __m128, _mm_loadu_ps, _mm_max_ps, _mm_setzero_ps, _mm_stream_ps)
+    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 2, __m128d, _mm_loadu_pd, _mm_max_pd, _mm_setzero_pd, _mm_stream_pd)
+    #else
+    static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
+    static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
+    #endif
+    """
+    bint relu_stream_f32 "relu_fast_relu_stream_f32"(const float* x, float* y, size_t n) noexcept nogil
+    bint relu_stream_f64 "relu_fast_relu_stream_f64"(const double* x, double* y, size_t n) noexcept nogil
+
 # Outputs at least this large (and not written in place) are written with
 # streaming stores through a small buffer (measured: see README, "Large arrays").
 cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
@@ -555,9 +592,18 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
                              bint stream) noexcept nogil:
     cdef floating buf[STREAM_BLOCK]
     cdef Py_ssize_t lo = 0, k
+    cdef bint done
     if not stream:
         unary_span(op, x, y, n, p)
         return
+    if op == OP_RELU:
+        if floating is float:
+            done = relu_stream_f32(x, y, n)
+        else:
+            done = relu_stream_f64(x, y, n)
+        if done:
+            store_fence()
+            return
     while lo < n:
         k = n - lo
         if k > STREAM_BLOCK:

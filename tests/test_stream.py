@@ -1,0 +1,70 @@
+"""Streaming (non-temporal) stores: outputs of 16 MiB or more not written in place
+go through them (relu straight from the registers, the other memory-bound functions
+through a 512-element buffer).  Here the threshold is lowered to 0 so that small
+arrays take that path, on every level, with outputs at every alignment."""
+import importlib
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from relu_fast import _api, _dispatch
+from relu_fast import _reference as ref
+from conftest import assert_same, assert_ulp, rand, special
+
+LEVELS = _dispatch.available_levels()
+SIZES = (1, 7, 16, 17, 511, 512, 513, 1000, 3 * 512 + 29, 40_000)
+
+CALLS = {
+    "relu": (lambda x, g, o: rf.relu(x, out=o), lambda x, g: ref.relu(x)),
+    "leaky_relu": (lambda x, g, o: rf.leaky_relu(x, 0.1, out=o), lambda x, g: ref.leaky_relu(x, 0.1)),
+    "elu": (lambda x, g, o: rf.elu(x, 0.7, out=o), lambda x, g: ref.elu(x, 0.7)),
+    "relu_backward": (lambda x, g, o: rf.relu_backward(g, x, out=o), lambda x, g: ref.relu_backward(g, x)),
+    "leaky_relu_backward": (lambda x, g, o: rf.leaky_relu_backward(g, x, 0.1, out=o),
+                            lambda x, g: ref.leaky_relu_backward(g, x, 0.1)),
+    "elu_backward": (lambda x, g, o: rf.elu_backward(g, x, 1.0, out=o), lambda x, g: ref.elu_backward(g, x, 1.0)),
+}
+
+
+@pytest.fixture
+def stream_everything(request):
+    """Lower the streaming threshold of `level`'s kernel module to 0 bytes."""
+    level = request.param
+    module = importlib.import_module(f"relu_fast._kernels_{level}")
+    before_level = rf.kernel_level()
+    before = module._stream_threshold(0)
+    _api._use_level(level)
+    yield level
+    module._stream_threshold(before)
+    _api._use_level(before_level)
+
+
+@pytest.mark.parametrize("stream_everything", LEVELS, indirect=True)
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_streamed_outputs_match_the_reference(stream_everything, name, dtype):
+    call, want_of = CALLS[name]
+    s = special(dtype)
+    for n in SIZES:
+        x = np.resize(np.concatenate([rand(n, dtype, seed=n, zeros=True), s]), n)
+        g = np.resize(np.concatenate([rand(n, dtype, seed=n + 1), s[::-1]]), n)
+        with np.errstate(all="ignore"):
+            want = want_of(x, g)
+        for offset in (0, 1, 3, 8):              # out starts 0/1/3/8 elements into a 64-byte line
+            base = np.full(n + 32, 7.0, dtype)
+            start = (-base.ctypes.data // base.itemsize) % (64 // base.itemsize) + offset
+            o = base[start:start + n]
+            for threads in (1, 2):
+                o.fill(7.0)
+                with rf.limit_threads(threads):
+                    got = call(x, g, o)
+                assert got is o
+                if name.startswith("elu"):
+                    assert_ulp(o, want, 2)
+                else:
+                    assert_same(o, want)
+            assert (base[:start] == 7.0).all() and (base[start + n:] == 7.0).all(), "wrote outside out"
+
+
+def test_threshold_is_restored():
+    module = importlib.import_module(f"relu_fast._kernels_{rf.kernel_level()}")
+    assert module._stream_threshold() == 16 * 1024 * 1024
