@@ -108,3 +108,28 @@ def test_elu_forward_fma_extremes(level, dtype):
             assert same_sign.all(), (alpha, x[~same_sign], got[~same_sign], want[~same_sign])
     finally:
         _api._use_level(before)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_wide_path_extremes(level):
+    """The float64 path (every lane on the baseline, slow lanes elsewhere): results near
+    the largest double, huge g times a subnormal exp, infinite and zero g, tiny alpha."""
+    before = rf.kernel_level()
+    try:
+        _api._use_level(level)
+        big = np.finfo(np.float64).max
+        cases = [(-1.6, 0.95 * big, 5.0), (-0.3, big, 1.2), (-0.1, -big, 1.0), (-720.0, 1e300, 1.0),
+                 (-740.0, 3e37, 0.5), (-1.0, np.inf, 2.2250738585072014e-308), (-1.0, -np.inf, 3.0),
+                 (-2.0, -0.0, 1.5), (-700.0, 1e-300, 1e300), (-5.0, 1e-310, 0.25)]
+        for x, g, alpha in cases:
+            xs, gs = np.array([x]), np.array([g])
+            with np.errstate(all="ignore"):
+                want = ref.elu_backward(gs, xs, alpha)
+            got = rf.elu_backward(gs, xs, alpha)
+            assert_ulp(got, want, 2)
+            assert np.isnan(want[0]) or np.signbit(got[0]) == np.signbit(want[0]), (x, g, alpha, got, want)
+        # documented: float64 x < -745 (exp underflows in float64) gives 0, NaN for infinite g
+        got = rf.elu_backward(np.array([np.inf, 1e300, -2.0]), np.array([-800.0, -800.0, -1e4]), 1.0)
+        assert np.isnan(got[0]) and got[1] == 0 and got[2] == 0 and np.signbit(got[2])
+    finally:
+        _api._use_level(before)

@@ -134,23 +134,28 @@ cdef inline double expm1_neg(double t, int degree) noexcept nogil:
 
 
 cdef inline double galpha_exp_neg(double t, double g, double alpha, int degree) noexcept nogil:
-    # g * alpha * exp(t) for t in [EXP_FLOOR, 0] or NaN, as (ga 2^k1) (1 + p) 2^k2 with
-    # k1 = max(k, -1000) and ga = g alpha (or g (alpha 2^k1) where g alpha alone
-    # overflows or underflows): the gradient joins before the last power-of-two
-    # scaling, so a large g brings back an exp(t) that alone would be subnormal
+    # g * alpha * exp(t) for t in [EXP_FLOOR, 0] or NaN; exp(t) = 2^k (1 + p), split as
+    # 2^k1 2^k2 with k1 = max(k, -1000), so that the gradient joins before the last
+    # scaling (a large g brings back an exp(t) that alone would be subnormal).  Two
+    # orders, both computed: (g alpha) first while |g alpha| <= 2^1000, else
+    # alpha 2^k1 (1 + p) first (no intermediate overflow that the result does not have)
     cdef double m = t * LOG2E + MAGIC
     cdef double k = m - MAGIC
     cdef double r = (t - k * LN2_HI) - k * LN2_LO
+    cdef double p = expm1_poly(r, degree)
     cdef double k1 = k if k > -1000.0 else -1000.0
     cdef double s1 = pow2_from_magic(k1 + MAGIC)
     cdef double s2 = pow2_from_magic((k - k1) + MAGIC)
     cdef double ga = g * alpha
-    cdef bint plain = ((ga != 0) | (g == 0)) & ((fabs(ga) < INFINITY) | (fabs(g) == INFINITY))
-    cdef double a1 = ga * s1 if plain else g * (alpha * s1)
-    cdef double e = (a1 * expm1_poly(r, degree) + a1) * s2
-    # an infinite or zero a1 is the result itself (not inf * p + inf = NaN, nor
-    # -0 * p + -0 = +0); below EXP_ZERO, exp(t) is 0 in float64: g alpha 0 (NaN for inf g)
-    e = a1 if (fabs(a1) == INFINITY) | (a1 == 0) else e
+    cdef double a1 = ga * s1
+    cdef double e_ga = (a1 * p + a1) * s2
+    cdef double A = alpha * s1
+    cdef double e_g = ((A * p + A) * g) * s2
+    cdef double e
+    e_ga = a1 * s2 if a1 == 0 else e_ga      # the zero's sign (-0 p + -0 would be +0)
+    e = e_ga if fabs(ga) <= 2.0 ** 1000 else e_g
+    e = ga if fabs(g) == INFINITY else e     # inf times a positive exp
+    # below EXP_ZERO exp(t) is 0 in float64: g alpha 0 (0, or NaN for an infinite g)
     e = (g * 0.0) * alpha if t < EXP_ZERO else e
     return t if t != t else e
 
