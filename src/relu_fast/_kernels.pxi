@@ -6,10 +6,11 @@
 # - no Python objects; everything is nogil and works on contiguous buffers;
 # - inner loops are branch-free selects the compiler vectorises (`c ? a : b` over
 #   values that are all computed), never early exits;
-# - float32 transcendental work is done in float64 and rounded once;
+# - transcendental results are rounded once: from exact fma-built pairs on levels
+#   with FMA, from float64 elsewhere;
 # - a loop's result never depends on the thread count; nor on the level (no FMA
-#   contraction: setup.py passes -ffp-contract=off), except ELU's gradient, which
-#   uses explicit fma() on levels that have it (see elu_bwd_fma_lane).
+#   contraction: setup.py passes -ffp-contract=off), except ELU, which calls fma()
+#   explicitly on levels that have it (see expm1_reduced_fma and its users).
 
 from cython cimport floating
 from cython.parallel cimport prange
