@@ -6,11 +6,11 @@ Helpers (import them with ``from conftest import ...``):
   assert_ulp(a, b, ulps)   |a - b| <= ulps * spacing(max(|a|, |b|)), NaN == NaN, inf == inf
   rand(shape, dtype, ...)  seeded data with both signs and no exact zeros unless asked
   special(dtype)           the special values of the semantics table
+  available_bytes()        MemAvailable from /proc/meminfo, or None where unknown
 
 Every test runs with relu_fast's thread setting and kernel level restored afterwards.
 """
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -127,3 +127,15 @@ def assert_ulp(a, b, ulps=2):
         diff = np.abs(a.astype(np.float64) - b.astype(np.float64)) if dt == np.float32 else np.abs(a - b)
         ok = (a == b) | (np.isnan(a) & np.isnan(b)) | (diff <= tol)
     assert ok.all(), f"{int((~ok).sum())} of {ok.size} beyond {ulps} ulp; first: {_where(ok, a, b)}"
+
+
+def available_bytes():
+    """MemAvailable from /proc/meminfo in bytes, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None

@@ -12,6 +12,7 @@ import pytest
 
 import relu_fast
 from relu_fast import _reference as ref
+from conftest import available_bytes
 
 N = 2**31 + 17
 BOUNDARY = 2**31
@@ -23,20 +24,9 @@ pytestmark = [
 ]
 
 
-def _available_bytes():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 @pytest.fixture(scope="module")
 def huge():
-    free = _available_bytes()
+    free = available_bytes()
     if free is not None and free < N * 4 + (1 << 30):
         pytest.skip(f"needs {N * 4 / 2**30:.1f} GB + 1 GB free, have {free / 2**30:.1f} GB")
     x = np.empty(N, dtype=np.float32)

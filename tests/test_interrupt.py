@@ -13,6 +13,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import available_bytes
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -54,17 +55,6 @@ CHILD = textwrap.dedent(
 )
 
 
-def _available_bytes():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def _size():
     """5e7 elements (200 MB, a loop of large calls); with RELU_FAST_RUN_HUGE=1 and 16 GB
     free, one array of 1e9 (4 GB: ~20 s of page faults on a busy 2-core machine, so
@@ -72,7 +62,7 @@ def _size():
     env = os.environ.get("RELU_FAST_INTERRUPT_N")
     if env:
         return int(float(env))
-    if os.environ.get("RELU_FAST_RUN_HUGE") == "1" and _available_bytes() >= 16 << 30:
+    if os.environ.get("RELU_FAST_RUN_HUGE") == "1" and (available_bytes() or 0) >= 16 << 30:
         return 10**9
     return 5 * 10**7
 
