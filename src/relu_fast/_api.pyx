@@ -480,6 +480,8 @@ cdef cnp.ndarray _weight(object weight, int dt):
         w = <cnp.ndarray>weight
         if dtype_code(w) != dt:
             raise TypeError(f"weight has dtype {w.dtype} but x is {np.dtype(_native(dt))}; they must match")
+        if cnp.PyArray_NDIM(w) == 1 and cnp.PyArray_SIZE(w) > 0 and is_direct(w, C_ORDER):
+            return w                     # the common case, checked in C
     else:
         w = np.asarray(weight)
         if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
@@ -492,38 +494,37 @@ cdef cnp.ndarray _weight(object weight, int dt):
     return np.ascontiguousarray(w.reshape(-1), dtype=_native(dt))
 
 
-cdef tuple _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order):
+cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
+                         Py_ssize_t* outer, Py_ssize_t* channels, Py_ssize_t* inner) except -1:
     """(outer, channels, inner) of x's memory block, in memory order."""
     cdef int nd = cnp.PyArray_NDIM(xa)
     cdef Py_ssize_t nw = cnp.PyArray_SIZE(w), n = cnp.PyArray_SIZE(xa)
-    cdef Py_ssize_t ax, k, outer = 1, inner = 1, C
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+    cdef Py_ssize_t ax, k, before = 1, after = 1, C
+    if type(axis) is not int and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral)):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    outer[0], channels[0], inner[0] = 1, 1, n
     if nd < 2:
         if nw != 1:
             raise ValueError(f"x is {nd}-D: it has no channel axis, so weight must hold one alpha, "
                              f"got {nw}")
-        return (1, 1, n)
-    ax = axis
-    if ax < -nd or ax >= nd:
+        return 0
+    if axis < -nd or axis >= nd:
         raise ValueError(f"axis {axis} is out of range for x with {nd} dimensions")
+    ax = axis
     if ax < 0:
         ax += nd
     C = cnp.PyArray_DIM(xa, ax)
     if nw != 1 and nw != C:
         raise ValueError(f"weight has {nw} values but x has {C} channels along axis {axis}")
     if nw == 1:
-        return (1, 1, n)
-    if order == F_ORDER:
-        ax = nd - 1 - ax
-        dims = (<object>xa).shape[::-1]
-    else:
-        dims = (<object>xa).shape
+        return 0
     for k in range(ax):
-        outer *= dims[k]
+        before *= cnp.PyArray_DIM(xa, k)
     for k in range(ax + 1, nd):
-        inner *= dims[k]
-    return (outer, C, inner)
+        after *= cnp.PyArray_DIM(xa, k)
+    # memory order: C order has the leading axes outermost, F order the trailing ones
+    outer[0], channels[0], inner[0] = (before, C, after) if order == C_ORDER else (after, C, before)
+    return 0
 
 
 def prelu(x, weight, *, axis=1, out=None):
@@ -540,7 +541,7 @@ def prelu(x, weight, *, axis=1, out=None):
     cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner
     cdef cnp.ndarray dst
-    outer, C, inner = _prelu_geometry(xa, w, axis, order)
+    _prelu_geometry(xa, w, axis, order, &outer, &C, &inner)
     xa = direct(xa, order, dt)
     dst = destination(out, xa, dt, order, xa, w)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
@@ -578,16 +579,18 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     if not cnp.PyArray_SAMESHAPE(ga, xa):
         raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
     cdef cnp.ndarray w = _weight(weight, dt)
-    weight_shape = np.shape(weight)
     cdef int order = order_of(xa)
     if order != order_of(ga):
         order = C_ORDER
-    cdef Py_ssize_t outer, C, inner
-    outer, C, inner = _prelu_geometry(xa, w, axis, order)
+    cdef Py_ssize_t outer, C, inner, c
+    _prelu_geometry(xa, w, axis, order, &outer, &C, &inner)
     xa = direct(xa, order, dt)
     ga = direct(ga, order, dt)
     cdef cnp.ndarray gx = empty_like(xa, dt, order)
-    cdef cnp.ndarray gw = np.empty(C, dtype=np.float64)
+    cdef cnp.npy_intp nc = C
+    # grad_weight is summed in float64; float32 results are rounded from it below
+    cdef cnp.ndarray gw64 = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0)
+    cdef cnp.ndarray gw = gw64 if dt == DT_F64 else cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT32, 0)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef int nt = threads_for(n)
     cdef int status
@@ -595,12 +598,17 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef double* pgw = <double*>cnp.PyArray_DATA(gw)
+    cdef double* pgw = <double*>cnp.PyArray_DATA(gw64)
+    cdef float* pgw32 = <float*>cnp.PyArray_DATA(gw)
     take_threads(nt)
     with nogil:
         status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
+        if dt == DT_F32:
+            for c in range(C):
+                pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
     give_threads(nt)
     if status != 0:
         raise MemoryError("prelu_backward could not allocate its per-part sums")
-    with np.errstate(over="ignore"):     # a float32 sum past float32's range is inf
-        return gx, gw.astype(_native(dt)).reshape(weight_shape)
+    if cnp.PyArray_Check(weight) and cnp.PyArray_NDIM(<cnp.ndarray>weight) == 1:
+        return gx, gw
+    return gx, gw.reshape(np.shape(weight))

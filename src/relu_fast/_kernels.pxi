@@ -24,8 +24,10 @@ from relu_fast._table cimport *
 # that two threads never write the same cache line).
 cdef Py_ssize_t SEG = 16384
 # PReLU's weight gradient is summed in at most this many fixed parts, independent
-# of the thread count, so the result does not depend on it.
+# of the thread count, so the result does not depend on it; a part has at least
+# PART_ELEMENTS elements (fewer parts: less to zero and reduce for small x).
 cdef Py_ssize_t MAX_PARTS = 64
+cdef Py_ssize_t PART_ELEMENTS = 4096
 
 
 # ---------------------------------------------------------------------------
@@ -817,7 +819,9 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     else:
         nseg = (inner + SEG - 1) // SEG
         units = outer * C * nseg
-    parts = MAX_PARTS
+    parts = outer * C * inner // PART_ELEMENTS
+    if parts > MAX_PARTS:
+        parts = MAX_PARTS
     if parts > units:
         parts = units
     if parts * C > (1 << 22):
