@@ -143,7 +143,8 @@ def _ext(name, source):
 
 
 extensions = [_ext(f"_kernels_{lv}", f"_kernels_{lv}.pyx") for lv in _levels()]
-extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_api", "_api.pyx"), _ext("_api_train", "_api_train.pyx")]
+extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_api", "_api.pyx"),
+               _ext("_api_train", "_api_train.pyx")]
 
 setup(
     ext_modules=cythonize(

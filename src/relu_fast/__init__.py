@@ -8,7 +8,8 @@ Layers for NumPy training loops are in relu_fast.nn.
 
 Names follow torch.nn.functional; conventions follow NumPy (array-likes in,
 ndarray out, ``out=``).  Thread control: set_num_threads, get_num_threads,
-limit_threads.  ``python -m relu_fast`` prints the build and a self-check.
+limit_threads.  Large outputs reuse freed memory (set_cache_limit, cache_info;
+RELU_FAST_CACHE_MB).  ``python -m relu_fast`` prints the build and a self-check.
 """
 from ._version import __version__
 from ._api import (
@@ -24,6 +25,7 @@ from ._api import (
     relu_backward,
     set_num_threads,
 )
+from ._memory import cache_info, set_cache_limit
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 from ._threads import limit_threads
 
@@ -44,4 +46,6 @@ __all__ = [
     "get_num_threads",
     "limit_threads",
     "kernel_level",
+    "set_cache_limit",
+    "cache_info",
 ]

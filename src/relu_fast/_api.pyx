@@ -14,7 +14,7 @@ from libc.math cimport isfinite
 from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads
 from relu_fast._table cimport *
 
-from relu_fast import _dispatch
+from relu_fast import _dispatch, _memory
 
 cnp.import_array()
 
@@ -257,10 +257,24 @@ cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt):
     return np.array(a, dtype=_native(dt), order="F" if order == F_ORDER else "C", copy=True)
 
 
+cdef extern from "numpy/arrayobject.h":
+    object PyDataMem_SetHandler(object handler)
+
+cdef object _pool_handler = _memory.HANDLER
+cdef Py_ssize_t _pool_min = _memory.MIN_BYTES
+
+
 cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order):
-    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
-                             cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64,
-                             order == F_ORDER)
+    """A new array shaped like `a`; from _memory's cache of freed blocks when large."""
+    cdef int nd = cnp.PyArray_NDIM(a)
+    cdef int typenum = cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64
+    if cnp.PyArray_SIZE(a) * (4 if dt == DT_F32 else 8) < _pool_min:
+        return cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), typenum, order == F_ORDER)
+    previous = PyDataMem_SetHandler(_pool_handler)
+    try:
+        return cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), typenum, order == F_ORDER)
+    finally:
+        PyDataMem_SetHandler(previous)
 
 
 cdef inline bint same_block(cnp.ndarray a, cnp.ndarray b) noexcept:

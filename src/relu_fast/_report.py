@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 import relu_fast as rf
-from . import _api, _dispatch, _reference as ref
+from . import _api, _dispatch, _memory, _reference as ref
 
 
 def _cases(rng, dtype):
@@ -86,6 +86,9 @@ def main():
     print(f"  OpenMP       : {'on' if _api.HAVE_OPENMP else 'off (serial build)'}")
     print(f"  threads      : {rf.get_num_threads()} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
           f"serial below {_api._grain()} elements)")
+    info = _memory.cache_info()
+    print(f"  output cache : up to {info['limit'] >> 20} MiB of freed outputs >= {info['min_bytes'] >> 20} MiB "
+          f"kept for reuse (RELU_FAST_CACHE_MB; 0 turns it off)")
     results = self_check()
     bad = [name for name, ok in results if not ok]
     print(f"  self-check   : {'PASS' if not bad else 'FAIL'} ({len(results) - len(bad)}/{len(results)} "

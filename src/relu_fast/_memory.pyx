@@ -1,0 +1,80 @@
+"""Where relu_fast's large outputs live: a NumPy memory handler that keeps freed
+blocks, up to a limit, for the next call (C code and rules in _pool.h).
+
+An allocating call on a large array otherwise pays for fresh pages every time: a
+page fault per page and the kernel zeroing it (relu(x), float32, 1e7 elements:
+about 3.7 ms, of which 1.0 ms is the relu itself).  Only outputs of at least
+MIN_BYTES use it; the arrays own their data as usual.
+"""
+import os
+import warnings
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from "_pool.h":
+    size_t RF_POOL_MIN
+    int RF_POOL_SLOTS
+    int rf_pool_count
+    size_t rf_pool_bytes
+    size_t rf_pool_limit
+    unsigned long long rf_pool_hits, rf_pool_misses
+    object rf_pool_capsule()
+    size_t rf_pool_set_limit(size_t limit)
+
+MIN_BYTES = RF_POOL_MIN
+DEFAULT_LIMIT_MB = 1024
+
+HANDLER = rf_pool_capsule()
+"""The handler (a 'mem_handler' capsule), for numpy's PyDataMem_SetHandler."""
+
+
+def _physical_bytes():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _initial_limit(env=None):
+    """The limit at import: RELU_FAST_CACHE_MB if set (MiB, an int >= 0; 0 turns the
+    cache off), else DEFAULT_LIMIT_MB but at most 1/16 of the physical memory.  A
+    value that is not such an int is ignored with a RuntimeWarning."""
+    env = os.environ if env is None else env
+    text = env.get("RELU_FAST_CACHE_MB", "").strip()
+    if text:
+        try:
+            mb = int(text)
+        except ValueError:
+            mb = -1
+        if mb >= 0:
+            return mb << 20
+        warnings.warn(f"RELU_FAST_CACHE_MB={text!r} is not an int >= 0 (MiB); ignoring it",
+                      RuntimeWarning, stacklevel=2)
+    limit = DEFAULT_LIMIT_MB << 20
+    phys = _physical_bytes()
+    if phys:
+        limit = min(limit, phys // 16)
+    return limit
+
+
+def set_cache_limit(nbytes):
+    """Keep at most `nbytes` of freed output memory for reuse (0: none, and free what
+    is kept now).  Process-wide; returns the previous limit."""
+    if isinstance(nbytes, bool) or not hasattr(nbytes, "__index__"):
+        raise TypeError(f"set_cache_limit takes an int >= 0 (bytes), got {type(nbytes).__name__}")
+    n = nbytes.__index__()
+    if n < 0:
+        raise ValueError(f"set_cache_limit takes an int >= 0 (bytes), got {n}")
+    return rf_pool_set_limit(min(n, <object>(<size_t>-1)))
+
+
+def cache_info():
+    """The output cache now: limit, bytes and blocks kept, hits and misses so far."""
+    return {"limit": rf_pool_limit, "kept_bytes": rf_pool_bytes, "kept_blocks": rf_pool_count,
+            "max_blocks": RF_POOL_SLOTS, "min_bytes": RF_POOL_MIN,
+            "hits": rf_pool_hits, "misses": rf_pool_misses}
+
+
+rf_pool_set_limit(_initial_limit())
