@@ -675,7 +675,8 @@ def main(argv=None):
     print(f"  machine   : {machine}")
     print(f"  relu_fast : kernels {_api.kernel_level()}"
           + (f" (timing levels: {', '.join(levels)})" if levels else "")
-          + f", {args.threads} threads, OpenMP {'on' if _api.HAVE_OPENMP else 'off'}")
+          + f", {args.threads} threads, OpenMP {'on' if _api.HAVE_OPENMP else 'off'}"
+          + f", output cache {rf.cache_info()['limit'] >> 20} MiB")
     print(f"  NumPy     : {np.__version__} (single-threaded)")
     print(f"  PyTorch   : {torch_note}")
     print(f"  timing    : median of >= {min_rounds} rounds, contenders alternated; "
@@ -688,6 +689,7 @@ def main(argv=None):
     results = run(args.functions, args.dtypes, sizes, args.modes, budget, min_rounds, max_rounds,
                   T=T, levels=levels, quiet=args.quiet, vary_inputs=args.vary_inputs)
     meta = {"relu_fast": rf.__version__, "kernel_level": _api.kernel_level(), "levels": levels,
+            "cache_limit": rf.cache_info()["limit"],
             "portable": portable, "machine": machine, "threads": args.threads,
             "numpy": np.__version__, "torch": T.__version__ if T is not None else None,
             "python": platform.python_version(),

@@ -748,33 +748,40 @@ cdef inline void weight_grad_terms(const floating* g, const floating* x, double*
         t[i] = 0.0 if v > 0 else p
 
 
-cdef inline double sum_lanes(const double* t, Py_ssize_t n) noexcept nogil:
-    # sum in 8 fixed lanes: the same order on every level and thread count
-    cdef double lanes[8]
-    cdef Py_ssize_t i, j, m = n // 8 * 8
-    for j in range(8):
+cdef enum:
+    SUM_LANES = 32      # four AVX-512 vectors of float64: four add chains, not one
+
+
+cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                 floating a) noexcept nogil:
+    # One channel's run, in one pass: gx = x > 0 ? g : a g, and returns the sum of
+    # (x > 0 ? 0 : x g) in float64, element i into lane i % SUM_LANES, the lanes then
+    # added in a fixed tree: the same order on every level and thread count.
+    cdef double lanes[SUM_LANES]
+    cdef Py_ssize_t i, j, w, m = n // SUM_LANES * SUM_LANES
+    cdef floating v, gv
+    cdef double p
+    for j in range(SUM_LANES):
         lanes[j] = 0.0
-    for i in range(0, m, 8):
-        for j in range(8):
-            lanes[j] += t[i + j]
+    for i in range(0, m, 32):                # 32 = SUM_LANES (a literal step for Cython)
+        for j in range(SUM_LANES):
+            v = x[i + j]
+            gv = g[i + j]
+            gx[i + j] = gv if v > 0 else a * gv
+            p = <double>v * <double>gv
+            lanes[j] += 0.0 if v > 0 else p
     for i in range(m, n):
-        lanes[i - m] += t[i]
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
-
-
-cdef inline double weight_grad_sum(const floating* g, const floating* x, Py_ssize_t n) noexcept nogil:
-    # sum of (x > 0 ? 0 : x * g) in float64
-    cdef double t[WG_BLOCK]
-    cdef double total = 0.0
-    cdef Py_ssize_t lo = 0, k
-    while lo < n:
-        k = n - lo
-        if k > WG_BLOCK:
-            k = WG_BLOCK
-        weight_grad_terms(g + lo, x + lo, t, k)
-        total += sum_lanes(t, k)
-        lo += k
-    return total
+        v = x[i]
+        gv = g[i]
+        gx[i] = gv if v > 0 else a * gv
+        p = <double>v * <double>gv
+        lanes[i - m] += 0.0 if v > 0 else p
+    w = SUM_LANES // 2
+    while w > 0:
+        for j in range(w):
+            lanes[j] = lanes[j] + lanes[j + w]
+        w //= 2
+    return lanes[0]
 
 
 cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
@@ -805,8 +812,7 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
             hi = inner
         off = r * inner + lo
         c = r % C
-        leaky_bwd_span(g + off, x + off, gx + off, hi - lo, w[c])
-        acc[c] += weight_grad_sum(g + off, x + off, hi - lo)
+        acc[c] += prelu_bwd_run(g + off, x + off, gx + off, hi - lo, w[c])
 
 
 cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, floating* gx, double* gw,
