@@ -691,17 +691,6 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
         y[c] = v if v > 0 else a * v
 
 
-cdef inline void prelu_bwd_row(const floating* g, const floating* x, const floating* w, floating* gx,
-                               Py_ssize_t C) noexcept nogil:
-    cdef Py_ssize_t c
-    cdef floating v, gv, a
-    for c in range(C):
-        v = x[c]
-        gv = g[c]
-        a = w[c]
-        gx[c] = gv if v > 0 else a * gv
-
-
 cdef inline void prelu_unit(const floating* x, const floating* w, floating* y, Py_ssize_t u,
                             Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
     cdef Py_ssize_t r = u // nseg
@@ -731,21 +720,6 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
     else:
         for u in prange(units, nogil=True, num_threads=nthreads, schedule="static"):
             prelu_unit(x, w, y, u, C, inner, nseg)
-
-
-cdef enum:
-    WG_BLOCK = 256      # weight-gradient terms are formed in blocks of this many
-
-
-cdef inline void weight_grad_terms(const floating* g, const floating* x, double* t, Py_ssize_t n) noexcept nogil:
-    # t = x > 0 ? 0 : x * g in float64 (a plain select loop: vectorised, no reduction)
-    cdef Py_ssize_t i
-    cdef floating v
-    cdef double p
-    for i in range(n):
-        v = x[i]
-        p = <double>v * <double>g[i]
-        t[i] = 0.0 if v > 0 else p
 
 
 cdef enum:
@@ -787,22 +761,19 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
 cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
                                 double* acc, Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner,
                                 Py_ssize_t nseg) noexcept nogil:
-    cdef double t[WG_BLOCK]
-    cdef Py_ssize_t u, c, r, lo, hi, off, c0, k
+    cdef Py_ssize_t u, c, r, lo, hi, off
+    cdef floating v, gv
+    cdef double p
     if inner == 1:
-        # rows of C channels: acc[c] += term, in blocks of channels
+        # rows of C channels, one pass: gx, and acc[c] += term (vectorised across channels)
         for u in range(u0, u1):
             off = u * C
-            prelu_bwd_row(g + off, x + off, w, gx + off, C)
-            c0 = 0
-            while c0 < C:
-                k = C - c0
-                if k > WG_BLOCK:
-                    k = WG_BLOCK
-                weight_grad_terms(g + off + c0, x + off + c0, t, k)
-                for c in range(k):
-                    acc[c0 + c] += t[c]
-                c0 += k
+            for c in range(C):
+                v = x[off + c]
+                gv = g[off + c]
+                gx[off + c] = gv if v > 0 else w[c] * gv
+                p = <double>v * <double>gv
+                acc[c] += 0.0 if v > 0 else p
         return
     for u in range(u0, u1):
         r = u // nseg
