@@ -723,21 +723,30 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
 
 
 cdef enum:
-    SUM_LANES = 32      # four AVX-512 vectors of float64: four add chains, not one
+    SUM_LANES = 16      # two AVX-512 vectors of float64: two add chains
 
 
 cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                  floating a) noexcept nogil:
     # One channel's run, in one pass: gx = x > 0 ? g : a g, and returns the sum of
     # (x > 0 ? 0 : x g) in float64, element i into lane i % SUM_LANES, the lanes then
-    # added in a fixed tree: the same order on every level and thread count.
+    # added in a fixed tree (runs shorter than SUM_LANES: in element order): the same
+    # order on every level and thread count.
     cdef double lanes[SUM_LANES]
     cdef Py_ssize_t i, j, w, m = n // SUM_LANES * SUM_LANES
     cdef floating v, gv
-    cdef double p
+    cdef double p, total = 0.0
+    if n < SUM_LANES:                        # short runs: in element order
+        for i in range(n):
+            v = x[i]
+            gv = g[i]
+            gx[i] = gv if v > 0 else a * gv
+            p = <double>v * <double>gv
+            total += 0.0 if v > 0 else p
+        return total
     for j in range(SUM_LANES):
         lanes[j] = 0.0
-    for i in range(0, m, 32):                # 32 = SUM_LANES (a literal step for Cython)
+    for i in range(0, m, 16):                # 16 = SUM_LANES (a literal step for Cython)
         for j in range(SUM_LANES):
             v = x[i + j]
             gv = g[i + j]
