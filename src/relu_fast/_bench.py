@@ -259,7 +259,13 @@ def time_cell(fns, budget, min_rounds, max_rounds, setups=None):
     gc.disable()
     try:
         for r in range(rounds):
-            for i in [(r + j) % k for j in range(k)]:
+            # each contender takes each position in turn, and every other round runs
+            # backwards, so no contender always follows the same one (the one before
+            # leaves the caches and the memory controller in its own state)
+            order = [(r + j) % k for j in range(k)]
+            if r % 2:
+                order.reverse()
+            for i in order:
                 seq = sequences[i]
                 if setups[i]:
                     setups[i]()
