@@ -88,8 +88,40 @@ def test_contenders_alternate_round_by_round():
     timed = _bench.time_cell(fns, budget=0.0, min_rounds=4, max_rounds=4)
     assert [len(t[1]) for t in timed] == [4, 4, 4]
     runs = [k for i, k in enumerate(log) if i == 0 or log[i - 1] != k]
-    # warm-up a, b, c; then 4 rounds of one sample each, the order rotated every round
-    assert runs[3:] == list("abc" "bca" "cab" "abc")
+    # warm-up a, b, c; then 4 rounds of one sample each, the order rotated every
+    # round and reversed every other round
+    assert runs[3:] == list("abc" "acb" "cab" "cba")
+    # so each contender follows more than one other
+    timed_runs = runs[3:]
+    before = {k: {timed_runs[i - 1] for i in range(1, len(timed_runs)) if timed_runs[i] == k} for k in "abc"}
+    assert all(len(v) == 2 for v in before.values()), before
+
+
+def test_unsteady_cell_is_timed_again_and_the_steadiest_kept(monkeypatch):
+    steady = (1.0, [1.0, 1.0, 1.1], 1)
+    shaky = (3.0, [1.0, 3.0, 3.0], 1)
+    attempts = iter([[shaky, steady], [steady, (2.0, [1.0, 2.0, 2.0], 1)], [steady, steady]])
+    calls = []
+
+    def fake_time_cell(*args, **kwargs):
+        calls.append(1)
+        return next(attempts)
+
+    monkeypatch.setattr(_bench, "time_cell", fake_time_cell)
+    # first attempt: worst ratio 3; second: 2 (kept so far); third: steady, kept
+    assert _bench.time_cell_steadiest([None, None], 0, 1, 1) == [steady, steady]
+    assert len(calls) == 3
+    # a steady first attempt is not repeated
+    calls.clear()
+    attempts = iter([[steady, steady]])
+    assert _bench.time_cell_steadiest([None, None], 0, 1, 1) == [steady, steady]
+    assert len(calls) == 1
+    # never steady: the least unsteady attempt, after RETRIES more
+    calls.clear()
+    worse, less = (4.0, [1.0, 4.0, 4.0], 1), (2.0, [1.0, 2.0, 2.0], 1)
+    attempts = iter([[worse, steady], [less, steady], [worse, steady]])
+    assert _bench.time_cell_steadiest([None, None], 0, 1, 1) == [less, steady]
+    assert len(calls) == 1 + _bench.RETRIES
 
 
 def test_levels_compared_and_level_restored(capsys):
