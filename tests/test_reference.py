@@ -277,3 +277,16 @@ def test_prelu_segment_boundaries(name, shape, axis, nthreads, dtype):
     g = rand(shape, dtype, seed=15)
     with rf.limit_threads(nthreads):
         compare(name, x, g, axis=axis)
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("shape, axis", [((3, 4, 15), 1), ((3, 4, 16), 1), ((3, 4, 17), 1), ((2, 5, 33), 1),
+                                         ((8191, 1), 0), ((2, 4096, 1), 1), ((2, 4097, 1), 1),
+                                         ((40, 256), -1), ((40, 257), -1), ((4, 300, 7), 1)], ids=str)
+def test_prelu_backward_run_lengths_and_parts(shape, axis, nthreads, dtype):
+    """Runs shorter / longer than the 16 summing lanes, one part or several (from 8192
+    elements), float32 sums on the stack (<= 256 channels) or in an array."""
+    x = rand(shape, dtype, seed=16, zeros=True)
+    g = rand(shape, dtype, seed=17)
+    with rf.limit_threads(nthreads):
+        compare("prelu_backward", x, g, axis=axis)

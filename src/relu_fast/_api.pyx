@@ -602,9 +602,19 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     ga = direct(ga, order, dt)
     cdef cnp.ndarray gx = empty_like(xa, dt, order)
     cdef cnp.npy_intp nc = C
-    # grad_weight is summed in float64; float32 results are rounded from it below
-    cdef cnp.ndarray gw64 = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0)
-    cdef cnp.ndarray gw = gw64 if dt == DT_F64 else cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT32, 0)
+    # grad_weight is summed in float64; float32 results are rounded from it below,
+    # the float64 sums kept on the stack when there are few channels
+    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64 if dt == DT_F64 else cnp.NPY_FLOAT32, 0)
+    cdef cnp.ndarray gw64 = None
+    cdef double few_sums[256]
+    cdef double* pgw
+    if dt == DT_F64:
+        pgw = <double*>cnp.PyArray_DATA(gw)
+    elif C <= 256:
+        pgw = few_sums
+    else:
+        gw64 = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0)
+        pgw = <double*>cnp.PyArray_DATA(gw64)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef int nt = threads_for(n)
     cdef int status
@@ -612,7 +622,6 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef double* pgw = <double*>cnp.PyArray_DATA(gw64)
     cdef float* pgw32 = <float*>cnp.PyArray_DATA(gw)
     take_threads(nt)
     with nogil:

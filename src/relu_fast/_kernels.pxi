@@ -814,6 +814,11 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
         parts = (1 << 22) // C
     if parts < 1:
         parts = 1
+    if parts == 1:                           # small x: sum straight into gw
+        for c in range(C):
+            gw[c] = 0.0
+        prelu_bwd_part(g, x, w, gx, gw, 0, units, C, inner, nseg)
+        return 0
     partial = <double*>calloc(parts * C, sizeof(double))
     if partial == NULL:
         return -1
