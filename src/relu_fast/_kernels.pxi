@@ -731,9 +731,11 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
     # One channel's run, in one pass: gx = x > 0 ? g : a g, and returns the sum of
     # (x > 0 ? 0 : x g) in float64, element i into lane i % SUM_LANES, the lanes then
     # added in a fixed tree (runs shorter than SUM_LANES: in element order): the same
-    # order on every level and thread count.
+    # order on every level and thread count.  Every lane index is a constant after
+    # unrolling, so the lanes stay in registers.
     cdef double lanes[SUM_LANES]
-    cdef Py_ssize_t i, j, w, m = n // SUM_LANES * SUM_LANES
+    cdef double tail[SUM_LANES]
+    cdef Py_ssize_t i, j, m = n // SUM_LANES * SUM_LANES
     cdef floating v, gv
     cdef double p, total = 0.0
     if n < SUM_LANES:                        # short runs: in element order
@@ -746,6 +748,7 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
         return total
     for j in range(SUM_LANES):
         lanes[j] = 0.0
+        tail[j] = -0.0                       # x + (-0.0) == x for every x, zeros too
     for i in range(0, m, 16):                # 16 = SUM_LANES (a literal step for Cython)
         for j in range(SUM_LANES):
             v = x[i + j]
@@ -758,13 +761,16 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
         gv = g[i]
         gx[i] = gv if v > 0 else a * gv
         p = <double>v * <double>gv
-        lanes[i - m] += 0.0 if v > 0 else p
-    w = SUM_LANES // 2
-    while w > 0:
-        for j in range(w):
-            lanes[j] = lanes[j] + lanes[j + w]
-        w //= 2
-    return lanes[0]
+        tail[i - m] = 0.0 if v > 0 else p
+    for j in range(SUM_LANES):
+        lanes[j] += tail[j]
+    for j in range(8):                       # the tree: 16 -> 8 -> 4 -> 2 -> 1
+        lanes[j] = lanes[j] + lanes[j + 8]
+    for j in range(4):
+        lanes[j] = lanes[j] + lanes[j + 4]
+    for j in range(2):
+        lanes[j] = lanes[j] + lanes[j + 2]
+    return lanes[0] + lanes[1]
 
 
 cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
