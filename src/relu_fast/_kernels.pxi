@@ -691,19 +691,29 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
         y[c] = v if v > 0 else a * v
 
 
-cdef inline void prelu_unit(const floating* x, const floating* w, floating* y, Py_ssize_t u,
-                            Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
-    cdef Py_ssize_t r = u // nseg
-    cdef Py_ssize_t lo = (u % nseg) * SEG
-    cdef Py_ssize_t hi = lo + SEG
-    if hi > inner:
-        hi = inner
-    leaky_span(x + r * inner + lo, y + r * inner + lo, hi - lo, w[r % C])
+cdef inline void prelu_units(const floating* x, const floating* w, floating* y, Py_ssize_t u0,
+                             Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
+    # units u0 .. u1-1 (unit u: segment u % nseg of run u // nseg, channel run % C),
+    # the position carried from unit to unit: no divisions per unit
+    cdef Py_ssize_t u, r = u0 // nseg, sg = u0 % nseg, c = (u0 // nseg) % C, lo, hi
+    for u in range(u0, u1):
+        lo = sg * SEG
+        hi = lo + SEG
+        if hi > inner:
+            hi = inner
+        leaky_span(x + r * inner + lo, y + r * inner + lo, hi - lo, w[c])
+        sg += 1
+        if sg == nseg:
+            sg = 0
+            r += 1
+            c += 1
+            if c == C:
+                c = 0
 
 
 cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssize_t outer, Py_ssize_t C,
                       Py_ssize_t inner, int nthreads) noexcept nogil:
-    cdef Py_ssize_t o, u, units, nseg
+    cdef Py_ssize_t o, p, parts, units, nseg
     if inner == 1:
         if nthreads <= 1 or outer < 2:
             for o in range(outer):
@@ -715,11 +725,12 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
     nseg = (inner + SEG - 1) // SEG
     units = outer * C * nseg
     if nthreads <= 1 or units < 2:
-        for u in range(units):
-            prelu_unit(x, w, y, u, C, inner, nseg)
+        prelu_units(x, w, y, 0, units, C, inner, nseg)
     else:
-        for u in prange(units, nogil=True, num_threads=nthreads, schedule="static"):
-            prelu_unit(x, w, y, u, C, inner, nseg)
+        # each thread a contiguous range of units (elementwise: any split gives the same result)
+        parts = nthreads if units >= nthreads else units
+        for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
+            prelu_units(x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
 
 
 cdef enum:
@@ -776,7 +787,7 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
 cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
                                 double* acc, Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner,
                                 Py_ssize_t nseg) noexcept nogil:
-    cdef Py_ssize_t u, c, r, lo, hi, off
+    cdef Py_ssize_t u, c, r, sg, lo, hi, off
     cdef floating v, gv
     cdef double p
     if inner == 1:
@@ -790,15 +801,23 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
                 p = <double>v * <double>gv
                 acc[c] += 0.0 if v > 0 else p
         return
+    r = u0 // nseg                           # position carried from unit to unit
+    sg = u0 % nseg
+    c = r % C
     for u in range(u0, u1):
-        r = u // nseg
-        lo = (u % nseg) * SEG
+        lo = sg * SEG
         hi = lo + SEG
         if hi > inner:
             hi = inner
         off = r * inner + lo
-        c = r % C
         acc[c] += prelu_bwd_run(g + off, x + off, gx + off, hi - lo, w[c])
+        sg += 1
+        if sg == nseg:
+            sg = 0
+            r += 1
+            c += 1
+            if c == C:
+                c = 0
 
 
 cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, floating* gx, double* gw,
