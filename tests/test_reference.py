@@ -290,3 +290,15 @@ def test_prelu_backward_run_lengths_and_parts(shape, axis, nthreads, dtype):
     g = rand(shape, dtype, seed=17)
     with rf.limit_threads(nthreads):
         compare("prelu_backward", x, g, axis=axis)
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 3, 0), 1), ((0, 3, 4), 1), ((0, 3), 1), ((4, 0, 3), 0), ((0,), 0)],
+                         ids=str)
+@pytest.mark.parametrize("name", ["prelu", "prelu_backward"])
+def test_prelu_empty_inputs(name, shape, axis, dtype):
+    """No elements: empty results and a zero weight gradient (no runs, no segments)."""
+    x = np.zeros(shape, dtype)
+    g = np.zeros(shape, dtype)
+    for nthreads in (1, 2):
+        with rf.limit_threads(nthreads):
+            compare(name, x, g, axis=axis)

@@ -803,7 +803,12 @@ cdef inline void prelu_units(const floating* x, const floating* w, floating* y, 
                              Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
     # units u0 .. u1-1 (unit u: segment u % nseg of run u // nseg, channel run % C),
     # the position carried from unit to unit: no divisions per unit
-    cdef Py_ssize_t u, r = u0 // nseg, sg = u0 % nseg, c = (u0 // nseg) % C, lo, hi
+    cdef Py_ssize_t u, r, sg, c, lo, hi
+    if u0 >= u1:                             # nothing to do (and nseg may be 0: empty x)
+        return
+    r = u0 // nseg
+    sg = u0 % nseg
+    c = r % C
     for u in range(u0, u1):
         lo = sg * SEG
         hi = lo + SEG
@@ -908,6 +913,8 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
                 gx[off + c] = gv if v > 0 else w[c] * gv
                 p = <double>v * <double>gv
                 acc[c] += 0.0 if v > 0 else p
+        return
+    if u0 >= u1:                             # nothing to do (and nseg may be 0: empty x)
         return
     r = u0 // nseg                           # position carried from unit to unit
     sg = u0 % nseg
