@@ -549,45 +549,26 @@ cdef extern from *:
 
 cdef extern from *:
     """
-    /* relu with streaming stores straight from the registers, for the most used
-       function: max(0, x) in this operand order keeps NaN and -0 as relu_span does.
-       Returns 0 (nothing done) where there is no such instruction or y is not
+    /* relu, leaky_relu, relu_backward and leaky_relu_backward with streaming stores
+       straight from the registers.  (Through an L1 buffer their loads could stall
+       behind the buffer's stores whenever an input and the buffer sat at nearly the
+       same offset in a 4 KiB page -- 4K aliasing: 20-37% slower, depending on where
+       the stack and the arrays happened to lie.)  Each vector expression is the
+       scalar one of the span: max(0, x) in this operand order keeps NaN and -0 as
+       relu_span does; GT is x > 0 (false for NaN), NLE is !(x <= 0) (true for NaN).
+       Each returns 0 (nothing done) where there is no such instruction or y is not
        element-aligned; the caller then streams through its buffer. */
-    #define RELU_FAST_RELU_STREAM(NAME, T, W, VT, LOAD, MAX, ZERO, STREAM)        \
-    static inline int NAME(const T* x, T* y, size_t n) {                         \
-        size_t i = 0;                                                            \
-        if ((uintptr_t)y % sizeof(T)) return 0;                                  \
-        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)             \
-            y[i] = x[i] < 0 ? 0 : x[i];                                          \
-        for (; i + W <= n; i += W) {                                             \
-            VT v = LOAD(x + i);                                                  \
-            STREAM(y + i, MAX(ZERO(), v));                                       \
-        }                                                                        \
-        for (; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                           \
-        return 1;                                                                \
-    }
-    #if defined(__AVX512F__)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 16, __m512, _mm512_loadu_ps, _mm512_max_ps, _mm512_setzero_ps, _mm512_stream_ps)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_max_pd, _mm512_setzero_pd, _mm512_stream_pd)
-    #elif defined(__AVX__)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 8, __m256, _mm256_loadu_ps, _mm256_max_ps, _mm256_setzero_ps, _mm256_stream_ps)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_max_pd, _mm256_setzero_pd, _mm256_stream_pd)
-    #elif defined(__SSE2__) || defined(_M_X64)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f32, float, 4, __m128, _mm_loadu_ps, _mm_max_ps, _mm_setzero_ps, _mm_stream_ps)
-    RELU_FAST_RELU_STREAM(relu_fast_relu_stream_f64, double, 2, __m128d, _mm_loadu_pd, _mm_max_pd, _mm_setzero_pd, _mm_stream_pd)
-    #else
-    static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
-    static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
-    #endif
-
-    /* leaky_relu, relu_backward and leaky_relu_backward streamed from the registers
-       too.  Through the L1 buffer their loads could stall behind the buffer's stores
-       whenever an input and the buffer sat at nearly the same offset in a 4 KiB page
-       (4K aliasing): 20-37% slower, depending on where the stack and the arrays
-       happened to lie.  Each vector select is the scalar expression of the span:
-       GT is x > 0 (false for NaN), NLE is !(x <= 0) (true for NaN).  Same return
-       convention as above. */
-    #define RELU_FAST_STREAM_OPS(SUF, T, W, VT, LOAD, STREAM, SET1, MUL, ZERO, SEL_GT, SEL_NLE) \
+    #define RELU_FAST_STREAM_OPS(SUF, T, W, VT, LOAD, STREAM, SET1, MUL, MAX, ZERO, SEL_GT, SEL_NLE) \
+    static inline int relu_fast_relu_stream_##SUF(const T* x, T* y, size_t n) {              \
+        size_t i = 0;                                                                        \
+        if ((uintptr_t)y % sizeof(T)) return 0;                                              \
+        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)                         \
+            y[i] = x[i] < 0 ? 0 : x[i];                                                      \
+        for (; i + W <= n; i += W)                                                           \
+            STREAM(y + i, MAX(ZERO(), LOAD(x + i)));                                         \
+        for (; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                                       \
+        return 1;                                                                            \
+    }                                                                                        \
     static inline int relu_fast_leaky_stream_##SUF(const T* x, T* y, size_t n, T s) {        \
         size_t i = 0;                                                                        \
         VT sv = SET1(s);                                                                     \
@@ -631,15 +612,15 @@ cdef extern from *:
     #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
     #define RF_GT_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_GT_OQ), (a))
     #define RF_NLE_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_NLE_UQ), (a))
-    RELU_FAST_STREAM_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_mul_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_mul_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
+    RELU_FAST_STREAM_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
+    RELU_FAST_STREAM_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
     #elif defined(__AVX__)
     #define RF_GT_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_GT_OQ))
     #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
     #define RF_GT_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_GT_OQ))
     #define RF_NLE_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_NLE_UQ))
-    RELU_FAST_STREAM_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_mul_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_mul_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
+    RELU_FAST_STREAM_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
+    RELU_FAST_STREAM_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
     #elif defined(__SSE2__) || defined(_M_X64)
     static inline __m128 rf_sel_ps(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
     static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
@@ -647,9 +628,11 @@ cdef extern from *:
     #define RF_NLE_PS(x, a, b) rf_sel_ps(_mm_cmpnle_ps((x), _mm_setzero_ps()), (a), (b))
     #define RF_GT_PD(x, a, b) rf_sel_pd(_mm_cmpgt_pd((x), _mm_setzero_pd()), (a), (b))
     #define RF_NLE_PD(x, a, b) rf_sel_pd(_mm_cmpnle_pd((x), _mm_setzero_pd()), (a), (b))
-    RELU_FAST_STREAM_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_mul_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_mul_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
+    RELU_FAST_STREAM_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
+    RELU_FAST_STREAM_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
     #else
+    static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
+    static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
     static inline int relu_fast_leaky_stream_f32(const float* x, float* y, size_t n, float s) { return 0; }
     static inline int relu_fast_leaky_stream_f64(const double* x, double* y, size_t n, double s) { return 0; }
     static inline int relu_fast_relu_bwd_stream_f32(const float* g, const float* x, float* y, size_t n) { return 0; }
@@ -672,7 +655,8 @@ cdef extern from *:
                                                               size_t n, double s) noexcept nogil
 
 # Outputs at least this large (and not written in place) are written with
-# streaming stores through a small buffer (measured: see README, "Large arrays").
+# streaming stores: from the registers (above), else through a small L1 buffer
+# (measured: see README, "Instruction sets").
 cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
 cdef enum:
     STREAM_BLOCK = 512      # elements computed into L1 before each streamed copy
@@ -799,6 +783,16 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
         y[c] = v if v > 0 else a * v
 
 
+cdef inline void next_unit(Py_ssize_t* sg, Py_ssize_t* r, Py_ssize_t* c, Py_ssize_t nseg,
+                           Py_ssize_t C) noexcept nogil:
+    # from unit (segment sg of run r, channel c) to the next: segments of a run first
+    sg[0] += 1
+    if sg[0] == nseg:
+        sg[0] = 0
+        r[0] += 1
+        c[0] = c[0] + 1 if c[0] + 1 < C else 0
+
+
 cdef inline void prelu_units(const floating* x, const floating* w, floating* y, Py_ssize_t u0,
                              Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
     # units u0 .. u1-1 (unit u: segment u % nseg of run u // nseg, channel run % C),
@@ -815,13 +809,7 @@ cdef inline void prelu_units(const floating* x, const floating* w, floating* y, 
         if hi > inner:
             hi = inner
         leaky_span(x + r * inner + lo, y + r * inner + lo, hi - lo, w[c])
-        sg += 1
-        if sg == nseg:
-            sg = 0
-            r += 1
-            c += 1
-            if c == C:
-                c = 0
+        next_unit(&sg, &r, &c, nseg, C)
 
 
 cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssize_t outer, Py_ssize_t C,
@@ -926,13 +914,7 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
             hi = inner
         off = r * inner + lo
         acc[c] += prelu_bwd_run(g + off, x + off, gx + off, hi - lo, w[c])
-        sg += 1
-        if sg == nseg:
-            sg = 0
-            r += 1
-            c += 1
-            if c == C:
-                c = 0
+        next_unit(&sg, &r, &c, nseg, C)
 
 
 cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, floating* gx, double* gw,
@@ -962,7 +944,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     partial = <double*>calloc(parts * C, sizeof(double))
     if partial == NULL:
         return -1
-    if nthreads <= 1 or parts < 2:
+    if nthreads <= 1:
         for p in range(parts):
             prelu_bwd_part(g, x, w, gx, partial + p * C, p * units // parts, (p + 1) * units // parts,
                            C, inner, nseg)
@@ -1049,9 +1031,9 @@ def _make_table(bytes level):
 
 
 COMPILED_FOR = RELU_FAST_COMPILED_FOR.decode()
-# Whether this level has hardware fused multiply-add: ELU's gradient then takes
-# elu_bwd_fma_span, whose last bit can differ (<= 1 ulp, both within 1 ulp of the
-# exact value) from the wide float64 path that levels without FMA use.
+# Whether this level has hardware fused multiply-add: elu and elu_backward then take
+# elu_fma_span / elu_bwd_fma_span, whose last bit can differ (<= 1 ulp, both within
+# 1 ulp of the exact value) from the float64 paths that levels without FMA use.
 USES_FMA = bool(HAS_FMA)
 
 
