@@ -292,6 +292,26 @@ def test_prelu_backward_run_lengths_and_parts(shape, axis, nthreads, dtype):
         compare("prelu_backward", x, g, axis=axis)
 
 
+@pytest.mark.parametrize("shape, axis", [((600, 7, 2), 1), ((100, 10, 3, 3), 1), ((40, 15, 15), 1),
+                                         ((30, 2, 10, 14), 2), ((2, 300, 15), 1), ((1, 1000, 9), 1),
+                                         ((600, 7, 16), 1), ((455, 6, 3), 1)], ids=str)
+def test_prelu_short_runs(shape, axis, dtype):
+    """Channel runs of 2-15 elements from 8192 elements and two rows on go to the kernels
+    as rows with the weights repeated (levels with AVX2 and up); one row, runs of 16 and
+    8190 elements stay run by run.  Both agree with the reference, and grad_weight is
+    the same bit for bit with one thread or two."""
+    x = rand(shape, dtype, seed=18, zeros=True)
+    g = rand(shape, dtype, seed=19)
+    w = rand((shape[axis],), dtype, seed=20)
+    results = []
+    for n in (1, 2):
+        with rf.limit_threads(n):
+            compare("prelu", x, g, w=w, axis=axis)
+            results.append(compare("prelu_backward", x, g, w=w, axis=axis))
+    for a, b in zip(results[0], results[1]):
+        assert_same(a, b)
+
+
 @pytest.mark.parametrize("shape, axis", [((2, 3, 0), 1), ((0, 3, 4), 1), ((0, 3), 1), ((4, 0, 3), 0), ((0,), 0)],
                          ids=str)
 @pytest.mark.parametrize("name", ["prelu", "prelu_backward"])

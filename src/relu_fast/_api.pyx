@@ -541,6 +541,19 @@ cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
     return 0
 
 
+# Channel runs shorter than SHORT_RUN (3x3 feature maps, say) go to the kernels as rows of
+# channels * inner values with each weight repeated inner times, on levels where rows
+# vectorise, from SHORT_RUNS_MIN elements (below, repeating the weights costs more than
+# it saves) and with two rows at least (rows are what threads share).  The choice never
+# depends on the thread count: grad_weight's summation order must not either.
+cdef Py_ssize_t SHORT_RUN = 16
+cdef Py_ssize_t SHORT_RUNS_MIN = 8192
+
+
+cdef inline bint _as_rows(Py_ssize_t outer, Py_ssize_t inner, Py_ssize_t n) noexcept:
+    return K.prelu_rows_vectorise and 1 < inner < SHORT_RUN and n >= SHORT_RUNS_MIN and outer >= 2
+
+
 def prelu(x, weight, *, axis=1, out=None):
     """prelu(x) = x if x > 0 else alpha[c] * x, c the index along `axis`.
 
@@ -563,6 +576,10 @@ def prelu(x, weight, *, axis=1, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pd = cnp.PyArray_DATA(dst)
+    if C > 1 and _as_rows(outer, inner, n):
+        w = np.repeat(w, inner)
+        pw = cnp.PyArray_DATA(w)
+        C, inner = C * inner, 1
     take_threads(nt)
     if C == 1:
         # one alpha: exactly leaky_relu with that slope
@@ -623,9 +640,23 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
     cdef float* pgw32 = <float*>cnp.PyArray_DATA(gw)
+    cdef cnp.ndarray row_sums = None     # short runs as rows: a sum per (channel, position)
+    cdef double* psums = pgw
+    cdef Py_ssize_t Crows = C, inner_rows = inner, i
+    if _as_rows(outer, inner, n):
+        w = np.repeat(w, inner)
+        pw = cnp.PyArray_DATA(w)
+        row_sums = np.empty(C * inner, np.float64)
+        psums = <double*>cnp.PyArray_DATA(row_sums)
+        Crows, inner_rows = C * inner, 1
     take_threads(nt)
     with nogil:
-        status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
+        status = K.prelu_backward(dt, pg, px, pw, pgx, psums, outer, Crows, inner_rows, nt)
+        if status == 0 and psums != pgw:    # per channel, its positions added in order
+            for c in range(C):
+                pgw[c] = psums[c * inner]
+                for i in range(1, inner):
+                    pgw[c] += psums[c * inner + i]
         if dt == DT_F32:
             for c in range(C):
                 pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
