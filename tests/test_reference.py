@@ -294,12 +294,16 @@ def test_prelu_backward_run_lengths_and_parts(shape, axis, nthreads, dtype):
 
 @pytest.mark.parametrize("shape, axis", [((600, 7, 2), 1), ((100, 10, 3, 3), 1), ((40, 15, 15), 1),
                                          ((30, 2, 10, 14), 2), ((2, 300, 15), 1), ((1, 1000, 9), 1),
-                                         ((600, 7, 16), 1), ((455, 6, 3), 1)], ids=str)
-def test_prelu_short_runs(shape, axis, dtype):
-    """Channel runs of 2-15 elements from 8192 elements and two rows on go to the kernels
-    as rows with the weights repeated (levels with AVX2 and up); one row, runs of 16 and
-    8190 elements stay run by run.  Both agree with the reference, and grad_weight is
-    the same bit for bit with one thread or two."""
+                                         ((600, 7, 16), 1), ((455, 6, 3), 1), ((300, 3, 3, 3), 1),
+                                         ((301, 3, 3, 3), 1), ((3000, 4), -1), ((1000, 10), 1),
+                                         ((9000, 1), 1), ((500, 63), -1), ((500, 64), -1),
+                                         ((2, 5000), 1)], ids=str)
+def test_prelu_as_rows(shape, axis, dtype):
+    """From 8192 elements, channel runs of 2-15 elements and rows of fewer than 64 values
+    go to the kernels as rows of k source rows with the weights repeated, the rows left
+    over (outer % k) in a second call (levels with AVX2 and up); runs of 16, rows of 64,
+    8190 elements and fewer than two rows stay as they are.  Each agrees with the
+    reference, and grad_weight is the same bit for bit with one thread or two."""
     x = rand(shape, dtype, seed=18, zeros=True)
     g = rand(shape, dtype, seed=19)
     w = rand((shape[axis],), dtype, seed=20)

@@ -541,17 +541,29 @@ cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
     return 0
 
 
-# Channel runs shorter than SHORT_RUN (3x3 feature maps, say) go to the kernels as rows of
-# channels * inner values with each weight repeated inner times, on levels where rows
-# vectorise, from SHORT_RUNS_MIN elements (below, repeating the weights costs more than
-# it saves) and with two rows at least (rows are what threads share).  The choice never
-# depends on the thread count: grad_weight's summation order must not either.
+# PReLU as rows.  Channel runs shorter than SHORT_RUN (3x3 feature maps, say) and rows
+# shorter than ROW_MIN (channels-last with few channels, (batch, 4) say) are too short
+# for the kernels' vector loops.  On levels where the kernels' rows vectorise, from
+# AS_ROWS_MIN elements (below, the repeated weights cost more than they save), x is
+# handed over as rows of k source rows of channels * inner values each (k >= 1, enough
+# for ROW_MIN values), with each weight repeated inner times and the whole k times;
+# the source rows left over (outer % k) as a second call.  Needs two such rows at least
+# (rows are what threads share).  The plan depends on the shape only, never on the
+# thread count: grad_weight's summation order must not either.
 cdef Py_ssize_t SHORT_RUN = 16
-cdef Py_ssize_t SHORT_RUNS_MIN = 8192
+cdef Py_ssize_t ROW_MIN = 64
+cdef Py_ssize_t AS_ROWS_MIN = 8192
 
 
-cdef inline bint _as_rows(Py_ssize_t outer, Py_ssize_t inner, Py_ssize_t n) noexcept:
-    return K.prelu_rows_vectorise and 1 < inner < SHORT_RUN and n >= SHORT_RUNS_MIN and outer >= 2
+cdef Py_ssize_t _rows_of(Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t n) noexcept:
+    """k, the source rows per row of the plan above, or 0: leave x as it is."""
+    cdef Py_ssize_t k
+    if not K.prelu_rows_vectorise or n < AS_ROWS_MIN or inner >= SHORT_RUN:
+        return 0
+    if inner == 1 and C >= ROW_MIN:           # rows long enough already
+        return 0
+    k = 1 if C * inner >= ROW_MIN else (ROW_MIN + C * inner - 1) // (C * inner)
+    return k if outer // k >= 2 else 0
 
 
 def prelu(x, weight, *, axis=1, out=None):
@@ -576,10 +588,14 @@ def prelu(x, weight, *, axis=1, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pd = cnp.PyArray_DATA(dst)
-    if C > 1 and _as_rows(outer, inner, n):
-        w = np.repeat(w, inner)
+    cdef Py_ssize_t k = _rows_of(outer, C, inner, n) if C > 1 else 0
+    cdef Py_ssize_t L = C * inner, main = outer, rest = 0, skip = 0
+    if k:                                    # rows of k * L values, then the rest rows
+        w = np.tile(np.repeat(w, inner), k)
         pw = cnp.PyArray_DATA(w)
-        C, inner = C * inner, 1
+        main, rest = outer // k, outer % k
+        C, inner = k * L, 1
+        skip = main * C * cnp.PyArray_ITEMSIZE(xa)
     take_threads(nt)
     if C == 1:
         # one alpha: exactly leaky_relu with that slope
@@ -587,7 +603,9 @@ def prelu(x, weight, *, axis=1, out=None):
             K.unary(OP_LEAKY, dt, px, pd, n, (<float*>pw)[0] if dt == DT_F32 else (<double*>pw)[0], nt)
     else:
         with nogil:
-            K.prelu_forward(dt, px, pw, pd, outer, C, inner, nt)
+            K.prelu_forward(dt, px, pw, pd, main, C, inner, nt)
+            if rest:
+                K.prelu_forward(dt, <const char*>px + skip, pw, <char*>pd + skip, rest, L, 1, nt)
     give_threads(nt)
     return deliver(out, dst)
 
@@ -640,23 +658,34 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
     cdef float* pgw32 = <float*>cnp.PyArray_DATA(gw)
-    cdef cnp.ndarray row_sums = None     # short runs as rows: a sum per (channel, position)
+    # as rows (see _rows_of): a sum per position of the k * L-value rows, then L for the
+    # rest rows; per channel its positions added in order, row copy by row copy
+    cdef Py_ssize_t k = _rows_of(outer, C, inner, n)
+    cdef Py_ssize_t L = C * inner, main = outer, rest = 0, skip = 0, t, i
+    cdef cnp.ndarray row_sums = None
     cdef double* psums = pgw
-    cdef Py_ssize_t Crows = C, inner_rows = inner, i
-    if _as_rows(outer, inner, n):
-        w = np.repeat(w, inner)
+    if k:
+        w = np.tile(np.repeat(w, inner), k)
         pw = cnp.PyArray_DATA(w)
-        row_sums = np.empty(C * inner, np.float64)
+        row_sums = np.zeros((k + 1) * L, np.float64)
         psums = <double*>cnp.PyArray_DATA(row_sums)
-        Crows, inner_rows = C * inner, 1
+        main, rest = outer // k, outer % k
+        skip = main * k * L * cnp.PyArray_ITEMSIZE(xa)
     take_threads(nt)
     with nogil:
-        status = K.prelu_backward(dt, pg, px, pw, pgx, psums, outer, Crows, inner_rows, nt)
-        if status == 0 and psums != pgw:    # per channel, its positions added in order
-            for c in range(C):
-                pgw[c] = psums[c * inner]
-                for i in range(1, inner):
-                    pgw[c] += psums[c * inner + i]
+        if k:
+            status = K.prelu_backward(dt, pg, px, pw, pgx, psums, main, k * L, 1, nt)
+            if status == 0 and rest:
+                status = K.prelu_backward(dt, <const char*>pg + skip, <const char*>px + skip, pw,
+                                          <char*>pgx + skip, psums + k * L, rest, L, 1, nt)
+            if status == 0:
+                for c in range(C):
+                    pgw[c] = 0.0
+                    for t in range(k + 1):   # the rest rows' sums are zeros when there are none
+                        for i in range(inner):
+                            pgw[c] += psums[t * L + c * inner + i]
+        else:
+            status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
         if dt == DT_F32:
             for c in range(C):
                 pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
