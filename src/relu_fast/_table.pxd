@@ -35,8 +35,8 @@ ctypedef struct KernelTable:
     binary_fn binary
     prelu_fwd_fn prelu_forward
     prelu_bwd_fn prelu_backward
-    # whether prelu's rows (inner == 1) vectorise at this level: the API then hands
-    # channel runs shorter than 16 to the kernels as rows with the weights repeated
+    # whether prelu's rows (inner == 1) vectorise at this level: the API then hands short
+    # channel runs and short rows to the kernels as longer rows (_api._rows_of)
     bint prelu_rows_vectorise
 
 # ---------------------------------------------------------------------------
