@@ -232,3 +232,16 @@ def test_forked_child_uses_the_cache():
     reused, exact = queue.get(timeout=60)
     proc.join(60)
     assert proc.exitcode == 0 and reused and exact
+
+
+@pytest.mark.parametrize("mb", [2**44, 2**60, 10**30])
+def test_huge_environment_value_clamps(mb):
+    """issue 12 item 6: RELU_FAST_CACHE_MB of 2^44 or more made `import relu_fast` fail
+    with OverflowError; a huge valid value clamps to the address space, as
+    set_cache_limit does."""
+    assert _memory._initial_limit({"RELU_FAST_CACHE_MB": str(mb)}) == _memory.SIZE_MAX
+    code = "import relu_fast as rf; print(rf.cache_info()['limit'])"
+    env = dict(os.environ, RELU_FAST_CACHE_MB=str(mb))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == _memory.SIZE_MAX

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
+from conftest import assert_same
 
 SENTINEL = 7.25
 
@@ -379,3 +380,53 @@ def test_set_num_threads_rejects(bad, exc):
         with rf.limit_threads(bad):
             pass                      # pragma: no cover
     assert rf.get_num_threads() == before
+
+
+@pytest.mark.parametrize("big", [1e300, -1e300, 3.5e38, np.float64(1e39)], ids=repr)
+@pytest.mark.parametrize("call", ["leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
+                                  "prelu", "prelu_backward", "prelu_list", "prelu_fraction_list"])
+def test_finite_parameter_that_overflows_the_dtype_is_refused(call, big):
+    """issue 12 item 11: a finite slope/alpha/weight that overflows x's dtype (1e300 for
+    float32) was accepted and gave NaN where the math gives 0 (0 * inf); refused with
+    ValueError, as PyTorch does, and nothing is written.  float64 takes it."""
+    from fractions import Fraction
+    x, g = data()
+    x[0, 0] = 0.0
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    weight = {"prelu_list": [big] * 4, "prelu_fraction_list": [Fraction(big)] * 4}.get(call, big)
+    with pytest.raises(ValueError, match="overflow"):
+        if call in ("leaky_relu", "elu"):
+            getattr(rf, call)(x, big, out=out)
+        elif call in ("leaky_relu_backward", "elu_backward"):
+            getattr(rf, call)(g, x, big, out=out)
+        elif call == "prelu_backward":
+            rf.prelu_backward(g, x, weight)
+        else:
+            rf.prelu(x, weight, out=out)
+    guard.check()
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if call.startswith("leaky"):
+            assert rf.leaky_relu(x64, big)[0, 0] == 0.0
+        elif call.startswith("prelu"):
+            assert rf.prelu(x64, np.full(4, big))[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("weight", ["fraction", "fraction_list", "decimal_like_int"])
+def test_prelu_takes_every_real_number_as_leaky_relu_does(weight):
+    """issue 12 item 11: leaky_relu took a fractions.Fraction slope but prelu refused a
+    Fraction weight although one alpha is exactly leaky_relu; numbers.Real alike."""
+    from fractions import Fraction
+    x, g = data()
+    w = {"fraction": Fraction(1, 4), "fraction_list": [Fraction(1, 4)] * 4,
+         "decimal_like_int": [np.int64(1), 1, Fraction(1, 1), 1.0]}[weight]
+    slope = 0.25 if weight != "decimal_like_int" else 1.0
+    assert_same(rf.prelu(x, w), rf.leaky_relu(x, Fraction(slope)))
+    gx, gw = rf.prelu_backward(g, x, w)
+    assert_same(gx, rf.leaky_relu_backward(g, x, slope))
+    assert np.shape(gw) == np.shape(w)
+    with pytest.raises(TypeError):
+        rf.prelu(x, [True, False, True, True])
+    with pytest.raises(TypeError):
+        rf.prelu(x, [Fraction(1, 4), "a", 1, 1])

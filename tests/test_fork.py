@@ -158,3 +158,67 @@ def test_control_threaded_call_in_forked_child_hangs(data):
     if code == 0:
         pytest.skip("this libgomp survived fork")
     assert code is None, f"the child died instead of hanging (exit code {code})"
+
+
+_FIRST_IMPORT_IN_CHILD = r"""
+import ctypes, ctypes.util, os, sys, time
+# the parent runs an OpenMP region through the runtime relu_fast will use, without
+# importing relu_fast (as PyTorch would), then forks
+gomp = ctypes.CDLL(sys.argv[1])
+CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+cb = CB(lambda p: None)
+gomp.GOMP_parallel.argtypes = [CB, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+gomp.GOMP_parallel(cb, None, 2, 0)
+pid = os.fork()
+if pid == 0:
+    code = 1
+    try:
+        import numpy as np
+        import relu_fast as rf
+        rf.set_num_threads(2)
+        x = np.linspace(-1, 1, 1 << 20, dtype=np.float32)
+        y = rf.relu(x)
+        gx, gw = rf.prelu_backward(x.reshape(-1, 8), x.reshape(-1, 8), np.ones(8, np.float32), axis=-1)
+        ok = np.array_equal(y, np.maximum(x, 0)) and rf.get_num_threads() == 1
+        code = 0 if ok else 3
+    finally:
+        os._exit(code)
+deadline = time.monotonic() + 60
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(os.waitstatus_to_exitcode(status))
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        print("the child hung")
+        sys.exit(2)
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP or not os.path.exists("/proc/self/maps"),
+                    reason="serial build, or no /proc")
+def test_first_import_in_a_forked_child_of_an_openmp_parent():
+    """issue 12 item 2: relu_fast imported for the first time in a forked child whose
+    parent had run an OpenMP region (through another library, on the same runtime)
+    hung on its first threaded call; it now sees that it lives in such a child and
+    runs serially."""
+    import subprocess
+    found = _api._openmp_mapping()
+    runtime = found[1] if found else None
+    if not runtime or "gomp" not in os.path.basename(runtime):
+        pytest.skip("not GNU libgomp")
+    out = subprocess.run([sys.executable, "-c", _FIRST_IMPORT_IN_CHILD, runtime],
+                         capture_output=True, text=True, timeout=180, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, (out.returncode, out.stdout, out.stderr)
+
+
+def test_a_fresh_process_is_not_taken_for_a_forked_child():
+    """A process started afresh (its own address space) keeps its threads."""
+    import subprocess
+    code = "from relu_fast import _api; print(_api._inherited_openmp(), _api._forked_child())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]

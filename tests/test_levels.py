@@ -15,6 +15,7 @@ import pytest
 
 import relu_fast as rf
 from relu_fast import _api, _dispatch
+from relu_fast import _reference as reference
 from conftest import GRAIN, assert_same, assert_ulp, rand, special
 from test_reference import FUNCS, compare
 
@@ -165,3 +166,37 @@ def test_every_level_prelu_channel_tails(name, dtype):
                 compare(name, x.reshape(7, C, 1), g.reshape(7, C, 1), axis=1)
     finally:
         _api._use_level(original)
+
+
+@pytest.mark.parametrize("shape, axis", [
+    ((100, 100, 10), 1),        # channel runs shorter than 16: the rows plan
+    ((200, 100, 3, 3), 1),      # 3x3 feature maps
+    ((3000, 10), -1),           # channels-last, few channels: grouped rows
+    ((331, 27), -1),            # grouped rows with rows left over
+    ((40, 100, 64), 1),         # runs long enough: no plan
+    ((500, 100), -1),           # rows long enough: no plan
+])
+def test_every_level_prelu_backward_same_sums(shape, axis, dtype):
+    """issue 12 item 4: prelu_backward's grad_weight is bit-identical on every kernel level
+    and thread count for shapes that reach every plan (short runs and short rows as rows,
+    grouped or not), since the plan depends on the shape only."""
+    original = rf.kernel_level()
+    x = rand(shape, dtype, seed=31, zeros=True)
+    g = rand(shape, dtype, seed=32)
+    w = rand(shape[axis], dtype, seed=33)
+    results = {}
+    try:
+        for level in LEVELS:
+            _api._use_level(level)
+            for nthreads in (1, 2):
+                with rf.limit_threads(nthreads):
+                    results[level, nthreads] = rf.prelu_backward(g, x, w, axis=axis)
+    finally:
+        _api._use_level(original)
+    first = results[LEVELS[0], 1]
+    gw_ref = reference.prelu_backward(g, x, w, axis=axis)[1]
+    np.testing.assert_allclose(first[1], gw_ref, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-3 if dtype == np.float32 else 1e-9)
+    for gx, gw in results.values():
+        assert_same(gx, first[0])
+        assert_same(gw, first[1])

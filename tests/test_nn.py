@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
+from relu_fast import _reference as ref
 from relu_fast import nn
 
 
@@ -201,7 +202,7 @@ def test_inplace_needs_recoverable_signs():
     with pytest.raises(ValueError, match="alpha"):
         nn.ELU(-1.0, inplace=True)
     layer = nn.PReLU(init=0.0, inplace=True)
-    with pytest.raises(ValueError, match="alpha > 0"):
+    with pytest.raises(ValueError, match=r"alpha to be a normal number in \(0, 1\]"):
         layer(np.ones(4, np.float32))
 
 
@@ -290,3 +291,211 @@ def test_tracking_relu_keeps_the_same_mask():
     np.testing.assert_array_equal(tracked(x), plain(x))
     assert tracked.saved_nbytes() == plain.saved_nbytes()
     np.testing.assert_array_equal(tracked.backward(g), plain.backward(g))
+
+
+# -- issue 12 ---------------------------------------------------------------------------
+
+def _layer_cases(dtype=np.float32):
+    """(name, make, reference backward (g, x) -> grad_input[, grad_weight]) for every layer
+    and mode; x is (4, 5, 3), channels on axis 1."""
+    w = np.linspace(0.1, 0.9, 5).astype(dtype)
+
+    def prelu(inplace):
+        def make():
+            layer = nn.PReLU(5, axis=1, dtype=dtype, inplace=inplace)
+            layer.weight[:] = w
+            return layer
+        return make
+    return [
+        ("relu", lambda: nn.ReLU(), lambda g, x: ref.relu_backward(g, x)),
+        ("relu_inplace", lambda: nn.ReLU(inplace=True), lambda g, x: ref.relu_backward(g, x)),
+        ("relu_nomask", lambda: nn.ReLU(mask=False), lambda g, x: ref.relu_backward(g, x)),
+        ("relu_nomask_inplace", lambda: nn.ReLU(mask=False, inplace=True),
+         lambda g, x: ref.relu_backward(g, x)),
+        ("leaky", lambda: nn.LeakyReLU(0.1), lambda g, x: ref.leaky_relu_backward(g, x, 0.1)),
+        ("leaky_inplace", lambda: nn.LeakyReLU(0.1, inplace=True),
+         lambda g, x: ref.leaky_relu_backward(g, x, 0.1)),
+        ("elu", lambda: nn.ELU(0.7), lambda g, x: ref.elu_backward(g, x, 0.7)),
+        ("elu_inplace", lambda: nn.ELU(0.7, inplace=True),
+         lambda g, x: ref.elu_backward(g, x, 0.7)),
+        ("prelu", prelu(False), lambda g, x: ref.prelu_backward(g, x, w, axis=1)),
+        ("prelu_inplace", prelu(True), lambda g, x: ref.prelu_backward(g, x, w, axis=1)),
+    ]
+
+
+def _check_grads(layer, got, want, dtype):
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    if isinstance(want, tuple):
+        want, want_w = want
+        np.testing.assert_allclose(layer.grad_weight, want_w, rtol=10 * rtol)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("name,make,want", _layer_cases(), ids=[c[0] for c in _layer_cases()])
+def test_refused_backward_keeps_the_saved_state(name, make, want):
+    """issue 12 item 9a: a refused backward (wrong shape, wrong dtype) keeps what forward
+    saved, so the corrected retry works; a successful backward frees it."""
+    dtype = np.float32
+    x = away_from_kink((4, 5, 3), seed=11, dtype=dtype)
+    g = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
+    layer = make()
+    layer(x.copy())
+    kept = layer.saved_nbytes()
+    assert kept > 0
+    with pytest.raises(ValueError, match="shape"):
+        layer.backward(g[:, :, :2])
+    assert layer.saved_nbytes() == kept
+    with pytest.raises(TypeError, match="dtype"):
+        layer.backward(g.astype(np.float64))
+    assert layer.saved_nbytes() == kept
+    got = layer.backward(g)                  # the corrected retry
+    _check_grads(layer, got, want(g, x), dtype)
+    assert layer.saved_nbytes() == 0
+    with pytest.raises(RuntimeError, match="without a forward"):
+        layer.backward(g)
+
+
+@pytest.mark.parametrize("fwd,bad", [(np.float32, np.float64), (np.float64, np.float32)])
+@pytest.mark.parametrize("case", range(len(_layer_cases())), ids=[c[0] for c in _layer_cases()])
+def test_grad_dtype_must_be_the_output_dtype(case, fwd, bad):
+    """issue 12 item 9b: every layer (ReLU in mask mode too) refuses a grad_output whose
+    dtype is not the forward output's, with a TypeError naming both dtypes."""
+    name, make, want = _layer_cases(fwd)[case]
+    x = away_from_kink((4, 5, 3), seed=13, dtype=fwd)
+    g = np.random.default_rng(14).standard_normal(x.shape)
+    ints = np.ones(x.shape, dtype=int).tolist()            # an array-like of another dtype
+    for wrong, names in [(g.astype(bad), [np.dtype(fwd).name, np.dtype(bad).name]),
+                         (ints, [np.dtype(fwd).name, np.asarray(ints).dtype.name])]:
+        layer = make()
+        layer(x.copy())
+        with pytest.raises(TypeError) as err:
+            layer.backward(wrong)
+        assert all(n in str(err.value) for n in names), str(err.value)
+    layer = make()
+    layer(x.copy())
+    if fwd == np.float64:
+        # an array-like of the output's dtype (a list of floats) is accepted
+        got = layer.backward(g.tolist())
+        _check_grads(layer, got, want(g, x), fwd)
+    else:
+        got = layer.backward(g.astype(fwd))
+        _check_grads(layer, got, want(g.astype(fwd), x), fwd)
+
+
+_failing_forwards = [
+    # (make, a forward that fails, the error)
+    (lambda: nn.ReLU(track_activity=True, inplace=True), lambda: [[1.0, 1.0, 1.0]] * 2, TypeError),
+    (lambda: nn.LeakyReLU(track_activity=True, inplace=True), lambda: [[1.0, 1.0, 1.0]] * 2,
+     TypeError),
+    (lambda: nn.ELU(track_activity=True, inplace=True), lambda: [[1.0, 1.0, 1.0]] * 2, TypeError),
+    (lambda: nn.PReLU(3, dtype=np.float64, track_activity=True, inplace=True),
+     lambda: [[1.0, 1.0, 1.0]] * 2, TypeError),
+    (lambda: nn.PReLU(3, dtype=np.float64, track_activity=True),          # 4 channels, not 3
+     lambda: np.ones((2, 4)), ValueError),
+    (lambda: nn.PReLU(3, dtype=np.float32, track_activity=True),          # float64 x
+     lambda: np.ones((2, 3)), TypeError),
+]
+
+
+@pytest.mark.parametrize("make,bad,error", _failing_forwards,
+                         ids=["relu_inplace_list", "leaky_inplace_list", "elu_inplace_list",
+                              "prelu_inplace_list", "prelu_channels", "prelu_dtype"])
+def test_activity_recorded_only_for_a_forward_that_succeeds(make, bad, error):
+    """issue 12 item 9c: a forward that raises records no activity."""
+    layer = make()
+    dtype = layer.weight.dtype if isinstance(layer, nn.PReLU) else np.float64
+    good = np.array([[1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]], dtype=dtype)
+    layer(good.copy())
+    with pytest.raises(error):
+        layer(bad())
+    np.testing.assert_array_equal(layer.active_fraction, [0.5, 0.0, 0.0])
+    np.testing.assert_array_equal(layer.ever_active, [True, False, False])
+    assert layer.activity_steps == 1
+    assert nn.never_active(layer).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inplace_prelu_needs_normal_alphas_at_most_one(dtype):
+    """issue 12 item 9d: in-place PReLU refuses, before writing x, alphas that are not
+    normal numbers in (0, 1] (a subnormal alpha gave a wrong grad_weight, an alpha > 1
+    can overflow y); normal alphas in (0, 1] give the grad_weight of inplace=False."""
+    tiny = np.finfo(dtype).tiny
+    x0 = away_from_kink((64, 3, 7), seed=15, dtype=dtype)
+    g = np.random.default_rng(16).uniform(0.5, 1.5, x0.shape).astype(dtype)   # no cancellation
+    for bad in [tiny / 2, tiny / 2 ** 10, np.nextafter(dtype(1), dtype(2)), 2.0, 0.0, -0.3, np.nan]:
+        layer = nn.PReLU(3, axis=1, dtype=dtype, inplace=True, track_activity=True)
+        layer.weight[:] = [0.5, bad, 0.25]
+        x = x0.copy()
+        with pytest.raises(ValueError, match="normal number in .*inplace=False"):
+            layer(x)
+        assert x.tobytes() == x0.tobytes()
+        assert layer.activity_steps == 0 and layer.saved_nbytes() == 0
+    small = 1e-30 if dtype == np.float32 else 1e-300
+    for alphas in ([tiny, 0.3, 1.0], [small, 1.0, 0.7]):
+        inplace = nn.PReLU(3, axis=1, dtype=dtype, inplace=True)
+        plain = nn.PReLU(3, axis=1, dtype=dtype)
+        inplace.weight[:] = alphas
+        plain.weight[:] = alphas
+        x = x0.copy()
+        assert inplace(x) is x
+        np.testing.assert_array_equal(x, plain(x0.copy()))
+        np.testing.assert_array_equal(inplace.backward(g), plain.backward(g))
+        np.testing.assert_allclose(inplace.grad_weight, plain.grad_weight,
+                                   rtol=1e-6 if dtype == np.float32 else 1e-13)
+        # and the plain layer is the reference's
+        np.testing.assert_allclose(plain.grad_weight,
+                                   ref.prelu_backward(g, x0, inplace.weight, axis=1)[1],
+                                   rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.ReLU(track_activity=True),
+                                  lambda: nn.ReLU(track_activity=True, inplace=True),
+                                  lambda: nn.ReLU(track_activity=True, mask=False),
+                                  lambda: nn.LeakyReLU(track_activity=True),
+                                  lambda: nn.ELU(track_activity=True),
+                                  lambda: nn.PReLU(3, track_activity=True)],
+                         ids=["relu", "relu_inplace", "relu_nomask", "leaky", "elu", "prelu"])
+def test_default_activity_axis_is_the_nchw_channel(make):
+    """issue 12 item 12: every layer counts activity along axis 1 by default, so a dead
+    channel of an NCHW conv output is found; channels-last takes activity_axis=-1."""
+    x = np.random.default_rng(17).standard_normal((4, 3, 5, 6)).astype(np.float32)
+    x[:, 1] = -np.abs(x[:, 1])                 # channel 1 is dead
+    x[:, 2] = -np.abs(x[:, 2])
+    x[3, 2, 4, 5] = 0.5                        # channel 2 is active once
+    layer = make()
+    layer(x.copy())
+    np.testing.assert_array_equal(layer.active_fraction, ref.relu_stats(x, axis=1)[1])
+    np.testing.assert_array_equal(layer.active_fraction, [np.mean(x[:, 0] > 0), 0.0, 1 / 120])
+    assert nn.never_active(layer).tolist() == [1]
+    assert layer.activity_axis == 1
+    # channels-last: the same data as NHWC, with the axis given
+    nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    last = make()
+    last.activity_axis = -1
+    if isinstance(last, nn.PReLU):
+        last.axis = -1
+    last(nhwc.copy())
+    assert nn.never_active(last).tolist() == [1]
+
+
+@pytest.mark.parametrize("make", [lambda **k: nn.ReLU(track_activity=True, **k),
+                                  lambda **k: nn.ReLU(track_activity=True, mask=False, **k),
+                                  lambda **k: nn.LeakyReLU(track_activity=True, **k),
+                                  lambda **k: nn.ELU(track_activity=True, **k),
+                                  lambda **k: nn.PReLU(track_activity=True, dtype=np.float64, **k)],
+                         ids=["relu", "relu_nomask", "leaky", "elu", "prelu"])
+def test_tracking_a_1d_input_needs_the_axis(make):
+    """issue 12 item 12: with the default channel axis 1, a tracking layer refuses a 1-D
+    x (ValueError, x untouched, nothing recorded); activity_axis=0 counts per element."""
+    x0 = np.array([1.0, -2.0, 0.0, 3.0])
+    layer = make(inplace=True)
+    x = x0.copy()
+    with pytest.raises(ValueError, match="axis"):
+        layer(x)
+    np.testing.assert_array_equal(x, x0)
+    assert layer.activity_steps == 0 and layer.saved_nbytes() == 0
+    per_element = make(activity_axis=0)
+    per_element(x0.copy())
+    np.testing.assert_array_equal(per_element.active_fraction, ref.relu_stats(x0, axis=0)[1])
+    assert nn.never_active(per_element).tolist() == [1, 2]

@@ -127,3 +127,33 @@ def test_errors_write_nothing():
     with pytest.raises(ValueError, match="shape"):
         rf.relu_stats(x, out=np.empty((8, 6), np.float32))
     assert np.all(out == 5.0)
+
+
+@pytest.mark.parametrize("axis", [10**30, -(10**30), 2**63, np.uint64(2**63), np.int64(-2**63)])
+def test_huge_axis_is_a_value_error(axis):
+    """issue 12 item 8: relu_stats(x, axis=10**30) (also 2**63, np.uint64(2**63)) raised
+    OverflowError where prelu raises the documented ValueError; so did the layers."""
+    from relu_fast import nn
+    x = make((6, 8), np.float32)
+    out = np.full_like(x, 5.0)
+    with pytest.raises(ValueError, match="out of range"):
+        rf.relu_stats(x, axis=axis, out=out)
+    assert np.all(out == 5.0)
+    for layer in (nn.ReLU(track_activity=True, activity_axis=axis),
+                  nn.ReLU(mask=False, track_activity=True, activity_axis=axis),
+                  nn.LeakyReLU(track_activity=True, activity_axis=axis),
+                  nn.ELU(track_activity=True, activity_axis=axis),
+                  nn.PReLU(track_activity=True, activity_axis=axis)):
+        with pytest.raises(ValueError, match="out of range"):
+            layer(x)
+
+
+def test_default_axis_is_the_nchw_channel():
+    """issue 12 item 12: one channel-axis default for the whole library, axis=1 (PyTorch's),
+    as prelu's; relu_stats counted over the last axis before."""
+    x = make((4, 3, 5, 6), np.float32)
+    x[:, 1] = -np.abs(x[:, 1])           # channel 1 is dead
+    y, frac = rf.relu_stats(x)
+    assert frac.shape == (3,)
+    np.testing.assert_array_equal(frac, (x > 0).mean(axis=(0, 2, 3)))
+    assert frac[1] == 0.0

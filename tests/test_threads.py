@@ -156,3 +156,78 @@ def test_results_identical_for_one_and_two_threads(dtype):
         two = everything()
     for a, b in zip(one, two):
         assert_same(a, b)
+
+
+def test_interleaved_limit_blocks_of_two_threads_restore_exactly():
+    """issue 12 item 10: A enters limit_threads(1), B enters limit_threads(2), A exits,
+    B exits: the process was left at 1 thread although set_num_threads was never called.
+    Each block now takes back only its own setting."""
+    import threading
+    before = rf.get_num_threads()
+    steps = [threading.Event() for _ in range(4)]
+    seen = {}
+
+    def a():
+        with rf.limit_threads(1):
+            steps[0].set()
+            steps[1].wait(30)
+        seen["after A"] = rf.get_num_threads()
+        steps[2].set()
+
+    def b():
+        steps[0].wait(30)
+        with rf.limit_threads(2):
+            steps[1].set()
+            steps[2].wait(30)
+            seen["in B"] = rf.get_num_threads()
+        steps[3].set()
+
+    ta, tb = threading.Thread(target=a), threading.Thread(target=b)
+    ta.start()
+    tb.start()
+    ta.join(60)
+    tb.join(60)
+    assert steps[3].is_set()
+    two = 2 if _api.HAVE_OPENMP and (os.cpu_count() or 1) >= 2 else 1
+    assert seen["after A"] == two                   # B's block still holds after A's ends
+    assert seen["in B"] == two
+    assert rf.get_num_threads() == before           # nothing left behind
+    assert _api._get_user_threads()[0] == 0
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
+def test_omp_thread_limit_is_respected():
+    """issue 12 item 10: get_num_threads() ignored OMP_THREAD_LIMIT (it said 2 while the
+    runtime ran 1) and the thread budget counted threads the runtime would not start."""
+    code = ("import numpy as np, relu_fast as rf; from relu_fast import _api\n"
+            "print(rf.get_num_threads()); rf.set_num_threads(2); print(rf.get_num_threads())\n"
+            "_api._peak_threads(reset=True); rf.relu(np.ones(1 << 20, np.float32))\n"
+            "print(_api._peak_threads())")
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    env.pop("OMP_NUM_THREADS", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "1", "1"]
+
+
+@pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
+def test_explicit_setting_after_another_library_lowered_openmp_wins():
+    """issue 12 item 10: torch.set_num_threads(1) (omp_set_num_threads(1) on the shared
+    runtime; here through threadpoolctl, left in place as torch leaves it) capped
+    relu_fast even after an explicit relu_fast.set_num_threads(2).  An explicit setting
+    made after it wins; a threadpoolctl block opened after the setting still lowers it."""
+    pytest.importorskip("threadpoolctl")
+    code = ("import relu_fast as rf, threadpoolctl\n"
+            "keep = threadpoolctl.threadpool_limits(1, user_api='openmp')\n"
+            "print(rf.get_num_threads())\n"
+            "with rf.limit_threads(2):\n    print(rf.get_num_threads())\n"
+            "rf.set_num_threads(2); print(rf.get_num_threads())\n"
+            "keep.restore_original_limits(); rf.set_num_threads(2)\n"
+            "with threadpoolctl.threadpool_limits(1):\n    print(rf.get_num_threads())\n"
+            "print(rf.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "2", "2", "1", "2"]

@@ -9,9 +9,12 @@ import numpy as np
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.math cimport isfinite
+from libc.math cimport isfinite, isinf
 
-from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads
+from cython.parallel cimport parallel
+
+from relu_fast._fpenv cimport fp_flush_bits, fp_set_flush
+from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_get_thread_limit
 from relu_fast._table cimport *
 
 from relu_fast import _dispatch, _memory
@@ -69,26 +72,46 @@ cdef int _peak = 0
 
 
 # OpenMP's thread count when relu_fast was imported (OMP_NUM_THREADS, else the
-# cores): a lower count later means threadpoolctl (or omp_set_num_threads) limits it.
+# cores), and when set_num_threads was last called: a lower count later means
+# threadpoolctl (or omp_set_num_threads) lowered it since.
 cdef int _omp_initial = omp_get_max_threads()
+cdef int _omp_at_user = _omp_initial
+# The limit_threads blocks open now, in the order they were entered ([n, OpenMP's
+# count then]); the last one's values in C for threads_for (0: no block open).
+cdef list _blocks = []
+cdef int _block_threads = 0
+cdef int _block_omp = 0
 # set_num_threads' ceiling: the cores, or OMP_NUM_THREADS if that asks for more.
 cdef int _max_threads = max(os.cpu_count() or 1, _omp_initial)
+# The runtime never starts more than OMP_THREAD_LIMIT threads (fixed at start-up).
+cdef int _thread_limit = max(1, omp_get_thread_limit())
 
 
 cdef int threads_for(Py_ssize_t work) noexcept:
     """Threads for a call over `work` elements.
 
-    1 below the grain or in a forked child; else set_num_threads' value if set,
-    otherwise OpenMP's (OMP_NUM_THREADS, the cores); never more than a limit put on
-    OpenMP since import (threadpoolctl); minus the threads held by calls running
-    now in other Python threads; at least 1."""
-    cdef int n, omp_now
+    1 below the grain or in a forked child; else the value of the limit_threads block
+    entered last of those still open, else set_num_threads' value if set, else OpenMP's
+    (OMP_NUM_THREADS, the cores, torch.set_num_threads); lowered by a limit put on
+    OpenMP after that setting was made (threadpoolctl); at most OMP_THREAD_LIMIT;
+    minus the threads held by calls running now in other Python threads; at least 1."""
+    cdef int n, omp_now, ref
     if work < GRAIN or _in_forked_child:
         return 1
     omp_now = omp_get_max_threads()
-    n = _user_threads if _user_threads > 0 else omp_now
-    if omp_now < _omp_initial and omp_now < n:
+    n = _block_threads
+    if n > 0:
+        ref = _block_omp
+    elif _user_threads > 0:
+        n = _user_threads
+        ref = _omp_at_user
+    else:
         n = omp_now
+        ref = omp_now
+    if omp_now < ref and omp_now < n:
+        n = omp_now
+    if n > _thread_limit:
+        n = _thread_limit
     n -= _busy
     return n if n > 1 else 1
 
@@ -128,21 +151,25 @@ def _peak_threads(reset=False):
     return p
 
 
-def set_num_threads(n):
-    """Use `n` threads (an int >= 1; at most the cores, or OMP_NUM_THREADS if larger) for
-    arrays above the grain size, whatever OMP_NUM_THREADS says; threadpoolctl can still
-    lower it.  Process-wide."""
-    global _user_threads
+cdef int _thread_count(object n, str who) except -1:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"set_num_threads takes an int >= 1, got {type(n).__name__}")
+        raise TypeError(f"{who} takes an int >= 1, got {type(n).__name__}")
     if n < 1:
-        raise ValueError(f"set_num_threads takes an int >= 1, got {n}")
+        raise ValueError(f"{who} takes an int >= 1, got {n}")
     # more threads than the cores (or OMP_NUM_THREADS, if larger) never helps these
     # memory-bound loops, and tens of thousands would exhaust the process
-    n = min(int(n), _max_threads)
+    return min(int(n), _max_threads)
+
+
+def set_num_threads(n):
+    """Use `n` threads (an int >= 1; at most the cores, or OMP_NUM_THREADS if larger) for
+    arrays above the grain size, whatever OMP_NUM_THREADS or torch.set_num_threads said
+    before; threadpoolctl can still lower it.  Process-wide."""
+    global _user_threads, _omp_at_user
     # relu_fast's own setting: OpenMP's (shared with every other library on the
     # same runtime) is left as it is, so limit_threads can undo this exactly.
-    _user_threads = n
+    _user_threads = _thread_count(n, "set_num_threads")
+    _omp_at_user = omp_get_max_threads()
 
 
 def _omp_max_threads_at_import():
@@ -151,18 +178,93 @@ def _omp_max_threads_at_import():
 
 
 def get_num_threads():
-    """Threads a large call will use now, from this thread."""
+    """Threads a large call from this thread will use now."""
     return threads_for(GRAIN)
 
 
 def _get_user_threads():
-    return _user_threads
+    """set_num_threads' state: (its value, 0 if not set; OpenMP's count then)."""
+    return (_user_threads, _omp_at_user)
 
 
-def _restore_user_threads(int n):
-    """Put back a value from _get_user_threads() (0: not set)."""
-    global _user_threads
-    _user_threads = n
+def _restore_user_threads(state):
+    """Put back a state from _get_user_threads()."""
+    global _user_threads, _omp_at_user
+    _user_threads, _omp_at_user = state
+
+
+def _thread_limit_enter(n):
+    """Open a limit_threads(n) block; returns the token that closes it."""
+    global _block_threads, _block_omp
+    cdef list token = [_thread_count(n, "limit_threads"), omp_get_max_threads()]
+    _blocks.append(token)
+    _block_threads = token[0]
+    _block_omp = token[1]
+    return token
+
+
+def _thread_limit_exit(token):
+    """Close the block `token` opened, wherever it stands among those open (blocks of
+    several Python threads need not close in the order they opened)."""
+    global _block_threads, _block_omp
+    cdef Py_ssize_t k
+    cdef list last
+    for k in range(len(_blocks) - 1, -1, -1):
+        if _blocks[k] is token:
+            del _blocks[k]
+            break
+    if _blocks:
+        last = _blocks[len(_blocks) - 1]
+        _block_threads = last[0]
+        _block_omp = last[1]
+    else:
+        _block_threads = _block_omp = 0
+
+
+def _maps_line(path, size_t address):
+    """(range, file) of the mapping in a /proc/<pid>/maps file that holds `address`."""
+    with open(path) as f:
+        for line in f:
+            fields = line.split(None, 5)
+            lo, _, hi = fields[0].partition("-")
+            if int(lo, 16) <= address < int(hi, 16):
+                return fields[0], fields[5].strip() if len(fields) > 5 else ""
+    return None
+
+
+def _openmp_mapping():
+    """(address range, file) of the OpenMP runtime code relu_fast calls, from
+    /proc/self/maps; None without OpenMP or /proc."""
+    cdef size_t address = <size_t><void*>&omp_get_max_threads
+    if not RELU_FAST_OPENMP or not os.path.exists("/proc/self/maps"):
+        return None
+    return _maps_line("/proc/self/maps", address)
+
+
+def _inherited_openmp():
+    """Is this process a fork of one that had relu_fast's OpenMP runtime loaded?
+
+    A forked child inherits its parent's mappings at the same addresses; a program
+    started afresh gets its own (address-space randomisation).  So the runtime's code
+    mapped at the same range in the parent means this process is such a fork: if the
+    parent (PyTorch, say) had started the runtime's thread pool, the pool's threads
+    do not exist here and a parallel region would wait for them forever.  Linux only
+    (/proc); elsewhere, and when it cannot tell, False."""
+    ppid = os.getppid()
+    if ppid <= 1:
+        return False
+    try:
+        mine = _openmp_mapping()
+        if mine is None or not mine[1]:
+            return False
+        with open(f"/proc/{ppid}/maps") as f:
+            for line in f:
+                fields = line.split(None, 5)
+                if fields[0] == mine[0] and len(fields) > 5 and fields[5].strip() == mine[1]:
+                    return True
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
 
 
 def _after_fork_in_child():
@@ -190,8 +292,26 @@ def _grain(n=None):
     return previous
 
 
+def _flush_denormals(flag=None, int nthreads=1):
+    """The flush-to-zero / denormals-are-zero bits of this thread (MXCSR on x86-64, FPCR
+    on ARM64) as an int, 0 when clear.  flag sets (True) or clears (False) them first,
+    as torch.set_flush_denormal does, on this thread and, with nthreads > 1, on every
+    thread of an OpenMP team of that size (tests: the kernels must not depend on them)."""
+    cdef int on
+    if flag is not None:
+        on = 1 if flag else 0
+        if nthreads > 1:
+            with nogil, parallel(num_threads=nthreads):
+                fp_set_flush(on)
+        fp_set_flush(on)
+    return int(fp_flush_bits())
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+# relu_fast imported for the first time in a forked child: as if it had been
+# imported before the fork (serial), when the parent had the runtime loaded.
+_in_forked_child = _inherited_openmp()
 
 HAVE_OPENMP = bool(RELU_FAST_OPENMP)
 
@@ -349,13 +469,23 @@ cdef double real(object v, str name) except? -1.0:
     return d
 
 
+cdef int fits(double v, int dt, str name) except -1:
+    """A finite parameter must stay finite in x's dtype (1e300 is no float32 slope: as
+    inf it would turn 0 * slope into NaN)."""
+    if dt == DT_F32 and isinf(<float>v):
+        raise ValueError(f"{name} = {v!r} overflows float32, x's dtype")
+    return 0
+
+
 # ---------------------------------------------------------------------------
 # Elementwise drivers
 # ---------------------------------------------------------------------------
 
-cdef object _unary(int op, object x, object out, double param):
+cdef object _unary(int op, object x, object out, double param, str pname=None):
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
+    if pname is not None:
+        fits(param, dt, pname)
     cdef int order = order_of(xa)
     cdef cnp.ndarray dst
     xa = direct(xa, order, dt)
@@ -375,10 +505,13 @@ cdef object _unary(int op, object x, object out, double param):
     return deliver(out, dst)
 
 
-cdef object _binary(int op, object grad_output, object x, object out, double param):
+cdef object _binary(int op, object grad_output, object x, object out, double param,
+                    str pname=None):
     cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
+    if pname is not None:
+        fits(param, dt, pname)
     cdef int order
     cdef cnp.ndarray dst
     if dtype_code(ga) != dt:
@@ -443,7 +576,7 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
     """leaky_relu(x) = x if x > 0 else negative_slope * x (slope rounded to x's dtype)."""
     cdef double s = real(negative_slope, "negative_slope")
     try:
-        return _unary(OP_LEAKY, x, out, s)
+        return _unary(OP_LEAKY, x, out, s, "negative_slope")
     except _DaskInput:
         return _dask_call("leaky_relu", x, negative_slope, out=out)
 
@@ -452,7 +585,7 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
     """d leaky_relu: grad_input = grad_output if x > 0 else negative_slope * grad_output."""
     cdef double s = real(negative_slope, "negative_slope")
     try:
-        return _binary(OP_LEAKY_BWD, grad_output, x, out, s)
+        return _binary(OP_LEAKY_BWD, grad_output, x, out, s, "negative_slope")
     except _DaskInput:
         return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out)
 
@@ -461,7 +594,7 @@ def elu(x, alpha=1.0, *, out=None):
     """elu(x) = x if x > 0 else alpha * expm1(x), evaluated in float64."""
     cdef double a = real(alpha, "alpha")
     try:
-        return _unary(OP_ELU, x, out, a)
+        return _unary(OP_ELU, x, out, a, "alpha")
     except _DaskInput:
         return _dask_call("elu", x, alpha, out=out)
 
@@ -478,7 +611,7 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     if is_result and not a >= 0:
         raise ValueError(f"elu_backward with is_result=True needs alpha >= 0, got {a}")
     try:
-        return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a)
+        return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a, "alpha")
     except _DaskInput:
         return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out)
 
@@ -486,6 +619,28 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
 # ---------------------------------------------------------------------------
 # PReLU
 # ---------------------------------------------------------------------------
+
+cdef cnp.ndarray _real_array(object weight):
+    """weight (not an ndarray) as an array of real numbers: Python and NumPy numbers,
+    Fractions and other numbers.Real, or sequences of them; bools refused."""
+    cdef cnp.ndarray w
+    if isinstance(weight, numbers.Real) and not isinstance(weight, (bool, np.bool_)):
+        try:
+            return np.asarray(float(weight))
+        except OverflowError:
+            raise ValueError(f"weight must be finite, got {weight!r}") from None
+    w = np.asarray(weight)
+    if w.dtype == object:
+        flat = w.reshape(-1)
+        if all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in flat):
+            try:
+                return np.array([float(v) for v in flat], dtype=np.float64).reshape((<object>w).shape)
+            except OverflowError:
+                raise ValueError("weight must hold finite values") from None
+    if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
+        raise TypeError(f"weight must be real numbers, got dtype {w.dtype}")
+    return w
+
 
 cdef cnp.ndarray _weight(object weight, int dt):
     """weight as a contiguous native 1-D array of x's dtype."""
@@ -497,10 +652,12 @@ cdef cnp.ndarray _weight(object weight, int dt):
         if cnp.PyArray_NDIM(w) == 1 and cnp.PyArray_SIZE(w) > 0 and is_direct(w, C_ORDER):
             return w                     # the common case, checked in C
     else:
-        w = np.asarray(weight)
-        if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
-            raise TypeError(f"weight must be real numbers, got dtype {w.dtype}")
-        w = w.astype(_native(dt))
+        w = _real_array(weight)
+        wide = w.astype(np.float64)
+        with np.errstate(over="ignore"):
+            w = wide.astype(_native(dt))
+        if np.any(np.isinf(w) & np.isfinite(wide)):
+            raise ValueError(f"weight holds values that overflow {np.dtype(_native(dt))}, x's dtype")
     if w.ndim > 1:
         raise ValueError(f"weight must be a scalar or 1-D, got shape {(<object>w).shape}")
     if w.size == 0:
@@ -543,13 +700,14 @@ cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
 
 # PReLU as rows.  Channel runs shorter than SHORT_RUN (3x3 feature maps, say) and rows
 # shorter than ROW_MIN (channels-last with few channels, (batch, 4) say) are too short
-# for the kernels' vector loops.  On levels where the kernels' rows vectorise, from
-# AS_ROWS_MIN elements (below, the repeated weights cost more than they save), x is
+# for the kernels' vector loops.  From AS_ROWS_MIN elements (below, the repeated
+# weights cost more than they save), x is
 # handed over as rows of k source rows of channels * inner values each (k >= 1, enough
 # for ROW_MIN values), with each weight repeated inner times and the whole k times;
 # the source rows left over (outer % k) as a second call.  Needs two such rows at least
 # (rows are what threads share).  The plan depends on the shape only, never on the
-# thread count: grad_weight's summation order must not either.
+# thread count or the kernel level: grad_weight's summation order must not either (on
+# SSE2 the rows stay branchy, so the baseline pays for the plan it shares).
 cdef Py_ssize_t SHORT_RUN = 16
 cdef Py_ssize_t ROW_MIN = 64
 cdef Py_ssize_t AS_ROWS_MIN = 8192
@@ -558,7 +716,7 @@ cdef Py_ssize_t AS_ROWS_MIN = 8192
 cdef Py_ssize_t _rows_of(Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t n) noexcept:
     """k, the source rows per row of the plan above, or 0: leave x as it is."""
     cdef Py_ssize_t k
-    if not K.prelu_rows_vectorise or n < AS_ROWS_MIN or inner >= SHORT_RUN:
+    if n < AS_ROWS_MIN or inner >= SHORT_RUN:
         return 0
     if inner == 1 and C >= ROW_MIN:           # rows long enough already
         return 0
@@ -620,6 +778,16 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     if (not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__")) or (
             not cnp.PyArray_Check(grad_output) and hasattr(grad_output, "__dask_graph__")):
         return _dask_call("prelu_backward", grad_output, x, weight, axis=axis)
+    return _prelu_backward(grad_output, x, weight, axis, False)
+
+
+def _prelu_backward_sums(grad_output, x, weight, axis=1):
+    """prelu_backward with grad_weight left as its float64 sums, 1-D and unrounded
+    (dask adds the chunks' sums and rounds once)."""
+    return _prelu_backward(grad_output, x, weight, axis, True)
+
+
+cdef tuple _prelu_backward(object grad_output, object x, object weight, object axis, bint wide):
     cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
@@ -639,11 +807,12 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     cdef cnp.npy_intp nc = C
     # grad_weight is summed in float64; float32 results are rounded from it below,
     # the float64 sums kept on the stack when there are few channels
-    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64 if dt == DT_F64 else cnp.NPY_FLOAT32, 0)
+    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(
+        1, &nc, cnp.NPY_FLOAT64 if dt == DT_F64 or wide else cnp.NPY_FLOAT32, 0)
     cdef cnp.ndarray gw64 = None
     cdef double few_sums[256]
     cdef double* pgw
-    if dt == DT_F64:
+    if dt == DT_F64 or wide:
         pgw = <double*>cnp.PyArray_DATA(gw)
     elif C <= 256:
         pgw = few_sums
@@ -686,12 +855,12 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
                             pgw[c] += psums[t * L + c * inner + i]
         else:
             status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
-        if dt == DT_F32:
+        if dt == DT_F32 and not wide:
             for c in range(C):
                 pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
     give_threads(nt)
     if status != 0:
         raise MemoryError("prelu_backward could not allocate its per-part sums")
-    if cnp.PyArray_Check(weight) and cnp.PyArray_NDIM(<cnp.ndarray>weight) == 1:
+    if wide or (cnp.PyArray_Check(weight) and cnp.PyArray_NDIM(<cnp.ndarray>weight) == 1):
         return gx, gw
     return gx, gw.reshape(np.shape(weight))

@@ -124,11 +124,12 @@ cdef tuple _channel_geometry(cnp.ndarray xa, object axis, int order):
     cdef Py_ssize_t ax, k, outer = 1, inner = 1
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    axis = int(axis)                      # numpy integers (uint64 too) as Python ints
     if nd == 0:
         raise ValueError("x is 0-D: it has no channel axis")
-    ax = axis
-    if ax < -nd or ax >= nd:
+    if axis < -nd or axis >= nd:          # compared as Python ints: any size is a ValueError
         raise ValueError(f"axis {axis} is out of range for x with {nd} dimensions")
+    ax = axis
     if ax < 0:
         ax += nd
     dims = (<object>xa).shape
@@ -142,24 +143,37 @@ cdef tuple _channel_geometry(cnp.ndarray xa, object axis, int order):
     return (outer, dims[ax], inner)
 
 
-def relu_stats(x, *, axis=-1, out=None):
+def relu_stats(x, *, axis=1, out=None):
     """relu(x) and, in the same pass, the fraction of active elements per channel.
 
     Returns (y, active_fraction): y = relu(x); active_fraction[c] (float64, length
     x.shape[axis]) = (number of x > 0 with index c along axis) / (x.size / x.shape[axis]),
-    NaN for channels with no elements.  A unit whose fraction stays 0 over a run is dead.
+    NaN for channels with no elements.  axis=1 is the channel axis of NCHW and of
+    (batch, features), as for prelu; -1 for channels-last.  A unit whose fraction stays 0
+    over a run is dead.
     """
+    if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
+        from relu_fast import _dask
+        return _dask.relu_stats(x, axis=axis, out=out)
+    o, counts, per_channel = _relu_counts(x, axis, out)
+    if per_channel == 0:
+        return o, np.full(counts.shape[0], np.nan)
+    return o, counts / float(per_channel)
+
+
+def _relu_counts(x, axis=1, out=None):
+    """relu_stats' pass with the raw counts: (y, counts (int64 per channel), elements
+    per channel).  dask adds the chunks' counts and elements before dividing."""
     cdef const TrainTable* tt = table()
     cdef cnp.ndarray xa
     try:
         xa = as_array(x, "x")
     except _DaskInput:
-        from relu_fast import _dask
-        return _dask.relu_stats(x, axis=axis, out=out)
+        raise TypeError("_relu_counts takes NumPy arrays") from None
     cdef int dt = dtype_code(xa)
     cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner
-    cdef cnp.ndarray o, dst
+    cdef cnp.ndarray dst
     outer, C, inner = _channel_geometry(xa, axis, order)
     xa = direct(xa, order, dt)
     dst = destination(out, xa, dt, order, xa, None)
@@ -177,8 +191,4 @@ def relu_stats(x, *, axis=-1, out=None):
         give_threads(nt)
     if status != 0:
         raise MemoryError("relu_stats could not allocate its per-part counts")
-    o = deliver(out, dst)
-    per_channel = outer * inner
-    if per_channel == 0:
-        return o, np.full(C, np.nan)
-    return o, counts / float(per_channel)
+    return deliver(out, dst), counts, outer * inner

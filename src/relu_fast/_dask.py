@@ -1,11 +1,24 @@
 """relu_fast on dask arrays: every public function returns a lazy dask array, chunk
-for chunk (each chunk goes through the compiled function on its worker; no rechunk,
-no extra pass).  relu_fast._api hands dask inputs over to the functions here.
+for chunk (each chunk goes through the compiled function on its worker; no extra
+pass).  relu_fast._api hands dask inputs over to the functions here.
 
-prelu: the weight is split along `axis` like x's chunks, so each chunk sees its own
-channels' alphas.  prelu_backward: each chunk yields its grad_input block and its
-partial weight gradient in one call; the partials are summed across chunks (in
-float64) into grad_weight.  out= is not supported (dask arrays are immutable).
+Rules:
+- grad_output and x chunked differently: grad_output is rechunked to x's chunks
+  (a NumPy operand is chunked like the dask one).  If they differ and either has
+  unknown chunk sizes (NaN, as boolean indexing leaves them), a ValueError asks for
+  compute_chunk_sizes().
+- prelu: the weight is split along `axis` like x's chunks, so each chunk sees its own
+  channels' alphas; a chunk with no channels yields an empty block.  Unknown chunk
+  sizes along the channel axis are refused at call time (they cannot be matched
+  with the weight); along the other axes they are fine.
+- prelu_backward: each chunk yields its grad_input block and its float64 partial
+  weight sums, unrounded; the partials are added across chunks and rounded to x's
+  dtype once, at the end.
+- relu_stats: each chunk yields its active counts and elements per channel (int64);
+  both are added across chunks and divided at the end (NaN where a channel has no
+  elements), so empty chunks and unknown chunk sizes count right.
+- Chunks of size 0 along any axis are fine.  out= is not supported (dask arrays are
+  immutable).
 dask is an optional dependency: ``pip install relu_fast[dask]``.
 """
 import numpy as np
@@ -40,31 +53,40 @@ def _elu_backward(g, x, a, is_result):
     return _api.elu_backward(g, x, a, is_result=is_result)
 
 
+def _keep(shape, ax):
+    """Shape of a chunk's per-channel partial: 1 everywhere but the channel axis."""
+    return tuple(s if k == ax else 1 for k, s in enumerate(shape))
+
+
 def _prelu(x, w, axis):
+    if w.size == 0:                      # a chunk with no channels
+        return np.empty_like(x)
     return _api.prelu(x, w, axis=axis)
 
 
-def _prelu_backward_pair(g, x, w, axis, keep):
-    # (grad_input block, partial weight gradient in float64 shaped to sum across chunks)
-    gx, gw = _api.prelu_backward(g, x, w, axis=axis)
-    return gx, np.asarray(gw, dtype=np.float64).reshape(keep(x.shape))
+def _prelu_backward_parts(g, x, w, axis, ax):
+    # (grad_input block, float64 partial weight sums shaped to add across chunks)
+    if w.size == 0:
+        gx, sums = np.empty_like(x), np.zeros(0)
+    else:
+        gx, sums = _api._prelu_backward_sums(g, x, w, axis)
+    return gx, sums.reshape(_keep(x.shape, ax))
 
 
-def _stats_pair(x, axis):
-    y, frac = _api_train.relu_stats(x, axis=axis)
-    ax = axis % x.ndim
-    count = np.rint(frac * (x.size // x.shape[ax] if x.shape[ax] else 0)).astype(np.int64)
-    shape = [1] * x.ndim
-    shape[ax] = x.shape[ax]
-    return y, count.reshape(shape)
+def _stats_parts(x, axis):
+    # (relu block, active counts, elements per channel), the last two shaped to add
+    y, counts, per_channel = _api_train._relu_counts(x, axis)
+    shape = _keep(x.shape, axis)
+    return y, counts.reshape(shape), np.full(shape, per_channel, dtype=np.int64)
 
 
-def _first(pair):
-    return pair[0]
+def _fraction(counts, elements):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(elements > 0, counts / elements, np.nan)
 
 
-def _second(pair):
-    return pair[1]
+def _part(parts, i):
+    return parts[i]
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -84,9 +106,9 @@ def _array(a, name="x"):
     return a
 
 
-def _meta(a):
-    """An empty NumPy array with a's dtype and ndim, to run the checks eagerly."""
-    return np.empty((0,) * a.ndim, dtype=a.dtype)
+def _meta(a, dtype=None):
+    """An empty NumPy array with a's ndim and dtype (or `dtype`)."""
+    return np.empty((0,) * a.ndim, dtype=a.dtype if dtype is None else dtype)
 
 
 def _check_float(name, a):
@@ -95,30 +117,46 @@ def _check_float(name, a):
                         f"(convert with .astype(numpy.float32) or numpy.float64)")
 
 
+def _unknown(sizes):
+    return any(s != s for s in sizes)       # NaN: an unknown chunk size
+
+
+def _agree(a, b):
+    """Same sizes, an unknown size agreeing with any (as dask's own elementwise does)."""
+    return len(a) == len(b) and all(p == q or p != p or q != q for p, q in zip(a, b))
+
+
 def _as_dask(a, like):
     """`a` as a dask array chunked like `like` (a NumPy operand beside a dask one)."""
     if isinstance(a, da.Array):
         return a
     a = np.asarray(a)
     if a.shape != like.shape:
-        return da.from_array(a)   # the shape error comes from the eager check
+        return da.from_array(a)   # the shape or chunk error comes from the checks below
     return da.from_array(a, chunks=like.chunks)
 
 
 def _binary_inputs(grad_output, x):
+    """(grad_output, x) as dask arrays of one shape and the same chunks."""
     for name, a in (("grad_output", grad_output), ("x", x)):
         if hasattr(a, "__dask_graph__"):
             _array(a, name)
     x = _as_dask(x, grad_output) if isinstance(grad_output, da.Array) else x
-    grad_output = _as_dask(grad_output, x)
-    x = _as_dask(x, grad_output)
-    return grad_output, x
+    g = _as_dask(grad_output, x)
+    x = _as_dask(x, g)
+    if not _agree(g.shape, x.shape):
+        raise ValueError(f"grad_output has shape {g.shape} but x has shape {x.shape}; "
+                         "they must match")
+    if not all(_agree(c, d) for c, d in zip(g.chunks, x.chunks)):
+        if _unknown(sum(g.chunks + x.chunks, ())):
+            raise ValueError("grad_output and x are chunked differently and have unknown chunk "
+                             "sizes; call compute_chunk_sizes() on them first")
+        g = g.rechunk(x.chunks)
+    return g, x
 
 
 def _check_binary(fn, g, x, *args, **kw):
     """Run the eager checks of `fn` on empty arrays shaped like the inputs' metadata."""
-    if g.shape != x.shape:
-        raise ValueError(f"grad_output has shape {g.shape} but x has shape {x.shape}; they must match")
     fn(_meta(g), _meta(x), *args, **kw)
 
 
@@ -174,7 +212,13 @@ def _channel_axis(x, weight, axis):
     if x.ndim >= 2 and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
             and -x.ndim <= axis < x.ndim:
         ax = int(axis) % x.ndim
-    probe = np.empty(tuple(x.shape[k] if k == ax else 0 for k in range(x.ndim)), dtype=x.dtype)
+    unknown = ax is not None and _unknown(x.chunks[ax])
+    if unknown and np.size(weight) != 1:
+        raise ValueError(f"x has unknown chunk sizes along the channel axis {axis}; "
+                         "call x.compute_chunk_sizes() first")
+    # one alpha fits any channel count, so an unknown one is probed as 0
+    probe = np.empty(tuple(x.shape[k] if k == ax and not unknown else 0 for k in range(x.ndim)),
+                     dtype=x.dtype)
     _api.prelu(probe, weight, axis=axis)   # raises what prelu raises
     w = np.asarray(weight, dtype=x.dtype).reshape(-1)
     if w.size == 1:
@@ -197,45 +241,29 @@ def prelu(x, weight, *, axis=1, out=None):
     return da.blockwise(_prelu, ind, x, ind, wd, (ax,), axis=ax, dtype=x.dtype)
 
 
-class _Keep:
-    """Shape of a chunk's partial weight gradient: 1 everywhere but the channel axis."""
-
-    def __init__(self, ax):
-        self.ax = ax
-
-    def __call__(self, shape):
-        return tuple(s if k == self.ax else 1 for k, s in enumerate(shape))
-
-
 def prelu_backward(grad_output, x, weight, *, axis=1):
     g, x = _binary_inputs(grad_output, x)
-    if g.shape != x.shape:
-        raise ValueError(f"grad_output has shape {g.shape} but x has shape {x.shape}; they must match")
     _check_float("grad_output", g)
     _check_float("x", x)
     if np.dtype(g.dtype) != np.dtype(x.dtype):
-        raise TypeError(f"grad_output has dtype {g.dtype} but x has dtype {x.dtype}; they must match")
+        raise TypeError(f"grad_output has dtype {g.dtype} but x has dtype {x.dtype}; "
+                        "they must match")
     w, ax = _channel_axis(x, weight, axis)
-    weight_shape = np.shape(weight)
     ind = _index(x.ndim)
-    if ax is None:
-        pair = da.blockwise(_prelu_backward_pair, ind, g, ind, x, ind, w, None, axis=axis,
-                            keep=_Keep(-1), dtype=object, meta=np.empty((0,) * x.ndim, dtype=object))
-        part_chunks = tuple((1,) * len(c) for c in x.chunks)
-    else:
-        wd = da.from_array(w, chunks=(x.chunks[ax],))
-        pair = da.blockwise(_prelu_backward_pair, ind, g, ind, x, ind, wd, (ax,), axis=ax,
-                            keep=_Keep(ax), dtype=object, meta=np.empty((0,) * x.ndim, dtype=object))
-        part_chunks = tuple(c if k == ax else (1,) * len(c) for k, c in enumerate(x.chunks))
-    grad_input = pair.map_blocks(_first, dtype=x.dtype, meta=np.empty((0,) * x.ndim, dtype=x.dtype))
-    parts = pair.map_blocks(_second, chunks=part_chunks, dtype=np.float64,
-                            meta=np.empty((0,) * x.ndim, dtype=np.float64))
+    wd, w_ind = (w, None) if ax is None else (da.from_array(w, chunks=(x.chunks[ax],)), (ax,))
+    pair = da.blockwise(_prelu_backward_parts, ind, g, ind, x, ind, wd, w_ind,
+                        axis=axis if ax is None else ax, ax=ax, dtype=object,
+                        meta=_meta(x, object))
+    grad_input = pair.map_blocks(_part, 0, dtype=x.dtype, meta=_meta(x))
+    part_chunks = tuple(c if k == ax else (1,) * len(c) for k, c in enumerate(x.chunks))
+    sums = pair.map_blocks(_part, 1, chunks=part_chunks, dtype=np.float64,
+                           meta=_meta(x, np.float64))
     others = tuple(k for k in range(x.ndim) if k != ax)
-    grad_weight = parts.sum(axis=others).astype(x.dtype).reshape(weight_shape)
+    grad_weight = sums.sum(axis=others).astype(x.dtype).reshape(np.shape(weight))
     return grad_input, grad_weight
 
 
-def relu_stats(x, *, axis=-1, out=None):
+def relu_stats(x, *, axis=1, out=None):
     _no_out(out, "relu_stats")
     x = _array(x)
     if x.ndim == 0:
@@ -243,13 +271,11 @@ def relu_stats(x, *, axis=-1, out=None):
     _api_train.relu_stats(_meta(x), axis=axis)   # raises what relu_stats raises
     ax = axis % x.ndim
     ind = _index(x.ndim)
-    pair = da.blockwise(_stats_pair, ind, x, ind, axis=ax, dtype=object,
-                        meta=np.empty((0,) * x.ndim, dtype=object))
-    y = pair.map_blocks(_first, dtype=x.dtype, meta=np.empty((0,) * x.ndim, dtype=x.dtype))
+    parts = da.blockwise(_stats_parts, ind, x, ind, axis=ax, dtype=object, meta=_meta(x, object))
+    y = parts.map_blocks(_part, 0, dtype=x.dtype, meta=_meta(x))
     part_chunks = tuple(c if k == ax else (1,) * len(c) for k, c in enumerate(x.chunks))
-    counts = pair.map_blocks(_second, chunks=part_chunks, dtype=np.int64,
-                             meta=np.empty((0,) * x.ndim, dtype=np.int64))
     others = tuple(k for k in range(x.ndim) if k != ax)
-    per_channel = x.size // x.shape[ax] if x.shape[ax] else 0
-    frac = counts.sum(axis=others) / per_channel if per_channel else da.full(x.shape[ax], np.nan)
-    return y, frac
+    counts, elements = (parts.map_blocks(_part, i, chunks=part_chunks, dtype=np.int64,
+                                         meta=_meta(x, np.int64)).sum(axis=others)
+                        for i in (1, 2))
+    return y, da.map_blocks(_fraction, counts, elements, dtype=np.float64)

@@ -19,6 +19,7 @@ from libc.math cimport fma, fmaf, fabs, copysign, copysignf, INFINITY
 from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
+from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
 # Work is split into pieces of at least this many elements (a multiple of 64 so
 # that two threads never write the same cache line).
@@ -733,6 +734,7 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
 
 cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
     # ELU is compute-bound: streaming through the buffer made it 7-10% slower
     # (measured at 1e7 and 1e8), so its stores stay ordinary
     cdef bint stream = (<const floating*>y != x and op != OP_ELU
@@ -743,16 +745,19 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
+        fp_leave(fps)
 
 
 cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, double p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
     cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
@@ -761,11 +766,13 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
+        fp_leave(fps)
 
 
 # ---------------------------------------------------------------------------
@@ -774,19 +781,6 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
 # inner > 1: units are (row, segment) runs of one channel, segments of <= SEG.
 # ---------------------------------------------------------------------------
 
-cdef extern from *:
-    """
-    /* gcc 12 vectorises the rows' selects (w[c] read only where x <= 0) with AVX2 and
-       AVX-512 masked loads; on SSE2 it leaves them branchy (5 ns an element) */
-    #if defined(__AVX2__)
-    #define RELU_FAST_PRELU_ROWS_VECTORISE 1
-    #else
-    #define RELU_FAST_PRELU_ROWS_VECTORISE 0
-    #endif
-    """
-    const bint PRELU_ROWS_VECTORISE "RELU_FAST_PRELU_ROWS_VECTORISE"
-
-
 cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t c
     cdef floating v, a
@@ -794,6 +788,13 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
         v = x[c]
         a = w[c]
         y[c] = v if v > 0 else a * v
+
+
+cdef inline void prelu_rows(const floating* x, const floating* w, floating* y, Py_ssize_t o0,
+                            Py_ssize_t o1, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t o
+    for o in range(o0, o1):
+        prelu_row(x + o * C, w, y + o * C, C)
 
 
 cdef inline void next_unit(Py_ssize_t* sg, Py_ssize_t* r, Py_ssize_t* c, Py_ssize_t nseg,
@@ -828,13 +829,17 @@ cdef inline void prelu_units(const floating* x, const floating* w, floating* y, 
 cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssize_t outer, Py_ssize_t C,
                       Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t o, p, parts, units, nseg
+    cdef fpstate fps
     if inner == 1:
         if nthreads <= 1 or outer < 2:
-            for o in range(outer):
-                prelu_row(x + o * C, w, y + o * C, C)
+            prelu_rows(x, w, y, 0, outer, C)
         else:
-            for o in prange(outer, nogil=True, num_threads=nthreads, schedule="static"):
-                prelu_row(x + o * C, w, y + o * C, C)
+            # each thread a contiguous range of rows
+            parts = nthreads if outer >= nthreads else outer
+            for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
+                fps = fp_enter()
+                prelu_rows(x, w, y, p * outer // parts, (p + 1) * outer // parts, C)
+                fp_leave(fps)
         return
     nseg = (inner + SEG - 1) // SEG
     units = outer * C * nseg
@@ -844,7 +849,9 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
         # each thread a contiguous range of units (elementwise: any split gives the same result)
         parts = nthreads if units >= nthreads else units
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
+            fps = fp_enter()
             prelu_units(x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
+            fp_leave(fps)
 
 
 cdef enum:
@@ -934,6 +941,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t units, nseg, parts, p, c
     cdef double* partial
+    cdef fpstate fps
     if inner == 1:
         nseg = 1
         units = outer
@@ -963,8 +971,10 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
                            C, inner, nseg)
     else:
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
+            fps = fp_enter()
             prelu_bwd_part(g, x, w, gx, partial + p * C, p * units // parts, (p + 1) * units // parts,
                            C, inner, nseg)
+            fp_leave(fps)
     for c in range(C):
         gw[c] = 0.0
     for p in range(parts):
@@ -979,35 +989,46 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
 # ---------------------------------------------------------------------------
 
 cdef void unary(int op, int dtype, const void* x, void* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()            # the calling thread: FTZ/DAZ cleared
     if dtype == DT_F32:
         unary_t(op, <const float*>x, <float*>y, n, p, nthreads)
     else:
         unary_t(op, <const double*>x, <double*>y, n, p, nthreads)
+    fp_leave(fps)
 
 
 cdef void binary(int op, int dtype, const void* g, const void* x, void* gx, Py_ssize_t n, double p,
                  int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         binary_t(op, <const float*>g, <const float*>x, <float*>gx, n, p, nthreads)
     else:
         binary_t(op, <const double*>g, <const double*>x, <double*>gx, n, p, nthreads)
+    fp_leave(fps)
 
 
 cdef void prelu_forward(int dtype, const void* x, const void* w, void* y, Py_ssize_t outer, Py_ssize_t C,
                         Py_ssize_t inner, int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         prelu_fwd_t(<const float*>x, <const float*>w, <float*>y, outer, C, inner, nthreads)
     else:
         prelu_fwd_t(<const double*>x, <const double*>w, <double*>y, outer, C, inner, nthreads)
+    fp_leave(fps)
 
 
 cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, void* gx, double* gw,
                         Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()
+    cdef int status
     if dtype == DT_F32:
-        return prelu_bwd_t(<const float*>g, <const float*>x, <const float*>w, <float*>gx, gw,
-                           outer, C, inner, nthreads)
-    return prelu_bwd_t(<const double*>g, <const double*>x, <const double*>w, <double*>gx, gw,
-                       outer, C, inner, nthreads)
+        status = prelu_bwd_t(<const float*>g, <const float*>x, <const float*>w, <float*>gx, gw,
+                             outer, C, inner, nthreads)
+    else:
+        status = prelu_bwd_t(<const double*>g, <const double*>x, <const double*>w, <double*>gx, gw,
+                             outer, C, inner, nthreads)
+    fp_leave(fps)
+    return status
 
 
 cdef extern from *:
@@ -1040,7 +1061,6 @@ def _make_table(bytes level):
     _table.binary = binary
     _table.prelu_forward = prelu_forward
     _table.prelu_backward = prelu_backward
-    _table.prelu_rows_vectorise = PRELU_ROWS_VECTORISE
     return PyCapsule_New(<void*>&_table, b"relu_fast.KernelTable", NULL)
 
 

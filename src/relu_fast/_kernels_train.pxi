@@ -16,6 +16,7 @@ from libc.stdlib cimport calloc, free
 from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
+from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
 cdef enum:
     # Threads split the elements in chunks that are multiples of TR_ALIGN elements
@@ -210,32 +211,38 @@ cdef inline Py_ssize_t tr_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
 
 cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_relu_mask_span(x, y, m, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         tr_relu_mask_span(x + lo, y + lo, m + lo // 8, hi - lo)
+        fp_leave(fps)
 
 
 cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_bwd_mask_span(g, m, gx, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         tr_bwd_mask_span(g + lo, m + lo // 8, gx + lo, hi - lo)
+        fp_leave(fps)
 
 
 cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_ssize_t u0, Py_ssize_t u1,
@@ -275,6 +282,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     cdef Py_ssize_t units, nseg, parts, p, c
     cdef int failed = 0
     cdef int64_t* partial
+    cdef fpstate fps
     if inner == 1:
         nseg = 1
         units = outer
@@ -297,8 +305,10 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     if partial == NULL:
         return -1
     for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
+        fps = fp_enter()
         failed += tr_stats_part(x, y, partial + p * C, p * units // parts, (p + 1) * units // parts,
                                 C, inner, nseg)
+        fp_leave(fps)
     if failed != 0:
         free(partial)
         return -1
@@ -315,25 +325,34 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
 
 cdef void tr_relu_mask(int dtype, const void* x, void* y, uint8_t* mask, Py_ssize_t n,
                        int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()            # the calling thread: FTZ/DAZ cleared
     if dtype == DT_F32:
         tr_relu_mask_t(<const float*>x, <float*>y, mask, n, nthreads)
     else:
         tr_relu_mask_t(<const double*>x, <double*>y, mask, n, nthreads)
+    fp_leave(fps)
 
 
 cdef void tr_relu_backward_mask(int dtype, const void* g, const uint8_t* mask, void* gx, Py_ssize_t n,
                                 int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         tr_bwd_mask_t(<const float*>g, mask, <float*>gx, n, nthreads)
     else:
         tr_bwd_mask_t(<const double*>g, mask, <double*>gx, n, nthreads)
+    fp_leave(fps)
 
 
 cdef int tr_relu_stats(int dtype, const void* x, void* y, int64_t* counts, Py_ssize_t outer, Py_ssize_t C,
                        Py_ssize_t inner, int nthreads) noexcept nogil:
+    cdef fpstate fps = fp_enter()
+    cdef int status
     if dtype == DT_F32:
-        return tr_stats_t(<const float*>x, <float*>y, counts, outer, C, inner, nthreads)
-    return tr_stats_t(<const double*>x, <double*>y, counts, outer, C, inner, nthreads)
+        status = tr_stats_t(<const float*>x, <float*>y, counts, outer, C, inner, nthreads)
+    else:
+        status = tr_stats_t(<const double*>x, <double*>y, counts, outer, C, inner, nthreads)
+    fp_leave(fps)
+    return status
 
 
 cdef TrainTable _train_table

@@ -24,6 +24,7 @@ cdef extern from "_pool.h":
     size_t rf_pool_set_limit(size_t limit)
 
 MIN_BYTES = RF_POOL_MIN
+SIZE_MAX = <object>(<size_t>-1)
 DEFAULT_LIMIT_MB = 1024
 
 HANDLER = rf_pool_capsule()
@@ -39,8 +40,9 @@ def _physical_bytes():
 
 def _initial_limit(env=None):
     """The limit at import: RELU_FAST_CACHE_MB if set (MiB, an int >= 0; 0 turns the
-    cache off), else DEFAULT_LIMIT_MB but at most 1/16 of the physical memory.  A
-    value that is not such an int is ignored with a RuntimeWarning."""
+    cache off; values past the address space are clamped to it), else DEFAULT_LIMIT_MB
+    but at most 1/16 of the physical memory.  A value that is not such an int is
+    ignored with a RuntimeWarning."""
     env = os.environ if env is None else env
     text = env.get("RELU_FAST_CACHE_MB", "").strip()
     if text:
@@ -49,7 +51,7 @@ def _initial_limit(env=None):
         except ValueError:
             mb = -1
         if mb >= 0:
-            return mb << 20
+            return min(mb << 20, SIZE_MAX)    # a huge value means "no limit", as in set_cache_limit
         warnings.warn(f"RELU_FAST_CACHE_MB={text!r} is not an int >= 0 (MiB); ignoring it",
                       RuntimeWarning, stacklevel=2)
     limit = DEFAULT_LIMIT_MB << 20
@@ -67,7 +69,7 @@ def set_cache_limit(nbytes):
     n = nbytes.__index__()
     if n < 0:
         raise ValueError(f"set_cache_limit takes an int >= 0 (bytes), got {n}")
-    return rf_pool_set_limit(min(n, <object>(<size_t>-1)))
+    return rf_pool_set_limit(min(n, SIZE_MAX))
 
 
 def cache_info():

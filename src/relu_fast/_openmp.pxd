@@ -12,6 +12,7 @@ cdef extern from *:
     static int omp_get_num_threads(void) { return 1; }
     static int omp_in_parallel(void) { return 0; }
     static void omp_set_num_threads(int n) { (void)n; }
+    static int omp_get_thread_limit(void) { return 1; }
     #endif
     """
     bint RELU_FAST_OPENMP
@@ -20,3 +21,4 @@ cdef extern from *:
     int omp_get_num_threads() noexcept nogil
     int omp_in_parallel() noexcept nogil
     void omp_set_num_threads(int n) noexcept nogil
+    int omp_get_thread_limit() noexcept nogil

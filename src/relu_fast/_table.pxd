@@ -3,7 +3,7 @@
 # in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
 
 cdef enum:
-    TABLE_ABI = 2
+    TABLE_ABI = 3
     DT_F32 = 0
     DT_F64 = 1
     # unary ops: y = f(x)
@@ -35,9 +35,6 @@ ctypedef struct KernelTable:
     binary_fn binary
     prelu_fwd_fn prelu_forward
     prelu_bwd_fn prelu_backward
-    # whether prelu's rows (inner == 1) vectorise at this level: the API then hands short
-    # channel runs and short rows to the kernels as longer rows (_api._rows_of)
-    bint prelu_rows_vectorise
 
 # ---------------------------------------------------------------------------
 # Training kernels (_kernels_train.pxi), in their own table and capsule TRAIN_TABLE.

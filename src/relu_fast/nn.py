@@ -9,7 +9,11 @@ What is kept between forward and backward:
 
     ReLU            the 1-bit mask of relu_mask (x.size / 8 bytes); mask=False keeps x
     LeakyReLU, ELU  x; with inplace=True the output (backward from the output)
-    PReLU           x; with inplace=True the output (needs every alpha > 0)
+    PReLU           x; with inplace=True the output (needs every alpha in [finfo.tiny, 1])
+
+``backward`` refuses a grad_output whose shape or dtype is not the forward output's
+(ValueError / TypeError) and then keeps what forward saved, so a corrected call can
+follow; a successful backward frees it (a second backward raises RuntimeError).
 
 ``inplace=True`` writes the output into x (an ndarray of float32/float64).  PReLU
 has ``weight`` (the alphas) and, after backward, ``grad_weight`` (set, not
@@ -19,10 +23,15 @@ plain SGD loop::
     for p, g in zip(layer.parameters(), layer.grads()):
         p -= lr * g
 
-``track_activity=True`` records, at each forward, active_fraction[c] = the fraction
-of x > 0 in channel c along ``activity_axis`` (ReLU counts it in its forward pass
-with relu_stats); ``never_active(layer)`` lists the channels (units) that were never
-active since the layer's last ``reset_activity()``: dead ReLUs.
+``track_activity=True`` records, at each successful forward, active_fraction[c] =
+the fraction of x > 0 in channel c along ``activity_axis`` (ReLU counts it in its
+forward pass with relu_stats); ``never_active(layer)`` lists the channels (units)
+that were never active since the layer's last ``reset_activity()``: dead ReLUs.
+
+The channel axis defaults to 1 everywhere (as in PyTorch): NCHW images or
+(batch, features) matrices.  Channels-last data needs ``activity_axis=-1`` (and
+``axis=-1`` for PReLU).  A tracking layer therefore needs x.ndim >= 2 by default;
+a 1-D x raises relu_stats' ValueError (pass ``activity_axis=0`` to count per element).
 """
 import numpy as np
 
@@ -36,12 +45,13 @@ __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "never_active", "dead_fraction"]
 class _Activation:
     """Shared plumbing: saved state, activity tracking, no parameters."""
 
-    def __init__(self, *, inplace=False, track_activity=False, activity_axis=-1):
+    def __init__(self, *, inplace=False, track_activity=False, activity_axis=1):
         self.inplace = bool(inplace)
         self.track_activity = bool(track_activity)
         self.activity_axis = activity_axis
         self._saved = None
         self._shape = None
+        self._dtype = None
         self.reset_activity()
 
     def __call__(self, x):
@@ -75,16 +85,27 @@ class _Activation:
         self.ever_active |= frac > 0
         self.activity_steps += 1
 
-    def _track(self, x):
-        if self.track_activity:
-            self._record(relu_stats(x, axis=self.activity_axis)[1])
+    def _fractions(self, x):
+        """Per-channel active fractions of x (before an in-place forward overwrites it),
+        or None when not tracking; _record them only once the forward has succeeded."""
+        if not self.track_activity:
+            return None
+        # the axis is passed explicitly: the layer's default, not relu_stats'
+        return relu_stats(x, axis=self.activity_axis)[1]
+
+    def _record_if(self, frac):
+        if frac is not None:
+            self._record(frac)
 
     # -- saved state ----------------------------------------------------------
-    def _keep(self, saved, shape):
+    def _keep(self, saved, y):
         self._saved = saved
-        self._shape = shape
+        self._shape = y.shape
+        self._dtype = y.dtype
 
-    def _take(self, grad_output):
+    def _peek(self, grad_output):
+        """The saved state after checking grad_output against the forward output.
+        It stays saved until _free(): a refused backward can be retried."""
         if self._saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward called without a forward "
                                "(or twice for one forward)")
@@ -92,8 +113,16 @@ class _Activation:
         if shape != self._shape:
             raise ValueError(f"grad_output has shape {shape} but the forward output had shape "
                              f"{self._shape}")
-        saved, self._saved = self._saved, None
-        return saved
+        dtype = getattr(grad_output, "dtype", None)
+        if not isinstance(dtype, np.dtype):
+            dtype = np.asarray(grad_output).dtype
+        if dtype != self._dtype:
+            raise TypeError(f"grad_output has dtype {dtype} but the forward output had dtype "
+                            f"{self._dtype}; they must match")
+        return self._saved
+
+    def _free(self):
+        self._saved = None
 
     def __repr__(self):
         return f"{type(self).__name__}({self._args()})"
@@ -107,18 +136,21 @@ class ReLU(_Activation):
 
     Keeps the 1-bit mask of relu_mask between forward and backward (x.size / 8
     bytes: 32x less than a float32 x, 64x less than float64); mask=False keeps x
-    (its output with inplace=True) and uses relu_backward.
+    (its output with inplace=True) and uses relu_backward.  grad_output must have
+    the output's shape and dtype in both modes.  activity_axis: the channel axis
+    for track_activity (1: NCHW / (batch, features); -1: channels-last).
     """
 
-    def __init__(self, *, inplace=False, mask=True, track_activity=False, activity_axis=-1):
+    def __init__(self, *, inplace=False, mask=True, track_activity=False, activity_axis=1):
         super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
         self.mask = bool(mask)
 
     def forward(self, x):
         out = x if self.inplace else None
+        frac = None
         if self.track_activity:
+            # the activity is counted in the forward pass itself, recorded at the end
             y, frac = relu_stats(x, axis=self.activity_axis, out=out)
-            self._record(frac)
             if self.mask:
                 # relu(x) > 0 or NaN exactly where x is: the mask of y is the mask of x
                 _, m = relu_mask(y, out=y)
@@ -127,16 +159,20 @@ class ReLU(_Activation):
         else:
             y = relu(x, out=out)
         if self.mask:
-            self._keep(m, y.shape)
+            self._keep(m, y)
         else:
-            self._keep(y if self.inplace else np.asarray(x), y.shape)
+            self._keep(y if self.inplace else np.asarray(x), y)
+        self._record_if(frac)
         return y
 
     def backward(self, grad_output):
-        saved = self._take(grad_output)
+        saved = self._peek(grad_output)
         if self.mask:
-            return relu_backward_mask(grad_output, saved)
-        return relu_backward(grad_output, saved)
+            grad_input = relu_backward_mask(grad_output, saved)
+        else:
+            grad_input = relu_backward(grad_output, saved)
+        self._free()
+        return grad_input
 
     def _args(self):
         a = [] if self.mask else ["mask=False"]
@@ -147,10 +183,11 @@ class LeakyReLU(_Activation):
     """y = x if x > 0 else negative_slope * x; grad_input = grad_output * (1 or negative_slope).
 
     Keeps x; with inplace=True keeps the output (same signs as x when
-    negative_slope >= 0, which inplace therefore needs).
+    negative_slope >= 0, which inplace therefore needs).  activity_axis: as ReLU's
+    (default 1; -1 for channels-last).
     """
 
-    def __init__(self, negative_slope=0.01, *, inplace=False, track_activity=False, activity_axis=-1):
+    def __init__(self, negative_slope=0.01, *, inplace=False, track_activity=False, activity_axis=1):
         if inplace and not negative_slope >= 0:
             raise ValueError(f"LeakyReLU(inplace=True) needs negative_slope >= 0 to run backward "
                              f"from its output, got {negative_slope}")
@@ -158,17 +195,20 @@ class LeakyReLU(_Activation):
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        self._track(x)
+        frac = self._fractions(x)
         if self.inplace:
             y = leaky_relu(x, self.negative_slope, out=x)
-            self._keep(y, y.shape)
+            self._keep(y, y)
         else:
             y = leaky_relu(x, self.negative_slope)
-            self._keep(np.asarray(x), y.shape)
+            self._keep(np.asarray(x), y)
+        self._record_if(frac)
         return y
 
     def backward(self, grad_output):
-        return leaky_relu_backward(grad_output, self._take(grad_output), self.negative_slope)
+        grad_input = leaky_relu_backward(grad_output, self._peek(grad_output), self.negative_slope)
+        self._free()
+        return grad_input
 
     def _args(self):
         return ", ".join([f"negative_slope={self.negative_slope}"] + ([super()._args()] if self.inplace else []))
@@ -178,10 +218,11 @@ class ELU(_Activation):
     """y = x if x > 0 else alpha * (exp(x) - 1); grad_input = grad_output * (1 or alpha * exp(x)).
 
     Keeps x; with inplace=True keeps the output and uses grad * (y + alpha) for
-    y <= 0 (needs alpha >= 0).
+    y <= 0 (needs alpha >= 0).  activity_axis: as ReLU's (default 1; -1 for
+    channels-last).
     """
 
-    def __init__(self, alpha=1.0, *, inplace=False, track_activity=False, activity_axis=-1):
+    def __init__(self, alpha=1.0, *, inplace=False, track_activity=False, activity_axis=1):
         if inplace and not alpha >= 0:
             raise ValueError(f"ELU(inplace=True) needs alpha >= 0 to run backward from its output, "
                              f"got {alpha}")
@@ -189,18 +230,21 @@ class ELU(_Activation):
         self.alpha = alpha
 
     def forward(self, x):
-        self._track(x)
+        frac = self._fractions(x)
         if self.inplace:
             y = elu(x, self.alpha, out=x)
-            self._keep(y, y.shape)
+            self._keep(y, y)
         else:
             y = elu(x, self.alpha)
-            self._keep(np.asarray(x), y.shape)
+            self._keep(np.asarray(x), y)
+        self._record_if(frac)
         return y
 
     def backward(self, grad_output):
-        saved = self._take(grad_output)
-        return elu_backward(grad_output, saved, self.alpha, is_result=self.inplace)
+        saved = self._peek(grad_output)
+        grad_input = elu_backward(grad_output, saved, self.alpha, is_result=self.inplace)
+        self._free()
+        return grad_input
 
     def _args(self):
         return ", ".join([f"alpha={self.alpha}"] + ([super()._args()] if self.inplace else []))
@@ -213,9 +257,11 @@ class PReLU(_Activation):
     x has along `axis` (axis=1: NCHW / (batch, features); -1: channels-last).
     weight starts at `init` in `dtype`, which must be the dtype of x.
     backward sets grad_input and grad_weight[c] = sum over channel c of
-    (x > 0 ? 0 : x * grad_output).  Keeps x; with inplace=True keeps the output and
-    needs every alpha > 0 (grad_weight is then sum(y * grad) / alpha, equal up to
-    rounding).  Activity is tracked along `axis` unless activity_axis is given.
+    (x > 0 ? 0 : x * grad_output).  Keeps x; with inplace=True keeps the output, and
+    grad_weight is sum(y * grad) / alpha: forward then needs every alpha to be a
+    normal number in (0, 1], finfo(dtype).tiny <= alpha <= 1 (y = alpha * x cannot
+    overflow, and x is recovered up to the rounding of y), else ValueError before x
+    is written.  Activity is tracked along `axis` unless activity_axis is given.
     """
 
     def __init__(self, num_parameters=1, init=0.25, axis=1, dtype=np.float32, *, inplace=False,
@@ -240,26 +286,34 @@ class PReLU(_Activation):
         return [self.grad_weight]
 
     def forward(self, x):
-        self._track(x)
         if self.inplace:
-            if not np.all(self.weight > 0):
-                raise ValueError("PReLU(inplace=True) needs every alpha > 0 to run backward from "
-                                 "its output")
+            w = self.weight
+            tiny = np.finfo(w.dtype).tiny
+            # also refuses NaN; checked before anything (x, the activity) is written
+            if not np.all((w >= tiny) & (w <= 1)):
+                raise ValueError(f"PReLU(inplace=True) needs every alpha to be a normal number "
+                                 f"in (0, 1] ({tiny} <= alpha <= 1 for {w.dtype}) to run backward "
+                                 f"from its output, got alpha in [{w.min()}, {w.max()}]; "
+                                 "use inplace=False")
+        frac = self._fractions(x)
+        if self.inplace:
             y = prelu(x, self.weight, axis=self.axis, out=x)
-            self._keep(y, y.shape)
+            self._keep(y, y)
         else:
             y = prelu(x, self.weight, axis=self.axis)
-            self._keep(np.asarray(x), y.shape)
+            self._keep(np.asarray(x), y)
         self._alpha = self.weight.copy()
+        self._record_if(frac)
         return y
 
     def backward(self, grad_output):
-        saved = self._take(grad_output)
+        saved = self._peek(grad_output)
         grad_input, gw = prelu_backward(grad_output, saved, self._alpha, axis=self.axis)
         if self.inplace:
             # saved is y = alpha * x where x <= 0, so sum(y * g) = alpha * sum(x * g)
             gw = gw / self._alpha
         self.grad_weight = np.asarray(gw, dtype=self.weight.dtype).reshape(self.weight.shape)
+        self._free()
         return grad_input
 
     def _args(self):
