@@ -146,3 +146,46 @@ def test_prelu_and_autograd(layout, dtype):
     assert gw.shape == tuple(wt.grad.shape)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(gw, n(wt.grad), rtol=tol, atol=tol * np.abs(x * g).sum())
+
+
+def test_torch_set_flush_denormal_changes_nothing():
+    """issue 12 item 3, with PyTorch itself: torch.set_flush_denormal(True) sets FTZ/DAZ on
+    the calling thread; relu_fast's results stay the flag-free ones for 1 and 2 threads."""
+    from relu_fast import _api
+    from conftest import GRAIN
+    x = np.full(3 * GRAIN, -1e-40, np.float32)
+    x[1::3] = 1e-40
+    want = (rf.relu(x), rf.leaky_relu(x, 0.5), rf.elu(x), rf.relu_backward(x, x))
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU has no flush-to-zero control")
+    try:
+        for nthreads in (1, 2):
+            with rf.limit_threads(nthreads):
+                got = (rf.relu(x), rf.leaky_relu(x, 0.5), rf.elu(x), rf.relu_backward(x, x))
+            assert _api._flush_denormals() != 0          # torch's setting is left as it was
+            for a, b in zip(got, want):
+                assert_same(a, b)
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def test_torch_set_num_threads_then_relu_fast_setting_wins():
+    """issue 12 item 10, with PyTorch itself (same libgomp): torch.set_num_threads(1) lowers
+    relu_fast's default, and an explicit relu_fast setting made after it wins."""
+    import os
+    import subprocess
+    import sys
+    from relu_fast import _api
+    if not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2:
+        pytest.skip("serial build or 1 CPU")
+    code = ("import torch, relu_fast as rf\n"
+            "torch.set_num_threads(1); print(rf.get_num_threads())\n"
+            "rf.set_num_threads(2); print(rf.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    got = out.stdout.split()
+    if got[0] != "1":
+        pytest.skip("this torch does not share relu_fast's OpenMP runtime")
+    assert got == ["1", "2"]

@@ -939,8 +939,9 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
 
 cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, floating* gx, double* gw,
                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
-    cdef Py_ssize_t units, nseg, parts, p, c
+    cdef Py_ssize_t units, nseg, parts, p, c, stride
     cdef double* partial
+    cdef void* block
     cdef fpstate fps
     if inner == 1:
         nseg = 1
@@ -962,25 +963,29 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
             gw[c] = 0.0
         prelu_bwd_part(g, x, w, gx, gw, 0, units, C, inner, nseg)
         return 0
-    partial = <double*>calloc(parts * C, sizeof(double))
-    if partial == NULL:
+    # each part's sums in whole cache lines of their own: parts next to each other run
+    # on different threads, and a line they shared would bounce between the cores
+    stride = (C + 7) // 8 * 8
+    block = calloc(parts * stride + 8, sizeof(double))
+    if block == NULL:
         return -1
+    partial = <double*>((<size_t>block + 63) // 64 * 64)
     if nthreads <= 1:
         for p in range(parts):
-            prelu_bwd_part(g, x, w, gx, partial + p * C, p * units // parts, (p + 1) * units // parts,
-                           C, inner, nseg)
+            prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
+                           (p + 1) * units // parts, C, inner, nseg)
     else:
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
             fps = fp_enter()
-            prelu_bwd_part(g, x, w, gx, partial + p * C, p * units // parts, (p + 1) * units // parts,
-                           C, inner, nseg)
+            prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
+                           (p + 1) * units // parts, C, inner, nseg)
             fp_leave(fps)
     for c in range(C):
         gw[c] = 0.0
     for p in range(parts):
         for c in range(C):
-            gw[c] += partial[p * C + c]
-    free(partial)
+            gw[c] += partial[p * stride + c]
+    free(block)
     return 0
 
 

@@ -279,9 +279,10 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
                     Py_ssize_t inner, int nthreads) noexcept nogil:
     # x viewed as (outer, C, inner) in memory order; units are rows (inner == 1) or
     # (row, segment of <= SEG) runs of one channel; each part counts into its own row.
-    cdef Py_ssize_t units, nseg, parts, p, c
+    cdef Py_ssize_t units, nseg, parts, p, c, stride
     cdef int failed = 0
     cdef int64_t* partial
+    cdef void* block
     cdef fpstate fps
     if inner == 1:
         nseg = 1
@@ -301,21 +302,25 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     if nthreads <= 1 or parts < 2:
         # one part: count straight into the result
         return tr_stats_part(x, y, counts, 0, units, C, inner, nseg)
-    partial = <int64_t*>calloc(parts * C, sizeof(int64_t))
-    if partial == NULL:
+    # each part's counts in whole cache lines of their own (parts next to each other
+    # run on different threads)
+    stride = (C + 7) // 8 * 8
+    block = calloc(parts * stride + 8, sizeof(int64_t))
+    if block == NULL:
         return -1
+    partial = <int64_t*>((<size_t>block + 63) // 64 * 64)
     for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
         fps = fp_enter()
-        failed += tr_stats_part(x, y, partial + p * C, p * units // parts, (p + 1) * units // parts,
+        failed += tr_stats_part(x, y, partial + p * stride, p * units // parts, (p + 1) * units // parts,
                                 C, inner, nseg)
         fp_leave(fps)
     if failed != 0:
-        free(partial)
+        free(block)
         return -1
     for p in range(parts):
         for c in range(C):
-            counts[c] += partial[p * C + c]
-    free(partial)
+            counts[c] += partial[p * stride + c]
+    free(block)
     return 0
 
 
