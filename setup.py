@@ -103,10 +103,30 @@ def _openmp_flags(compiler):
     return None
 
 
+# The kernel modules are one large translation unit each; gcc's inliner stops when a
+# unit has grown by inline-unit-growth percent, and the small math helpers that must
+# be inlined for ELU's loops to vectorise (expm1_reduced_fma) were the first left out.
+INLINE_FLAGS = ["--param", "inline-unit-growth=200"]
+
+
+def _accepts(compiler, flags):
+    """Does the compiler take these flags (a tiny file compiled with them)?"""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "flags_test.c")
+        with open(src, "w") as f:
+            f.write("int relu_fast_flags_test(void) { return 0; }\n")
+        try:
+            compiler.compile([src], output_dir=tmp, extra_postargs=flags + ["-Werror"])
+        except Exception:  # noqa: BLE001 - any failure means "not these flags"
+            return False
+    return True
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         msvc = _is_msvc(self.compiler)
         omp = _openmp_flags(self.compiler)
+        inline = [] if msvc or not _accepts(self.compiler, INLINE_FLAGS) else INLINE_FLAGS
         sanitize = _env_flag("RELU_FAST_SANITIZE") and not msvc
         for ext in self.extensions:
             level = ext.name.split("._kernels_")[1] if "._kernels_" in ext.name else None
@@ -122,6 +142,8 @@ class BuildExt(build_ext):
                     cflags += ["-march=native"]  # RELU_FAST_NATIVE comparison build only
                 elif level:
                     cflags += LEVELS_GCC[level]
+                if level:
+                    cflags += inline
                 if sanitize:
                     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"]
                     lflags += ["-fsanitize=address,undefined"]

@@ -13,7 +13,8 @@ from libc.math cimport isfinite, isinf
 
 from cython.parallel cimport parallel
 
-from relu_fast._fpenv cimport fp_flush_bits, fp_set_flush
+from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave, fp_flush_bits, fp_set_flush
+from relu_fast._team cimport now_ns
 from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_get_thread_limit
 from relu_fast._table cimport *
 
@@ -87,6 +88,70 @@ cdef int _max_threads = max(os.cpu_count() or 1, _omp_initial)
 cdef int _thread_limit = max(1, omp_get_thread_limit())
 
 
+# The policy on shared cores.  A threaded call waits at its region's end for every
+# thread of the team; when another process holds the other core, a thread can start
+# a scheduler slice late (milliseconds) and the call ends up far slower than on one
+# thread.  The kernels report each region's wall time and its pieces' work (about the
+# one-thread time); a region that took LOSS_NS longer than its work, while the team
+# was awake (a region within WARM_NS before), sends the calls of the next `_backoff`
+# to one thread; the backoff doubles while the losses go on and falls back to its
+# minimum after a region that won.  A region after a pause of more than WARM_NS is
+# not judged: its threads may have been asleep, and waking them is a one-off.
+# An explicit thread count (set_num_threads, limit_threads) is used as given.
+cdef long long WARM_NS = 1000000
+cdef long long LOSS_NS = 20000
+cdef long long BACKOFF_MIN_NS = 10000000
+cdef long long BACKOFF_MAX_NS = 2000000000
+cdef long long _serial_until = 0          # 0: no fallback now
+cdef long long _backoff = BACKOFF_MIN_NS
+cdef long long _last_region_end = 0
+cdef long long _fallbacks = 0             # counters (tests, bench)
+cdef long long _serialised = 0
+cdef long long _last_region = 0, _last_work = 0
+
+
+cdef inline bint adaptive() noexcept:
+    return _block_threads == 0 and _user_threads == 0
+
+
+cdef void judge_region() noexcept:
+    """After a threaded call (GIL held): learn from the region the kernels report."""
+    global _serial_until, _backoff, _last_region_end, _fallbacks, _last_region, _last_work
+    cdef long long region, work, end
+    cdef bint warm
+    K.team_report(&region, &work)
+    if region <= 0:
+        return
+    _last_region, _last_work = region, work
+    end = now_ns()
+    warm = end - region - _last_region_end <= WARM_NS
+    _last_region_end = end
+    if not adaptive():
+        return
+    if region > work + LOSS_NS:
+        if warm:
+            _serial_until = end + _backoff
+            _backoff = min(2 * _backoff, BACKOFF_MAX_NS)
+            _fallbacks += 1
+    elif region < work:
+        _backoff = BACKOFF_MIN_NS
+
+
+def _policy(reset=False, expire=False):
+    """The shared-core policy's state (tests, bench): reset forgets it all, expire ends
+    a fallback now (as if its time had passed)."""
+    global _serial_until, _backoff, _last_region_end, _fallbacks, _serialised
+    if reset:
+        _serial_until = _last_region_end = _fallbacks = _serialised = 0
+        _backoff = BACKOFF_MIN_NS
+    if expire:
+        _serial_until = 0
+    left = _serial_until - now_ns() if _serial_until else 0
+    return {"fallback_ms": max(left, 0) / 1e6, "backoff_ms": _backoff / 1e6,
+            "fallbacks": _fallbacks, "serialised_calls": _serialised,
+            "last_region_us": _last_region / 1e3, "last_work_us": _last_work / 1e3}
+
+
 cdef int threads_for(Py_ssize_t work) noexcept:
     """Threads for a call over `work` elements.
 
@@ -95,6 +160,7 @@ cdef int threads_for(Py_ssize_t work) noexcept:
     (OMP_NUM_THREADS, the cores, torch.set_num_threads); lowered by a limit put on
     OpenMP after that setting was made (threadpoolctl); at most OMP_THREAD_LIMIT;
     minus the threads held by calls running now in other Python threads; at least 1."""
+    global _serial_until, _serialised
     cdef int n, omp_now, ref
     if work < GRAIN or _in_forked_child:
         return 1
@@ -113,7 +179,14 @@ cdef int threads_for(Py_ssize_t work) noexcept:
     if n > _thread_limit:
         n = _thread_limit
     n -= _busy
-    return n if n > 1 else 1
+    if n <= 1:
+        return 1
+    if _serial_until != 0 and adaptive():
+        if now_ns() < _serial_until:
+            _serialised += 1
+            return 1
+        _serial_until = 0                 # the fallback is over: try threads again
+    return n
 
 
 cdef void take_threads(int n) noexcept:
@@ -125,8 +198,12 @@ cdef void take_threads(int n) noexcept:
 
 
 cdef void give_threads(int n) noexcept:
+    """Give back what take_threads(n) took, after the kernel (GIL held); a threaded
+    call's region is judged here."""
     global _busy
     _busy -= n
+    if n > 1:
+        judge_region()
 
 
 def _threads_busy():
@@ -495,6 +572,7 @@ cdef object _unary(int op, object x, object out, double param, str pname=None):
     cdef int nt = threads_for(work)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
+    cdef fpstate fps = fp_enter()            # this thread's FTZ/DAZ cleared for the call
     if work >= GRAIN:
         take_threads(nt)
         with nogil:
@@ -502,6 +580,7 @@ cdef object _unary(int op, object x, object out, double param, str pname=None):
         give_threads(nt)
     else:
         K.unary(op, dt, px, py, n, param, nt)
+    fp_leave(fps)
     return deliver(out, dst)
 
 
@@ -530,6 +609,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* pd = cnp.PyArray_DATA(dst)
+    cdef fpstate fps = fp_enter()
     if work >= GRAIN:
         take_threads(nt)
         with nogil:
@@ -537,6 +617,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
         give_threads(nt)
     else:
         K.binary(op, dt, pg, px, pd, n, param, nt)
+    fp_leave(fps)
     return deliver(out, dst)
 
 
@@ -754,6 +835,7 @@ def prelu(x, weight, *, axis=1, out=None):
         main, rest = outer // k, outer % k
         C, inner = k * L, 1
         skip = main * C * cnp.PyArray_ITEMSIZE(xa)
+    cdef fpstate fps = fp_enter()
     take_threads(nt)
     if C == 1:
         # one alpha: exactly leaky_relu with that slope
@@ -765,6 +847,7 @@ def prelu(x, weight, *, axis=1, out=None):
             if rest:
                 K.prelu_forward(dt, <const char*>px + skip, pw, <char*>pd + skip, rest, L, 1, nt)
     give_threads(nt)
+    fp_leave(fps)
     return deliver(out, dst)
 
 
@@ -840,6 +923,7 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
         psums = <double*>cnp.PyArray_DATA(row_sums)
         main, rest = outer // k, outer % k
         skip = main * k * L * cnp.PyArray_ITEMSIZE(xa)
+    cdef fpstate fps = fp_enter()            # the folds and the float32 rounding too
     take_threads(nt)
     with nogil:
         if k:
@@ -859,6 +943,7 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
             for c in range(C):
                 pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
     give_threads(nt)
+    fp_leave(fps)
     if status != 0:
         raise MemoryError("prelu_backward could not allocate its per-part sums")
     if wide or (cnp.PyArray_Check(weight) and cnp.PyArray_NDIM(<cnp.ndarray>weight) == 1):

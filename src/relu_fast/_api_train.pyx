@@ -13,6 +13,7 @@ from libc.stdint cimport uint8_t, int64_t
 from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
                              empty_like, order_of, threads_for, take_threads, give_threads)
 from relu_fast._table cimport *
+from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
 from relu_fast import _api, _dispatch
 from relu_fast._api import _DaskInput
@@ -73,10 +74,12 @@ def relu_mask(x, *, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
     cdef uint8_t* pm = <uint8_t*>cnp.PyArray_DATA(mask)
+    cdef fpstate fps = fp_enter()            # this thread's FTZ/DAZ cleared for the call
     take_threads(nt)
     with nogil:
         tt.relu_mask(dt, px, py, pm, n, nt)
     give_threads(nt)
+    fp_leave(fps)
     return deliver(out, dst), mask
 
 
@@ -111,10 +114,12 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(m)
     cdef void* pd = cnp.PyArray_DATA(dst)
+    cdef fpstate fps = fp_enter()
     take_threads(nt)
     with nogil:
         tt.relu_backward_mask(dt, pg, pm, pd, n, nt)
     give_threads(nt)
+    fp_leave(fps)
     return deliver(out, dst)
 
 
@@ -184,11 +189,14 @@ def _relu_counts(x, axis=1, out=None):
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
     cdef int64_t* pc = <int64_t*>cnp.PyArray_DATA(counts)
+    cdef fpstate fps
     if n > 0:
+        fps = fp_enter()
         take_threads(nt)
         with nogil:
             status = tt.relu_stats(dt, px, py, pc, outer, C, inner, nt)
         give_threads(nt)
+        fp_leave(fps)
     if status != 0:
         raise MemoryError("relu_stats could not allocate its per-part counts")
     return deliver(out, dst), counts, outer * inner

@@ -3,9 +3,10 @@
  * Another library on the same thread may have turned on flush-to-zero and
  * denormals-are-zero (torch.set_flush_denormal(True) sets MXCSR's FTZ and DAZ):
  * kernels would then inherit them on the calling thread only, giving results that
- * flush denormals and differ between thread counts.  Every kernel entry point and
- * every thread of a parallel region clears them for its work and puts back what it
- * found (rf_fp_enter / rf_fp_leave); when they are not set, that is one read of the
+ * flush denormals and differ between thread counts.  The API layer (on the calling
+ * thread, around each kernel call) and every piece of a parallel region (on the
+ * thread running it) clear them for their work and put back what they found
+ * (rf_fp_enter / rf_fp_leave); when they are not set, that is one read of the
  * control register and a branch.
  */
 #ifndef RELU_FAST_FPENV_H

@@ -20,6 +20,7 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
+from relu_fast._team cimport now_ns, piece_begin, piece_end, team_done, team_report, team_set_worker_delay
 
 # Work is split into pieces of at least this many elements (a multiple of 64 so
 # that two threads never write the same cache line).
@@ -735,6 +736,7 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
 cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
+    cdef long long t0, work, tb
     # ELU is compute-bound: streaming through the buffer made it 7-10% slower
     # (measured at 1e7 and 1e8), so its stores stay ordinary
     cdef bint stream = (<const floating*>y != x and op != OP_ELU
@@ -744,20 +746,26 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work = 0
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
+        tb = piece_begin()
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
+        piece_end(&work, tb)
         fp_leave(fps)
+    team_done(t0, work)
 
 
 cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, double p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
+    cdef long long t0, work, tb
     cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
@@ -765,14 +773,19 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work = 0
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()
+        tb = piece_begin()
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
+        piece_end(&work, tb)
         fp_leave(fps)
+    team_done(t0, work)
 
 
 # ---------------------------------------------------------------------------
@@ -830,16 +843,23 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
                       Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t o, p, parts, units, nseg
     cdef fpstate fps
+    cdef long long t0, work, tb
     if inner == 1:
         if nthreads <= 1 or outer < 2:
-            prelu_rows(x, w, y, 0, outer, C)
+            for o in range(outer):
+                prelu_row(x + o * C, w, y + o * C, C)
         else:
             # each thread a contiguous range of rows
             parts = nthreads if outer >= nthreads else outer
+            t0 = now_ns()
+            work = 0
             for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
                 fps = fp_enter()
+                tb = piece_begin()
                 prelu_rows(x, w, y, p * outer // parts, (p + 1) * outer // parts, C)
+                piece_end(&work, tb)
                 fp_leave(fps)
+            team_done(t0, work)
         return
     nseg = (inner + SEG - 1) // SEG
     units = outer * C * nseg
@@ -848,10 +868,15 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
     else:
         # each thread a contiguous range of units (elementwise: any split gives the same result)
         parts = nthreads if units >= nthreads else units
+        t0 = now_ns()
+        work = 0
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
             fps = fp_enter()
+            tb = piece_begin()
             prelu_units(x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
+            piece_end(&work, tb)
             fp_leave(fps)
+        team_done(t0, work)
 
 
 cdef enum:
@@ -943,6 +968,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     cdef double* partial
     cdef void* block
     cdef fpstate fps
+    cdef long long t0, work, tb
     if inner == 1:
         nseg = 1
         units = outer
@@ -975,11 +1001,16 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
             prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
                            (p + 1) * units // parts, C, inner, nseg)
     else:
+        t0 = now_ns()
+        work = 0
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
             fps = fp_enter()
+            tb = piece_begin()
             prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
                            (p + 1) * units // parts, C, inner, nseg)
+            piece_end(&work, tb)
             fp_leave(fps)
+        team_done(t0, work)
     for c in range(C):
         gw[c] = 0.0
     for p in range(parts):
@@ -994,37 +1025,30 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
 # ---------------------------------------------------------------------------
 
 cdef void unary(int op, int dtype, const void* x, void* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()            # the calling thread: FTZ/DAZ cleared
     if dtype == DT_F32:
         unary_t(op, <const float*>x, <float*>y, n, p, nthreads)
     else:
         unary_t(op, <const double*>x, <double*>y, n, p, nthreads)
-    fp_leave(fps)
 
 
 cdef void binary(int op, int dtype, const void* g, const void* x, void* gx, Py_ssize_t n, double p,
                  int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         binary_t(op, <const float*>g, <const float*>x, <float*>gx, n, p, nthreads)
     else:
         binary_t(op, <const double*>g, <const double*>x, <double*>gx, n, p, nthreads)
-    fp_leave(fps)
 
 
 cdef void prelu_forward(int dtype, const void* x, const void* w, void* y, Py_ssize_t outer, Py_ssize_t C,
                         Py_ssize_t inner, int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         prelu_fwd_t(<const float*>x, <const float*>w, <float*>y, outer, C, inner, nthreads)
     else:
         prelu_fwd_t(<const double*>x, <const double*>w, <double*>y, outer, C, inner, nthreads)
-    fp_leave(fps)
 
 
 cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, void* gx, double* gw,
                         Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()
     cdef int status
     if dtype == DT_F32:
         status = prelu_bwd_t(<const float*>g, <const float*>x, <const float*>w, <float*>gx, gw,
@@ -1032,7 +1056,6 @@ cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, 
     else:
         status = prelu_bwd_t(<const double*>g, <const double*>x, <const double*>w, <double*>gx, gw,
                              outer, C, inner, nthreads)
-    fp_leave(fps)
     return status
 
 
@@ -1066,6 +1089,7 @@ def _make_table(bytes level):
     _table.binary = binary
     _table.prelu_forward = prelu_forward
     _table.prelu_backward = prelu_backward
+    _table.team_report = team_report
     return PyCapsule_New(<void*>&_table, b"relu_fast.KernelTable", NULL)
 
 
@@ -1074,6 +1098,12 @@ COMPILED_FOR = RELU_FAST_COMPILED_FOR.decode()
 # elu_fma_span / elu_bwd_fma_span, whose last bit can differ (<= 1 ulp, both within
 # 1 ulp of the exact value) from the float64 paths that levels without FMA use.
 USES_FMA = bool(HAS_FMA)
+
+
+def _delay_workers(double microseconds):
+    """Make every thread but the calling one start each piece of a parallel region this
+    late (tests of the thread policy; 0 turns it off)."""
+    team_set_worker_delay(<long long>(microseconds * 1000.0))
 
 
 def _stream_threshold(nbytes=None):

@@ -17,6 +17,7 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
+from relu_fast._team cimport now_ns, piece_begin, piece_end, team_done, team_report, team_set_worker_delay
 
 cdef enum:
     # Threads split the elements in chunks that are multiples of TR_ALIGN elements
@@ -212,37 +213,49 @@ cdef inline Py_ssize_t tr_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
 cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
+    cdef long long t0, work, tb
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_relu_mask_span(x, y, m, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work = 0
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
+        tb = piece_begin()
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         tr_relu_mask_span(x + lo, y + lo, m + lo // 8, hi - lo)
+        piece_end(&work, tb)
         fp_leave(fps)
+    team_done(t0, work)
 
 
 cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
+    cdef long long t0, work, tb
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_bwd_mask_span(g, m, gx, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work = 0
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
+        tb = piece_begin()
         lo = k * chunk
         hi = lo + chunk
         if hi > n:
             hi = n
         tr_bwd_mask_span(g + lo, m + lo // 8, gx + lo, hi - lo)
+        piece_end(&work, tb)
         fp_leave(fps)
+    team_done(t0, work)
 
 
 cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_ssize_t u0, Py_ssize_t u1,
@@ -284,6 +297,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     cdef int64_t* partial
     cdef void* block
     cdef fpstate fps
+    cdef long long t0, work, tb
     if inner == 1:
         nseg = 1
         units = outer
@@ -309,11 +323,16 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     if block == NULL:
         return -1
     partial = <int64_t*>((<size_t>block + 63) // 64 * 64)
+    t0 = now_ns()
+    work = 0
     for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
         fps = fp_enter()
+        tb = piece_begin()
         failed += tr_stats_part(x, y, partial + p * stride, p * units // parts, (p + 1) * units // parts,
                                 C, inner, nseg)
+        piece_end(&work, tb)
         fp_leave(fps)
+    team_done(t0, work)
     if failed != 0:
         free(block)
         return -1
@@ -330,33 +349,27 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
 
 cdef void tr_relu_mask(int dtype, const void* x, void* y, uint8_t* mask, Py_ssize_t n,
                        int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()            # the calling thread: FTZ/DAZ cleared
     if dtype == DT_F32:
         tr_relu_mask_t(<const float*>x, <float*>y, mask, n, nthreads)
     else:
         tr_relu_mask_t(<const double*>x, <double*>y, mask, n, nthreads)
-    fp_leave(fps)
 
 
 cdef void tr_relu_backward_mask(int dtype, const void* g, const uint8_t* mask, void* gx, Py_ssize_t n,
                                 int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()
     if dtype == DT_F32:
         tr_bwd_mask_t(<const float*>g, mask, <float*>gx, n, nthreads)
     else:
         tr_bwd_mask_t(<const double*>g, mask, <double*>gx, n, nthreads)
-    fp_leave(fps)
 
 
 cdef int tr_relu_stats(int dtype, const void* x, void* y, int64_t* counts, Py_ssize_t outer, Py_ssize_t C,
                        Py_ssize_t inner, int nthreads) noexcept nogil:
-    cdef fpstate fps = fp_enter()
     cdef int status
     if dtype == DT_F32:
         status = tr_stats_t(<const float*>x, <float*>y, counts, outer, C, inner, nthreads)
     else:
         status = tr_stats_t(<const double*>x, <double*>y, counts, outer, C, inner, nthreads)
-    fp_leave(fps)
     return status
 
 

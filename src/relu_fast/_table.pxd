@@ -28,6 +28,10 @@ ctypedef int (*prelu_bwd_fn)(int dtype, const void* g, const void* x, const void
                              void* gx, double* gw, Py_ssize_t outer, Py_ssize_t channels,
                              Py_ssize_t inner, int nthreads) noexcept nogil
 
+# the calling thread's last parallel region: its wall time and its pieces' work in
+# all, in ns (0, 0 when no region ran since the last call); then forgotten
+ctypedef void (*team_report_fn)(long long* region_ns, long long* work_ns) noexcept nogil
+
 ctypedef struct KernelTable:
     int abi
     const char* level
@@ -35,6 +39,7 @@ ctypedef struct KernelTable:
     binary_fn binary
     prelu_fwd_fn prelu_forward
     prelu_bwd_fn prelu_backward
+    team_report_fn team_report
 
 # ---------------------------------------------------------------------------
 # Training kernels (_kernels_train.pxi), in their own table and capsule TRAIN_TABLE.

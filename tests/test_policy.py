@@ -1,0 +1,191 @@
+"""The thread policy on shared cores (issue 13): a threaded call whose team arrives late
+sends the next calls to one thread for a while, then tries threads again.
+
+Not timed tests: a test hook makes every thread but the calling one start each piece
+of a region late (as a busy core would), and the tests check what the policy decides
+and that results never change, whichever threads did the work.
+"""
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import relu_fast as rf
+from relu_fast import _api, _dispatch
+from relu_fast import _reference as ref
+from conftest import GRAIN, assert_same
+
+pytestmark = pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2,
+                                reason="serial build or 1 CPU")
+N = 16 * GRAIN
+
+
+def kernels():
+    return _dispatch.load(rf.kernel_level())
+
+
+@pytest.fixture(autouse=True)
+def policy():
+    """Each test starts with the policy's state forgotten and no delay, and leaves so."""
+    _api._policy(reset=True)
+    yield
+    kernels()._delay_workers(0)
+    _api._policy(reset=True)
+
+
+def data(dtype=np.float32, n=N, seed=0):
+    r = np.random.default_rng(seed)
+    return r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
+
+
+def calls(x, g):
+    x2, g2 = x.reshape(-1, 64), g.reshape(-1, 64)
+    w = np.linspace(-0.5, 1.5, 64).astype(x.dtype)
+    return [
+        (lambda: rf.relu(x), ref.relu(x)),
+        (lambda: rf.relu_backward(g, x), ref.relu_backward(g, x)),
+        (lambda: rf.leaky_relu(x, 0.1), ref.leaky_relu(x, 0.1)),
+        (lambda: rf.leaky_relu_backward(g, x, 0.1), ref.leaky_relu_backward(g, x, 0.1)),
+        (lambda: rf.prelu(x2, w), ref.prelu(x2, w)),
+        (lambda: rf.prelu_backward(g2, x2, w)[0], ref.prelu_backward(g2, x2, w)[0]),
+        (lambda: rf.relu_mask(x)[0], ref.relu(x)),
+        (lambda: rf.relu_stats(x2)[0], ref.relu(x2)),
+    ]
+
+
+def test_default_policy_uses_threads_when_quiet():
+    assert rf.get_num_threads() == 2
+    assert _api._policy()["fallbacks"] == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_late_workers_do_not_change_results(dtype):
+    x, g = data(dtype)
+    with rf.limit_threads(1):
+        want_gw = rf.prelu_backward(g.reshape(-1, 64), x.reshape(-1, 64),
+                                    np.linspace(-0.5, 1.5, 64).astype(dtype))[1]
+    kernels()._delay_workers(300)
+    for f, want in calls(x, g):
+        for _ in range(3):                   # threaded, then (likely) after a fallback
+            assert_same(f(), want)
+    gw = rf.prelu_backward(g.reshape(-1, 64), x.reshape(-1, 64),
+                           np.linspace(-0.5, 1.5, 64).astype(dtype))[1]
+    assert_same(gw, want_gw)                 # the same sums whichever threads showed up
+    with rf.limit_threads(2):                # forced threads, late workers: still the same
+        for f, want in calls(x, g):
+            assert_same(f(), want)
+
+
+def test_fallback_engages_and_recovers():
+    x, _ = data()
+    out = np.empty_like(x)
+    rf.relu(x, out=out)                      # the team is awake
+    kernels()._delay_workers(3000)           # 3 ms late: far longer than the call
+    for _ in range(5):
+        rf.relu(x, out=out)
+        if _api._policy()["fallbacks"]:
+            break
+    state = _api._policy()
+    assert state["fallbacks"] >= 1
+    assert state["fallback_ms"] > 0
+    assert rf.get_num_threads() == 1         # the calls of the fallback run on one thread
+    before = _api._policy()["serialised_calls"]
+    rf.relu(x, out=out)
+    assert _api._policy()["serialised_calls"] > before
+    assert_same(out, ref.relu(x))
+    kernels()._delay_workers(0)              # the cores are free again
+    recovered = False
+    for _ in range(50):                      # a noisy machine may cost a few more tries
+        _api._policy(expire=True)            # as if the fallback's time had passed
+        for _ in range(3):
+            rf.relu(x, out=out)
+        state = _api._policy()
+        if state["fallback_ms"] == 0 and rf.get_num_threads() == 2:
+            recovered = True
+            break
+        time.sleep(0.01)
+    assert recovered
+
+
+def test_backoff_grows_while_the_losses_go_on():
+    x, _ = data()
+    out = np.empty_like(x)
+    rf.relu(x, out=out)
+    kernels()._delay_workers(3000)
+    backoffs = []
+    for _ in range(4):
+        for _ in range(5):
+            rf.relu(x, out=out)
+            if _api._policy()["fallback_ms"] > 0:
+                break
+        backoffs.append(_api._policy()["backoff_ms"])
+        _api._policy(expire=True)
+        rf.relu(x, out=out)                  # keeps the team awake: the next loss counts
+    assert backoffs == sorted(backoffs) and backoffs[-1] > backoffs[0]
+
+
+def test_an_explicit_thread_count_is_used_as_given():
+    x, _ = data()
+    kernels()._delay_workers(1000)
+    for setting in ("limit", "set"):
+        if setting == "limit":
+            with rf.limit_threads(2):
+                for _ in range(4):
+                    rf.relu(x)
+                assert rf.get_num_threads() == 2
+        else:
+            rf.set_num_threads(2)
+            for _ in range(4):
+                rf.relu(x)
+            assert rf.get_num_threads() == 2
+    assert _api._policy()["fallbacks"] == 0
+
+
+def test_several_python_threads_with_late_workers():
+    x, g = data()
+    kernels()._delay_workers(500)
+    jobs = calls(x, g) * 3
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda job: job[0](), jobs, timeout=120))
+    for (f, want), got in zip(jobs, results):
+        assert_same(got, want)
+    assert _api._threads_busy() == 0
+
+
+def test_threadpoolctl_limit_with_late_workers():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x, _ = data()
+    kernels()._delay_workers(1000)
+    with threadpoolctl.threadpool_limits(1):
+        assert rf.get_num_threads() == 1
+        assert_same(rf.relu(x), ref.relu(x))
+    assert_same(rf.relu(x), ref.relu(x))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_during_a_fallback():
+    x, _ = data()
+    kernels()._delay_workers(3000)
+    for _ in range(5):
+        rf.relu(x)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if (rf.get_num_threads() == 1 and np.array_equal(rf.relu(x), ref.relu(x))) else 3
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung")
+        time.sleep(0.02)
+    assert os.waitstatus_to_exitcode(status) == 0
