@@ -6,7 +6,7 @@ cdef enum:
     C_ORDER = 0
     F_ORDER = 1
 
-cdef int threads_for(Py_ssize_t work) noexcept
+cdef int threads_for(Py_ssize_t work, bint consume=*) noexcept
 # a caller that runs threads_for(n) threads holds them between these two (GIL held)
 cdef void take_threads(int n) noexcept
 cdef void give_threads(int n) noexcept

@@ -86,24 +86,31 @@ cdef int _block_omp = 0
 cdef int _max_threads = max(os.cpu_count() or 1, _omp_initial)
 # The runtime never starts more than OMP_THREAD_LIMIT threads (fixed at start-up).
 cdef int _thread_limit = max(1, omp_get_thread_limit())
+cdef int _cores = os.cpu_count() or 1
 
 
 # The policy on shared cores.  A threaded call waits at its region's end for every
 # thread of the team; when another process holds the other core, a thread can start
 # a scheduler slice late (milliseconds) and the call ends up far slower than on one
-# thread.  The kernels report each region's wall time and its pieces' work (about the
-# one-thread time); a region that took LOSS_NS longer than its work, while the team
-# was awake (a region within WARM_NS before), sends the calls of the next `_backoff`
-# to one thread; the backoff doubles while the losses go on and falls back to its
-# minimum after a region that won.  A region after a pause of more than WARM_NS is
-# not judged: its threads may have been asleep, and waking them is a one-off.
-# An explicit thread count (set_num_threads, limit_threads) is used as given.
+# thread.  The kernels report each region's wall time and an estimate of its
+# one-thread time.  A region that took LOSS_NS longer than that is a loss; if other
+# processes are running on the cores the team needs (Linux: /proc, read only after a
+# loss), the next `_fallback_len` calls run on one thread (for at most
+# FALLBACK_MAX_NS, so that a process calling rarely comes back to threads too).  The
+# length doubles while such losses go on and halves after a region that won, so it
+# settles at what the load calls for.  A loss with the other cores idle is a team
+# waking from sleep (on a virtual machine an idle vCPU can take milliseconds to
+# wake): a one-off, not judged.  Where /proc is missing, a loss counts when the team
+# was awake (a region within WARM_NS).  An explicit thread count (set_num_threads,
+# limit_threads) is used as given.
 cdef long long WARM_NS = 1000000
 cdef long long LOSS_NS = 20000
-cdef long long BACKOFF_MIN_NS = 10000000
-cdef long long BACKOFF_MAX_NS = 2000000000
-cdef long long _serial_until = 0          # 0: no fallback now
-cdef long long _backoff = BACKOFF_MIN_NS
+cdef long long FALLBACK_MIN = 16          # calls
+cdef long long FALLBACK_MAX = 4096
+cdef long long FALLBACK_MAX_NS = 10000000000
+cdef long long _fallback_left = 0         # calls left in the fallback now (0: none)
+cdef long long _fallback_end = 0          # and its time limit
+cdef long long _fallback_len = FALLBACK_MIN
 cdef long long _last_region_end = 0
 cdef long long _fallbacks = 0             # counters (tests, bench)
 cdef long long _serialised = 0
@@ -114,9 +121,51 @@ cdef inline bint adaptive() noexcept:
     return _block_threads == 0 and _user_threads == 0
 
 
-cdef void judge_region() noexcept:
-    """After a threaded call (GIL held): learn from the region the kernels report."""
-    global _serial_until, _backoff, _last_region_end, _fallbacks, _last_region, _last_work
+def _running_here():
+    """The ids of this process's threads that are runnable now."""
+    tids = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+                if f.read().rpartition(b")")[2].split()[0] == b"R":
+                    tids.add(tid)
+        except OSError:
+            pass                          # a thread that has just ended
+    return tids
+
+
+def _others_running(samples=3):
+    """Threads of other processes that are runnable now (Linux), or None if unknown:
+    the least of a few readings, this process's threads counted when runnable before
+    or after the machine-wide count (its workers go to sleep while it is read)."""
+    try:
+        least = None
+        for _ in range(samples):
+            before = _running_here()
+            with open("/proc/stat", "rb") as f:
+                total = next(int(line.split()[1]) for line in f if line.startswith(b"procs_running"))
+            others = max(total - len(before | _running_here()), 0)
+            least = others if least is None else min(least, others)
+        return least
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+cdef object _others_override = None      # tests: what _others_running() answers
+
+
+cdef bint contended(int team, bint warm):
+    """After a loss: were the cores the team needed taken by other processes?"""
+    others = _others_running() if _others_override is None else _others_override
+    if others is None:
+        return warm
+    return others > _cores - team
+
+
+cdef void judge_region(int team) noexcept:
+    """After a threaded call of `team` threads (GIL held): learn from its region."""
+    global _fallback_left, _fallback_end, _fallback_len, _last_region_end, _fallbacks
+    global _last_region, _last_work
     cdef long long region, work, end
     cdef bint warm
     K.team_report(&region, &work)
@@ -129,30 +178,35 @@ cdef void judge_region() noexcept:
     if not adaptive():
         return
     if region > work + LOSS_NS:
-        if warm:
-            _serial_until = end + _backoff
-            _backoff = min(2 * _backoff, BACKOFF_MAX_NS)
+        if contended(team, warm):
+            _fallback_left = _fallback_len
+            _fallback_end = end + FALLBACK_MAX_NS
+            _fallback_len = min(2 * _fallback_len, FALLBACK_MAX)
             _fallbacks += 1
     elif region < work:
-        _backoff = BACKOFF_MIN_NS
+        _fallback_len = max(_fallback_len // 2, FALLBACK_MIN)
 
 
-def _policy(reset=False, expire=False):
+def _policy(reset=False, expire=False, others=False):
     """The shared-core policy's state (tests, bench): reset forgets it all, expire ends
-    a fallback now (as if its time had passed)."""
-    global _serial_until, _backoff, _last_region_end, _fallbacks, _serialised
+    a fallback now; others (an int, or None for /proc) sets what the policy takes for
+    the number of other processes' running threads."""
+    global _fallback_left, _fallback_len, _last_region_end, _fallbacks, _serialised
+    global _others_override
     if reset:
-        _serial_until = _last_region_end = _fallbacks = _serialised = 0
-        _backoff = BACKOFF_MIN_NS
+        _fallback_left = _last_region_end = _fallbacks = _serialised = 0
+        _fallback_len = FALLBACK_MIN
+        _others_override = None
+    if others is not False:
+        _others_override = others
     if expire:
-        _serial_until = 0
-    left = _serial_until - now_ns() if _serial_until else 0
-    return {"fallback_ms": max(left, 0) / 1e6, "backoff_ms": _backoff / 1e6,
+        _fallback_left = 0
+    return {"fallback_calls_left": _fallback_left, "fallback_length": _fallback_len,
             "fallbacks": _fallbacks, "serialised_calls": _serialised,
             "last_region_us": _last_region / 1e3, "last_work_us": _last_work / 1e3}
 
 
-cdef int threads_for(Py_ssize_t work) noexcept:
+cdef int threads_for(Py_ssize_t work, bint consume=True) noexcept:
     """Threads for a call over `work` elements.
 
     1 below the grain or in a forked child; else the value of the limit_threads block
@@ -160,7 +214,7 @@ cdef int threads_for(Py_ssize_t work) noexcept:
     (OMP_NUM_THREADS, the cores, torch.set_num_threads); lowered by a limit put on
     OpenMP after that setting was made (threadpoolctl); at most OMP_THREAD_LIMIT;
     minus the threads held by calls running now in other Python threads; at least 1."""
-    global _serial_until, _serialised
+    global _fallback_left, _serialised
     cdef int n, omp_now, ref
     if work < GRAIN or _in_forked_child:
         return 1
@@ -181,11 +235,13 @@ cdef int threads_for(Py_ssize_t work) noexcept:
     n -= _busy
     if n <= 1:
         return 1
-    if _serial_until != 0 and adaptive():
-        if now_ns() < _serial_until:
-            _serialised += 1
+    if _fallback_left > 0 and adaptive():
+        if now_ns() < _fallback_end:
+            if consume:
+                _fallback_left -= 1
+                _serialised += 1
             return 1
-        _serial_until = 0                 # the fallback is over: try threads again
+        _fallback_left = 0                # its time is up: try threads again
     return n
 
 
@@ -203,7 +259,7 @@ cdef void give_threads(int n) noexcept:
     global _busy
     _busy -= n
     if n > 1:
-        judge_region()
+        judge_region(n)
 
 
 def _threads_busy():
@@ -255,8 +311,8 @@ def _omp_max_threads_at_import():
 
 
 def get_num_threads():
-    """Threads a large call from this thread will use now."""
-    return threads_for(GRAIN)
+    """Threads a large call would use now."""
+    return threads_for(GRAIN, False)
 
 
 def _get_user_threads():

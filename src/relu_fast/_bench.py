@@ -636,6 +636,8 @@ def _parser():
     p.add_argument("--vary-inputs", action="store_true",
                    help="small cells cycle through several random inputs (in L2 cache), so that "
                         "the branch predictor cannot learn the signs of one repeated input")
+    p.add_argument("--contention", action="store_true",
+                   help="time threads on shared cores instead (see its --help)")
     p.add_argument("--levels", action="store_true",
                    help="compare relu_fast's kernel levels (and 'native' if built) instead of peers")
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, short budget")
@@ -661,6 +663,10 @@ def report(results, meta, plot_path=None):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--contention" in argv:
+        from . import _contention
+        return _contention.main(argv)
     args = _parser().parse_args(argv)
     if args.from_json:
         with open(args.from_json) as f:

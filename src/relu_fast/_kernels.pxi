@@ -20,7 +20,8 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
-from relu_fast._team cimport now_ns, piece_begin, piece_end, team_done, team_report, team_set_worker_delay
+from relu_fast._team cimport (now_ns, piece_begin, piece_end, team_done, team_report,
+                              team_set_worker_delay, team_work, work_init)
 
 # Work is split into pieces of at least this many elements (a multiple of 64 so
 # that two threads never write the same cache line).
@@ -736,7 +737,8 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
 cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     # ELU is compute-bound: streaming through the buffer made it 7-10% slower
     # (measured at 1e7 and 1e8), so its stores stay ordinary
     cdef bint stream = (<const floating*>y != x and op != OP_ELU
@@ -747,7 +749,7 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     t0 = now_ns()
-    work = 0
+    work_init(&work)
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         tb = piece_begin()
@@ -758,14 +760,15 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
         unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
         piece_end(&work, tb)
         fp_leave(fps)
-    team_done(t0, work)
+    team_done(t0, &work)
 
 
 cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, double p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
@@ -774,7 +777,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     t0 = now_ns()
-    work = 0
+    work_init(&work)
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()
         tb = piece_begin()
@@ -785,7 +788,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
         binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
         piece_end(&work, tb)
         fp_leave(fps)
-    team_done(t0, work)
+    team_done(t0, &work)
 
 
 # ---------------------------------------------------------------------------
@@ -843,7 +846,8 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
                       Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t o, p, parts, units, nseg
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     if inner == 1:
         if nthreads <= 1 or outer < 2:
             for o in range(outer):
@@ -852,14 +856,14 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
             # each thread a contiguous range of rows
             parts = nthreads if outer >= nthreads else outer
             t0 = now_ns()
-            work = 0
+            work_init(&work)
             for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
                 fps = fp_enter()
                 tb = piece_begin()
                 prelu_rows(x, w, y, p * outer // parts, (p + 1) * outer // parts, C)
                 piece_end(&work, tb)
                 fp_leave(fps)
-            team_done(t0, work)
+            team_done(t0, &work)
         return
     nseg = (inner + SEG - 1) // SEG
     units = outer * C * nseg
@@ -869,14 +873,14 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
         # each thread a contiguous range of units (elementwise: any split gives the same result)
         parts = nthreads if units >= nthreads else units
         t0 = now_ns()
-        work = 0
+        work_init(&work)
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
             fps = fp_enter()
             tb = piece_begin()
             prelu_units(x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
             piece_end(&work, tb)
             fp_leave(fps)
-        team_done(t0, work)
+        team_done(t0, &work)
 
 
 cdef enum:
@@ -968,7 +972,8 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     cdef double* partial
     cdef void* block
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     if inner == 1:
         nseg = 1
         units = outer
@@ -1002,7 +1007,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
                            (p + 1) * units // parts, C, inner, nseg)
     else:
         t0 = now_ns()
-        work = 0
+        work_init(&work)
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
             fps = fp_enter()
             tb = piece_begin()
@@ -1010,7 +1015,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
                            (p + 1) * units // parts, C, inner, nseg)
             piece_end(&work, tb)
             fp_leave(fps)
-        team_done(t0, work)
+        team_done(t0, &work)
     for c in range(C):
         gw[c] = 0.0
     for p in range(parts):

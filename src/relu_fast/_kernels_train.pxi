@@ -17,7 +17,8 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
-from relu_fast._team cimport now_ns, piece_begin, piece_end, team_done, team_report, team_set_worker_delay
+from relu_fast._team cimport (now_ns, piece_begin, piece_end, team_done, team_report,
+                              team_set_worker_delay, team_work, work_init)
 
 cdef enum:
     # Threads split the elements in chunks that are multiples of TR_ALIGN elements
@@ -213,14 +214,15 @@ cdef inline Py_ssize_t tr_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
 cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_relu_mask_span(x, y, m, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     t0 = now_ns()
-    work = 0
+    work_init(&work)
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         tb = piece_begin()
@@ -231,20 +233,21 @@ cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t 
         tr_relu_mask_span(x + lo, y + lo, m + lo // 8, hi - lo)
         piece_end(&work, tb)
         fp_leave(fps)
-    team_done(t0, work)
+    team_done(t0, &work)
 
 
 cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
         tr_bwd_mask_span(g, m, gx, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
     t0 = now_ns()
-    work = 0
+    work_init(&work)
     for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
         tb = piece_begin()
@@ -255,7 +258,7 @@ cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ss
         tr_bwd_mask_span(g + lo, m + lo // 8, gx + lo, hi - lo)
         piece_end(&work, tb)
         fp_leave(fps)
-    team_done(t0, work)
+    team_done(t0, &work)
 
 
 cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_ssize_t u0, Py_ssize_t u1,
@@ -297,7 +300,8 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     cdef int64_t* partial
     cdef void* block
     cdef fpstate fps
-    cdef long long t0, work, tb
+    cdef long long t0, tb
+    cdef team_work work
     if inner == 1:
         nseg = 1
         units = outer
@@ -324,7 +328,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
         return -1
     partial = <int64_t*>((<size_t>block + 63) // 64 * 64)
     t0 = now_ns()
-    work = 0
+    work_init(&work)
     for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
         fps = fp_enter()
         tb = piece_begin()
@@ -332,7 +336,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
                                 C, inner, nseg)
         piece_end(&work, tb)
         fp_leave(fps)
-    team_done(t0, work)
+    team_done(t0, &work)
     if failed != 0:
         free(block)
         return -1

@@ -30,7 +30,8 @@ static inline long long rf_now_ns(void) {
 #define RF_THREAD_LOCAL __thread
 #endif
 
-/* The calling thread's last threaded region (0: none since the last read). */
+/* The calling thread's last threaded region and its one-thread estimate (0: none
+ * since the last read). */
 static RF_THREAD_LOCAL long long rf_team_region_ns = 0;
 static RF_THREAD_LOCAL long long rf_team_work_ns = 0;
 
@@ -49,20 +50,44 @@ static inline long long rf_piece_begin(void) {
     return rf_now_ns();
 }
 
-/* The end of a piece begun at `begin`: its time is added to *work (shared by the team). */
-static inline void rf_piece_end(long long* work, long long begin) {
+/* What a region's pieces took: their count and the shortest.  The shortest times the
+ * count is the one-thread estimate: a piece whose thread was descheduled for a while
+ * took longer, and counting that would make a late team look like a fast one. */
+typedef struct {
+    long long pieces;
+    long long shortest;
+} rf_team_work;
+
+static inline void rf_work_init(rf_team_work* w) {
+    w->pieces = 0;
+    w->shortest = 0x7fffffffffffffffLL;
+}
+
+/* The end of a piece begun at `begin` (any thread of the team). */
+static inline void rf_piece_end(rf_team_work* w, long long begin) {
     long long d = rf_now_ns() - begin;
 #if defined(_MSC_VER)
-    InterlockedExchangeAdd64(work, d);
+    long long seen = w->shortest;
+    InterlockedIncrement64(&w->pieces);
+    while (d < seen) {
+        long long was = InterlockedCompareExchange64(&w->shortest, d, seen);
+        if (was == seen)
+            break;
+        seen = was;
+    }
 #else
-    __atomic_fetch_add(work, d, __ATOMIC_RELAXED);
+    long long seen = __atomic_load_n(&w->shortest, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&w->pieces, 1, __ATOMIC_RELAXED);
+    while (d < seen && !__atomic_compare_exchange_n(&w->shortest, &seen, d, 1, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED)) {
+    }
 #endif
 }
 
-/* After a region begun at `t0` whose pieces took `work` in all (calling thread). */
-static inline void rf_team_done(long long t0, long long work) {
+/* After a region begun at `t0` (calling thread). */
+static inline void rf_team_done(long long t0, const rf_team_work* w) {
     rf_team_region_ns = rf_now_ns() - t0;
-    rf_team_work_ns = work;
+    rf_team_work_ns = w->pieces > 0 ? w->pieces * w->shortest : 0;
 }
 
 /* The calling thread's last region, then forgotten. */

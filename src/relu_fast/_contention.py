@@ -1,0 +1,288 @@
+"""python -m relu_fast bench --contention: relu_fast's threads when the cores are shared.
+
+Times relu_fast on one thread, relu_fast's default thread policy, PyTorch and NumPy on
+the same arrays in three scenarios: quiet; a busy-loop process on every other core;
+a second process calling relu_fast (relu(x, out=o), float32, 1e6, default policy) in
+a loop.  Calls of the contenders alternate (the order rotates every round); each
+cell reports the median and the 90th percentile of its calls.  Before a scenario is
+timed, its load runs for a second with relu_fast calls, so the policy has met it.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import relu_fast as rf
+from relu_fast import _api, _bench
+
+SCENARIOS = ("quiet", "busy", "second")
+FUNCTIONS = ("relu", "relu_backward", "elu", "prelu")
+SIZES = (10 ** 5, 10 ** 6, 10 ** 7)
+SETTLE_SECONDS = 1.0
+
+_HOG = "import os\nppid = os.getppid()\nwhile os.getppid() == ppid:\n    for _ in range(10 ** 6): pass\n"
+_SECOND = """
+import os, sys
+import numpy as np
+import relu_fast as rf
+x = np.random.default_rng(0).standard_normal(10 ** 6).astype(np.float32)
+o = np.empty_like(x)
+ppid = os.getppid()
+print("ready", flush=True)
+while os.getppid() == ppid:
+    for _ in range(100):
+        rf.relu(x, out=o)
+"""
+
+
+def _start_load(scenario):
+    """The processes that make `scenario` (none for quiet)."""
+    procs = []
+    if scenario == "busy":
+        for _ in range(max((os.cpu_count() or 1) - 1, 1)):
+            procs.append(subprocess.Popen([sys.executable, "-c", _HOG]))
+    elif scenario == "second":
+        p = subprocess.Popen([sys.executable, "-c", _SECOND], stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()               # it has imported relu_fast and made its arrays
+        procs.append(p)
+    return procs
+
+
+def _stop_load(procs):
+    for p in procs:
+        p.kill()
+    for p in procs:
+        p.wait()
+
+
+def _settle(seconds):
+    """Default-policy calls under the scenario's load, untimed."""
+    x = np.ones(10 ** 6, np.float32)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        rf.relu(x, out=x)
+
+
+def _one_thread(fn):
+    def run():
+        with rf.limit_threads(1):
+            return fn()
+    return run
+
+
+def _cell_contenders(func, x, g, T):
+    """[(name, fn)]: relu_fast on 1 thread, relu_fast's default policy, PyTorch, NumPy."""
+    mode = "alloc" if func == "prelu" else "out"
+    by_family = {}
+    for family, label, fn in _bench._contenders(func, mode, x, g, T):
+        by_family[family] = fn
+    if "numpy" not in by_family and func != "prelu":
+        for family, label, fn in _bench._contenders(func, "alloc", x, g, None):
+            if family == "numpy":
+                by_family["numpy"] = fn
+    out = [("1 thread", _one_thread(by_family["relu_fast"])), ("default", by_family["relu_fast"])]
+    if "torch" in by_family:
+        out.append(("PyTorch", by_family["torch"]))
+    if "numpy" in by_family:
+        out.append(("NumPy", by_family["numpy"]))
+    return out
+
+
+def _floor_contenders(x, T):
+    """Copies of x's bytes (read one, write one, as relu out=): NumPy's on one thread,
+    PyTorch's on all cores; their ratio is the most that threads can gain here."""
+    o = np.empty_like(x)
+    out = [("floor, 1 thread", lambda: np.copyto(o, x))]
+    if T is not None:
+        tx, to = T.from_numpy(x), T.from_numpy(o)
+        out.append(("floor, threads", lambda: to.copy_(tx)))
+    return out
+
+
+def _time_cell(contenders, budget, min_calls):
+    """{name: [seconds per call]}: contenders called in turn, the order rotated each round."""
+    samples = {name: [] for name, _ in contenders}
+    for _, fn in contenders:
+        fn()                              # first calls: allocation, page faults
+    start = time.perf_counter()
+    k = 0
+    while True:
+        order = contenders[k % len(contenders):] + contenders[:k % len(contenders)]
+        for name, fn in order:
+            t = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t)
+        k += 1
+        spent = time.perf_counter() - start
+        if k >= min_calls and spent >= budget or spent > 20 * budget and k >= 5:
+            return samples
+
+
+def _stats(ts):
+    a = np.sort(np.asarray(ts)) * 1e6
+    return float(np.median(a)), float(a[min(int(np.ceil(0.9 * a.size)) - 1, a.size - 1)])
+
+
+def run(scenarios, functions, dtypes, sizes, budget, min_calls, T, quiet=False):
+    results, policy = [], {}
+    for scenario in scenarios:
+        procs = _start_load(scenario)
+        try:
+            _settle(SETTLE_SECONDS)
+            before = _api._policy()
+            for func in functions:
+                for dtype in dtypes:
+                    for n in sizes:
+                        rng = np.random.default_rng(n)
+                        x = rng.standard_normal(n).astype(dtype)
+                        g = rng.standard_normal(n).astype(dtype)
+                        contenders = _cell_contenders(func, x, g, T)
+                        if scenario == "quiet" and func == "relu":
+                            contenders += _floor_contenders(x, T)
+                        cell = _time_cell(contenders, budget, min_calls)
+                        row = {"scenario": scenario, "function": func, "dtype": np.dtype(dtype).name,
+                               "n": n, "calls": {k: len(v) for k, v in cell.items()},
+                               "us": {k: _stats(v) for k, v in cell.items()}}
+                        results.append(row)
+                        if not quiet:
+                            print(f"  {scenario} {func} {row['dtype']} {n:.0e} done", file=sys.stderr)
+            after = _api._policy()
+            policy[scenario] = {k: after[k] - before[k] for k in ("fallbacks", "serialised_calls")}
+        finally:
+            _stop_load(procs)
+    return results, policy
+
+
+def _fmt(v):
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def format_results(results):
+    """Markdown tables: median / p90 µs per call; default's median and p90 against one thread's."""
+    names = ["1 thread", "default", "PyTorch", "NumPy"]
+    lines = []
+    for scenario in SCENARIOS:
+        rows = [r for r in results if r["scenario"] == scenario]
+        if not rows:
+            continue
+        title = {"quiet": "quiet", "busy": "a busy-loop process on the other core",
+                 "second": "a second process calling relu_fast in a loop"}[scenario]
+        lines += ["", f"{title} (median / p90 µs):", "",
+                  "| call | dtype | n | " + " | ".join(names) + " | default/1 thread median | p90 |",
+                  "|---|---|---|" + "---|" * (len(names) + 2)]
+        for r in rows:
+            us = r["us"]
+            cells = [f"{_fmt(us[k][0])} / {_fmt(us[k][1])}" if k in us else "–" for k in names]
+            one, dflt = us["1 thread"], us["default"]
+            call = {"relu": "relu out=", "relu_backward": "relu_backward out=", "elu": "elu out=",
+                    "prelu": "prelu + prelu_backward"}[r["function"]]
+            lines.append(f"| {call} | {r['dtype']} | {r['n']:.0e} | " + " | ".join(cells)
+                         + f" | {dflt[0] / one[0]:.2f} | {dflt[1] / one[1]:.2f} |")
+    return "\n".join(lines)
+
+
+def format_floor(results):
+    rows = [r for r in results if "floor, threads" in r["us"]]
+    if not rows:
+        return ""
+    lines = ["", "memory floor, quiet (the same bytes as relu out=: np.copyto on one thread, "
+             "torch copy_ on all cores; median µs):", "",
+             "| dtype | n | floor, 1 thread | floor, threads | threads can gain | relu_fast default gains |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        us = r["us"]
+        f1, f2 = us["floor, 1 thread"][0], us["floor, threads"][0]
+        lines.append(f"| {r['dtype']} | {r['n']:.0e} | {_fmt(f1)} | {_fmt(f2)} | {f1 / f2:.2f}x | "
+                     f"{us['1 thread'][0] / us['default'][0]:.2f}x |")
+    return "\n".join(lines)
+
+
+def _floor_gain(results, r):
+    us = r["us"] if "floor, threads" in r["us"] else next(
+        (q["us"] for q in results if q["scenario"] == "quiet" and q["function"] == "relu"
+         and q["dtype"] == r["dtype"] and q["n"] == r["n"] and "floor, threads" in q["us"]), None)
+    return None if us is None else us["floor, 1 thread"][0] / us["floor, threads"][0]
+
+
+def check_targets(results):
+    """The issue's targets, one line each that failed (empty: all met)."""
+    failed = []
+    for r in results:
+        one, dflt = r["us"]["1 thread"], r["us"]["default"]
+        what = f"{r['scenario']} {r['function']} {r['dtype']} {r['n']:.0e}"
+        if r["scenario"] != "quiet":
+            if dflt[0] > 1.15 * one[0]:
+                failed.append(f"{what}: default median {dflt[0]:.1f} > 1.15 x {one[0]:.1f}")
+            if dflt[1] > 1.5 * one[1]:
+                failed.append(f"{what}: default p90 {dflt[1]:.1f} > 1.5 x {one[1]:.1f}")
+        elif r["function"] in ("relu", "prelu") and r["n"] >= 10 ** 6:
+            if one[0] < 1.6 * dflt[0]:
+                floor = _floor_gain(results, r)
+                why = (f" (the memory floor allows {floor:.2f}x)" if floor is not None and floor < 1.6
+                       else "")
+                failed.append(f"{what}: quiet speed-up {one[0] / dflt[0]:.2f} < 1.6{why}")
+    return failed
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m relu_fast bench --contention",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--contention", action="store_true", help="(this mode)")
+    p.add_argument("--scenarios", type=_bench._names(SCENARIOS), default=list(SCENARIOS))
+    p.add_argument("--functions", type=_bench._names(FUNCTIONS), default=list(FUNCTIONS))
+    p.add_argument("--dtypes", type=_bench._names(("float32", "float64")), default=["float32", "float64"])
+    p.add_argument("--sizes", type=_bench._sizes, default=list(SIZES))
+    p.add_argument("--budget", type=float, default=0.4, help="seconds per cell (default: 0.4)")
+    p.add_argument("--min-calls", type=int, default=30, help="calls per contender and cell (default: 30)")
+    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--json", metavar="PATH", help="save the results as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    T = None
+    if not args.no_torch:
+        try:
+            import torch as T
+        except ImportError:
+            T = None
+        else:
+            T.set_num_threads(os.cpu_count() or 1)
+            T.set_grad_enabled(False)
+    print(f"relu_fast {rf.__version__} bench --contention   {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"  machine   : {_bench._cpu_name()}, {os.cpu_count()} logical CPUs, "
+          f"{platform.system()} {platform.machine()}")
+    print(f"  relu_fast : kernels {rf.kernel_level()}; '1 thread' = limit_threads(1), 'default' = "
+          f"the default policy ({rf.get_num_threads()} threads when quiet)")
+    print(f"  PyTorch   : {T.__version__ + f', {T.get_num_threads()} threads' if T else 'not compared'}"
+          f"; NumPy {np.__version__} (one thread)")
+    print(f"  timing    : contenders alternated call by call, >= {args.min_calls} calls each and "
+          f"~{args.budget:g} s per cell; each scenario's load ran {SETTLE_SECONDS:g} s first")
+    sys.stdout.flush()
+    dtypes = [np.dtype(d).type for d in args.dtypes]
+    t0 = time.perf_counter()
+    results, policy = run(args.scenarios, args.functions, dtypes, args.sizes, args.budget,
+                          args.min_calls, T, quiet=args.quiet)
+    print(format_results(results))
+    print(format_floor(results))
+    print()
+    for scenario, p in policy.items():
+        print(f"policy while timing '{scenario}': {p['fallbacks']} fallbacks to one thread, "
+              f"{p['serialised_calls']} calls run on one thread by them")
+    failed = check_targets(results)
+    print()
+    print("targets (issue 13): " + ("all met" if not failed else f"{len(failed)} not met"))
+    for line in failed:
+        print(f"  {line}")
+    print(f"\n({time.perf_counter() - t0:.0f} s of measuring)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": _bench._cpu_name(), "results": results, "policy": policy}, f)
+    return 0
