@@ -95,10 +95,12 @@ cdef int _cores = os.cpu_count() or 1
 # thread.  The kernels report each region's wall time and an estimate of its
 # one-thread time.  A region that took LOSS_NS longer than that is a loss; if other
 # processes are running on the cores the team needs (Linux: /proc, read only after a
-# loss), the next `_fallback_len` calls run on one thread (for at most
+# loss; after a quiet spell, two such losses in a row), the next `_fallback_len` calls
+# run on one thread (for at most
 # FALLBACK_MAX_NS, so that a process calling rarely comes back to threads too).  The
-# length doubles while such losses go on and halves after a region that won, so it
-# settles at what the load calls for.  A loss with the other cores idle is a team
+# length doubles while such losses go on and shrinks by a quarter after a region that
+# won (a lucky region under load is no reason to try threads at once), so it settles
+# at what the load calls for.  A loss with the other cores idle is a team
 # waking from sleep (on a virtual machine an idle vCPU can take milliseconds to
 # wake): a one-off, not judged.  Where /proc is missing, a loss counts when the team
 # was awake (a region within WARM_NS).  An explicit thread count (set_num_threads,
@@ -111,6 +113,7 @@ cdef long long FALLBACK_MAX_NS = 10000000000
 cdef long long _fallback_left = 0         # calls left in the fallback now (0: none)
 cdef long long _fallback_end = 0          # and its time limit
 cdef long long _fallback_len = FALLBACK_MIN
+cdef int _strikes = 0                     # contended losses since the last win
 cdef long long _last_region_end = 0
 cdef long long _fallbacks = 0             # counters (tests, bench)
 cdef long long _serialised = 0
@@ -165,7 +168,7 @@ cdef bint contended(int team, bint warm):
 cdef void judge_region(int team) noexcept:
     """After a threaded call of `team` threads (GIL held): learn from its region."""
     global _fallback_left, _fallback_end, _fallback_len, _last_region_end, _fallbacks
-    global _last_region, _last_work
+    global _last_region, _last_work, _strikes
     cdef long long region, work, end
     cdef bint warm
     K.team_report(&region, &work)
@@ -179,12 +182,16 @@ cdef void judge_region(int team) noexcept:
         return
     if region > work + LOSS_NS:
         if contended(team, warm):
-            _fallback_left = _fallback_len
-            _fallback_end = end + FALLBACK_MAX_NS
-            _fallback_len = min(2 * _fallback_len, FALLBACK_MAX)
-            _fallbacks += 1
+            _strikes += 1
+            # after a quiet spell, two such losses in a row: one can be a hiccup
+            if _strikes >= 2 or _fallback_len > FALLBACK_MIN:
+                _fallback_left = _fallback_len
+                _fallback_end = end + FALLBACK_MAX_NS
+                _fallback_len = min(2 * _fallback_len, FALLBACK_MAX)
+                _fallbacks += 1
     elif region < work:
-        _fallback_len = max(_fallback_len // 2, FALLBACK_MIN)
+        _strikes = 0
+        _fallback_len = max(_fallback_len * 3 // 4, FALLBACK_MIN)
 
 
 def _policy(reset=False, expire=False, others=False):
@@ -192,9 +199,9 @@ def _policy(reset=False, expire=False, others=False):
     a fallback now; others (an int, or None for /proc) sets what the policy takes for
     the number of other processes' running threads."""
     global _fallback_left, _fallback_len, _last_region_end, _fallbacks, _serialised
-    global _others_override
+    global _others_override, _strikes
     if reset:
-        _fallback_left = _last_region_end = _fallbacks = _serialised = 0
+        _fallback_left = _last_region_end = _fallbacks = _serialised = _strikes = 0
         _fallback_len = FALLBACK_MIN
         _others_override = None
     if others is not False:
