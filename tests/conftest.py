@@ -11,6 +11,8 @@ Helpers (import them with ``from conftest import ...``):
 Every test runs with relu_fast's thread setting and kernel level restored afterwards.
 """
 import os
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -45,10 +47,13 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _restore_threads_and_level():
-    """No test leaks a thread setting or a kernel level into the next one."""
+    """No test leaks a thread setting, a kernel level or a fallback of the shared-core
+    policy into the next one."""
     state = _api._get_user_threads()
     level = rf.kernel_level()
+    _api._policy(reset=True)
     yield
+    _api._policy(reset=True)
     _api._restore_user_threads(state)
     if rf.kernel_level() != level:
         _api._use_level(level)
@@ -138,4 +143,24 @@ def available_bytes():
                     return int(line.split()[1]) * 1024
     except OSError:
         return None
+    return None
+
+
+def fork_and_wait(child, timeout):
+    """Run child() in an os.fork child; its exit code, or None if it hung (it is killed)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = child()
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
     return None

@@ -10,9 +10,7 @@ and keep their threads.  The control test shows the hang the mark avoids.
 """
 import multiprocessing as mp
 import os
-import signal
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -20,6 +18,7 @@ import pytest
 import relu_fast
 from relu_fast import _api
 from relu_fast import _reference as ref
+from conftest import fork_and_wait
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 TIMEOUT = 60
@@ -92,26 +91,6 @@ def test_multiprocessing_children_compute_correctly(method, data):
             assert child_threads > 1         # a fresh process keeps its threads
 
 
-def _fork_and_wait(child, timeout):
-    """Run child() in an os.fork child; its exit code, or None if it hung (it is killed)."""
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = child()
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return None
-
-
 def test_plain_os_fork_child_after_threaded_calls(data):
     x, g, w, calls = data
     if _parent_ran_threads(x) < 2:
@@ -131,7 +110,7 @@ def test_plain_os_fork_child_after_threaded_calls(data):
 
     _api._hold_threads(1)                    # as if another parent thread were inside a call
     try:
-        code = _fork_and_wait(child, TIMEOUT)
+        code = fork_and_wait(child, TIMEOUT)
     finally:
         _api._hold_threads(-1)
     assert code == 0
@@ -154,7 +133,7 @@ def test_control_threaded_call_in_forked_child_hangs(data):
         relu_fast.relu(x)
         return 0
 
-    code = _fork_and_wait(child, 3)
+    code = fork_and_wait(child, 3)
     if code == 0:
         pytest.skip("this libgomp survived fork")
     assert code is None, f"the child died instead of hanging (exit code {code})"

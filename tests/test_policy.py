@@ -6,7 +6,6 @@ of a region late (as a busy core would), and the tests check what the policy dec
 and that results never change, whichever threads did the work.
 """
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +15,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as ref
-from conftest import GRAIN, assert_same
+from conftest import GRAIN, assert_same, fork_and_wait
 
 pytestmark = pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2,
                                 reason="serial build or 1 CPU")
@@ -175,40 +174,8 @@ def test_fork_during_a_fallback():
     kernels()._delay_workers(3000)
     for _ in range(5):
         rf.relu(x)
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = 0 if (rf.get_num_threads() == 1 and np.array_equal(rf.relu(x), ref.relu(x))) else 3
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + 60
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail("the forked child hung")
-        time.sleep(0.02)
-    assert os.waitstatus_to_exitcode(status) == 0
 
+    def child():
+        return 0 if (rf.get_num_threads() == 1 and np.array_equal(rf.relu(x), ref.relu(x))) else 3
 
-def test_a_loss_with_idle_cores_is_not_a_fallback():
-    """A late team while no other process runs is a team waking from sleep: not judged."""
-    x, _ = data()
-    _api._policy(others=0)
-    kernels()._delay_workers(3000)
-    for _ in range(5):
-        assert_same(rf.relu(x), ref.relu(x))
-    assert _api._policy()["fallbacks"] == 0
-    assert rf.get_num_threads() == 2
-
-
-def test_others_running_reads_proc():
-    n = _api._others_running()
-    if not os.path.exists("/proc/stat"):
-        assert n is None
-    else:
-        assert isinstance(n, int) and n >= 0
+    assert fork_and_wait(child, 60) == 0
