@@ -84,8 +84,11 @@ def main():
     print(f"  kernels      : {_api.kernel_level()}  (available here: {', '.join(_dispatch.available_levels())}; "
           f"cap with {_dispatch.ENV_VAR})")
     print(f"  OpenMP       : {'on' if _api.HAVE_OPENMP else 'off (serial build)'}")
+    fixed = _api._get_user_threads()[0] > 0
     print(f"  threads      : {rf.get_num_threads()} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
-          f"serial below {_api._grain()} elements)")
+          f"serial below {_api._grain()} elements; "
+          + ("fixed by set_num_threads)" if fixed else
+             "one thread for a while when other processes hold the cores)"))
     info = _memory.cache_info()
     print(f"  output cache : up to {info['limit'] >> 20} MiB of freed outputs >= {info['min_bytes'] >> 20} MiB "
           f"kept for reuse (RELU_FAST_CACHE_MB; 0 turns it off)")
