@@ -162,9 +162,9 @@ def test_torch_set_flush_denormal_changes_nothing():
         for nthreads in (1, 2):
             with rf.limit_threads(nthreads):
                 got = (rf.relu(x), rf.leaky_relu(x, 0.5), rf.elu(x), rf.relu_backward(x, x))
-            assert _api._flush_denormals() != 0          # torch's setting is left as it was
             for a, b in zip(got, want):
                 assert_same(a, b)
+            assert _api._flush_denormals() != 0          # torch's setting is left as it was
     finally:
         torch.set_flush_denormal(False)
 
