@@ -122,8 +122,27 @@ def _accepts(compiler, flags):
     return True
 
 
+def _check_toolchain(compiler, include_dirs):
+    """Stop with a message a user can act on when there is no C compiler or no Python
+    headers (instead of a compiler's traceback in the middle of the build)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "toolchain_test.c")
+        with open(src, "w") as f:
+            f.write("#include <Python.h>\nint relu_fast_toolchain_test(void) { return 0; }\n")
+        try:
+            compiler.compile([src], output_dir=tmp, include_dirs=include_dirs)
+        except Exception as e:  # noqa: BLE001 - any failure: say what is missing
+            raise SystemExit(
+                "relu_fast: cannot compile its C extensions here: a C compiler and the "
+                "Python development headers are needed (Debian/Ubuntu: apt-get install "
+                "gcc python3-dev; Fedora: dnf install gcc python3-devel; macOS: "
+                "xcode-select --install; Windows: Microsoft C++ Build Tools).  "
+                f"The test compile said: {e}") from None
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
+        _check_toolchain(self.compiler, self.include_dirs or [])
         msvc = _is_msvc(self.compiler)
         omp = _openmp_flags(self.compiler)
         inline = [] if msvc or not _accepts(self.compiler, INLINE_FLAGS) else INLINE_FLAGS
