@@ -93,18 +93,18 @@ cdef int _cores = os.cpu_count() or 1
 # thread of the team; when another process holds the other core, a thread can start
 # a scheduler slice late (milliseconds) and the call ends up far slower than on one
 # thread.  The kernels report each region's wall time and an estimate of its
-# one-thread time.  A region that took LOSS_NS longer than that is a loss; if other
+# one-thread time.  A region that took LOSS_NS longer than that is a loss.  If other
 # processes are running on the cores the team needs (Linux: /proc, read only after a
-# loss; after a quiet spell, two such losses in a row), the next `_fallback_len` calls
-# run on one thread (for at most
-# FALLBACK_MAX_NS, so that a process calling rarely comes back to threads too).  The
-# length doubles while such losses go on and shrinks by a quarter after a region that
-# won (a lucky region under load is no reason to try threads at once), so it settles
-# at what the load calls for.  A loss with the other cores idle is a team
-# waking from sleep (on a virtual machine an idle vCPU can take milliseconds to
-# wake): a one-off, not judged.  Where /proc is missing, a loss counts when the team
-# was awake (a region within WARM_NS).  An explicit thread count (set_num_threads,
-# limit_threads) is used as given.
+# loss), the next `_fallback_len` calls run on one thread (for at most FALLBACK_MAX_NS,
+# so that a process that calls rarely comes back to threads too); after a quiet spell
+# it takes two such losses in a row, as one can be a hiccup.  The length doubles while
+# the losses go on and shrinks by a quarter after a region that won (a lucky region
+# under load is no reason to try threads at once), so it settles at what the load
+# calls for.  A loss with the other cores idle is a team waking from sleep (on a
+# virtual machine an idle vCPU can take milliseconds to wake): a one-off, not judged.
+# Where /proc is missing, a loss counts when the team was awake (a region within
+# WARM_NS before).  An explicit thread count (set_num_threads, limit_threads) is used
+# as given.
 cdef long long WARM_NS = 1000000
 cdef long long LOSS_NS = 20000
 cdef long long FALLBACK_MIN = 16          # calls
@@ -183,7 +183,6 @@ cdef void judge_region(int team) noexcept:
     if region > work + LOSS_NS:
         if contended(team, warm):
             _strikes += 1
-            # after a quiet spell, two such losses in a row: one can be a hiccup
             if _strikes >= 2 or _fallback_len > FALLBACK_MIN:
                 _fallback_left = _fallback_len
                 _fallback_end = end + FALLBACK_MAX_NS
