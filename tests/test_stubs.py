@@ -56,3 +56,47 @@ def test_stubtest(tmp_path):
     env = dict(os.environ, MYPY_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, f"stubtest found differences:\n{proc.stdout}\n{proc.stderr}"
+
+
+USER_SCRIPT = '''\
+import numpy as np
+import numpy.typing as npt
+
+import relu_fast as rf
+from relu_fast import nn
+
+x: npt.NDArray[np.float32] = np.linspace(-1, 1, 8, dtype=np.float32)
+y: npt.NDArray[np.float32] = rf.relu(x)
+o = np.empty_like(x)
+rf.relu(x, out=o)
+g64: npt.NDArray[np.float64] = rf.relu_backward(np.ones(8), np.ones(8))
+gx, gw = rf.prelu_backward(x, x, np.ones(1, np.float32))
+keep: npt.NDArray[np.float32] = gx
+a: npt.NDArray[np.float32] = rf.elu(x, 1.0)
+ym, mask = rf.relu_mask(x)
+kept: npt.NDArray[np.float32] = ym
+layer = nn.PReLU(num_parameters=1)
+h = layer(x.reshape(2, 4))
+d = layer.backward(h)
+for p, q in zip(layer.parameters(), layer.grads()):
+    p -= 0.1 * q
+dead = nn.never_active(nn.ReLU(track_activity=True))
+'''
+
+
+def _mypy_strict(tmp_path, source):
+    script = tmp_path / "user.py"
+    script.write_text(source)
+    env = dict(os.environ, MYPY_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", str(script)], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_a_user_script_is_clean_under_mypy_strict(tmp_path):
+    """float32 in, float32 out in the stubs (overloads), and typed layers: a user script
+    with annotated arrays passes mypy --strict; a wrong dtype in it does not."""
+    proc = _mypy_strict(tmp_path, USER_SCRIPT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wrong = USER_SCRIPT + "bad: npt.NDArray[np.float64] = rf.relu(x)\n"
+    proc = _mypy_strict(tmp_path, wrong)
+    assert proc.returncode != 0 and "Incompatible types in assignment" in proc.stdout, proc.stdout

@@ -33,7 +33,10 @@ The channel axis defaults to 1 everywhere (as in PyTorch): NCHW images or
 ``axis=-1`` for PReLU).  A tracking layer therefore needs x.ndim >= 2 by default;
 a 1-D x raises relu_stats' ValueError (pass ``activity_axis=0`` to count per element).
 """
+from typing import Any, List, Optional
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._api import (elu, elu_backward, leaky_relu, leaky_relu_backward, prelu, prelu_backward, relu,
                    relu_backward)
@@ -45,7 +48,8 @@ __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "never_active", "dead_fraction"]
 class _Activation:
     """Shared plumbing: saved state, activity tracking, no parameters."""
 
-    def __init__(self, *, inplace=False, track_activity=False, activity_axis=1):
+    def __init__(self, *, inplace: bool = False, track_activity: bool = False,
+                 activity_axis: int = 1) -> None:
         self.inplace = bool(inplace)
         self.track_activity = bool(track_activity)
         self.activity_axis = activity_axis
@@ -54,23 +58,23 @@ class _Activation:
         self._dtype = None
         self.reset_activity()
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> NDArray[Any]:
         return self.forward(x)
 
-    def parameters(self):
+    def parameters(self) -> List[NDArray[Any]]:
         """Arrays an optimiser updates in place (none for this layer)."""
         return []
 
-    def grads(self):
+    def grads(self) -> List[NDArray[Any]]:
         """Gradients of parameters(), in the same order, after backward."""
         return []
 
-    def saved_nbytes(self):
+    def saved_nbytes(self) -> int:
         """Bytes this layer holds for its backward pass (0 before forward / after backward)."""
         return 0 if self._saved is None else int(self._saved.nbytes)
 
     # -- activity -----------------------------------------------------------
-    def reset_activity(self):
+    def reset_activity(self) -> None:
         """Forget the recorded activity (start a new run, e.g. an epoch)."""
         self.active_fraction = None   # per channel, of the last forward
         self.ever_active = None       # per channel: any x > 0 since the reset
@@ -124,7 +128,7 @@ class _Activation:
     def _free(self):
         self._saved = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self._args()})"
 
     def _args(self):
@@ -141,11 +145,12 @@ class ReLU(_Activation):
     for track_activity (1: NCHW / (batch, features); -1: channels-last).
     """
 
-    def __init__(self, *, inplace=False, mask=True, track_activity=False, activity_axis=1):
+    def __init__(self, *, inplace: bool = False, mask: bool = True, track_activity: bool = False,
+                 activity_axis: int = 1) -> None:
         super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
         self.mask = bool(mask)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
         out = x if self.inplace else None
         frac = None
         if self.track_activity:
@@ -165,7 +170,7 @@ class ReLU(_Activation):
         self._record_if(frac)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
         saved = self._peek(grad_output)
         if self.mask:
             grad_input = relu_backward_mask(grad_output, saved)
@@ -187,14 +192,15 @@ class LeakyReLU(_Activation):
     (default 1; -1 for channels-last).
     """
 
-    def __init__(self, negative_slope=0.01, *, inplace=False, track_activity=False, activity_axis=1):
+    def __init__(self, negative_slope: float = 0.01, *, inplace: bool = False,
+                 track_activity: bool = False, activity_axis: int = 1) -> None:
         if inplace and not negative_slope >= 0:
             raise ValueError(f"LeakyReLU(inplace=True) needs negative_slope >= 0 to run backward "
                              f"from its output, got {negative_slope}")
         super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
         self.negative_slope = negative_slope
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
         frac = self._fractions(x)
         if self.inplace:
             y = leaky_relu(x, self.negative_slope, out=x)
@@ -205,7 +211,7 @@ class LeakyReLU(_Activation):
         self._record_if(frac)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
         grad_input = leaky_relu_backward(grad_output, self._peek(grad_output), self.negative_slope)
         self._free()
         return grad_input
@@ -222,14 +228,15 @@ class ELU(_Activation):
     channels-last).
     """
 
-    def __init__(self, alpha=1.0, *, inplace=False, track_activity=False, activity_axis=1):
+    def __init__(self, alpha: float = 1.0, *, inplace: bool = False, track_activity: bool = False,
+                 activity_axis: int = 1) -> None:
         if inplace and not alpha >= 0:
             raise ValueError(f"ELU(inplace=True) needs alpha >= 0 to run backward from its output, "
                              f"got {alpha}")
         super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
         self.alpha = alpha
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
         frac = self._fractions(x)
         if self.inplace:
             y = elu(x, self.alpha, out=x)
@@ -240,7 +247,7 @@ class ELU(_Activation):
         self._record_if(frac)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
         saved = self._peek(grad_output)
         grad_input = elu_backward(grad_output, saved, self.alpha, is_result=self.inplace)
         self._free()
@@ -264,8 +271,9 @@ class PReLU(_Activation):
     is written.  Activity is tracked along `axis` unless activity_axis is given.
     """
 
-    def __init__(self, num_parameters=1, init=0.25, axis=1, dtype=np.float32, *, inplace=False,
-                 track_activity=False, activity_axis=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, axis: int = 1,
+                 dtype: DTypeLike = np.float32, *, inplace: bool = False,
+                 track_activity: bool = False, activity_axis: Optional[int] = None) -> None:
         if int(num_parameters) < 1:
             raise ValueError(f"num_parameters must be >= 1, got {num_parameters}")
         dtype = np.dtype(dtype)
@@ -279,13 +287,13 @@ class PReLU(_Activation):
         self.grad_weight = np.zeros_like(self.weight)
         self._alpha = None
 
-    def parameters(self):
+    def parameters(self) -> List[NDArray[Any]]:
         return [self.weight]
 
-    def grads(self):
+    def grads(self) -> List[NDArray[Any]]:
         return [self.grad_weight]
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
         if self.inplace:
             w = self.weight
             tiny = np.finfo(w.dtype).tiny
@@ -306,7 +314,7 @@ class PReLU(_Activation):
         self._record_if(frac)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
         saved = self._peek(grad_output)
         grad_input, gw = prelu_backward(grad_output, saved, self._alpha, axis=self.axis)
         if self.inplace:
@@ -322,7 +330,7 @@ class PReLU(_Activation):
         return ", ".join(a + ([super()._args()] if self.inplace else []))
 
 
-def never_active(layer):
+def never_active(layer: "_Activation") -> NDArray[np.intp]:
     """Indices of the channels (units) of `layer` with no x > 0 in any forward since
     its last reset_activity() (needs track_activity=True and at least one forward)."""
     if layer.ever_active is None:
@@ -331,6 +339,6 @@ def never_active(layer):
     return np.flatnonzero(~layer.ever_active)
 
 
-def dead_fraction(layer):
+def dead_fraction(layer: "_Activation") -> float:
     """Fraction of `layer`'s channels never active since its last reset_activity()."""
     return never_active(layer).size / layer.ever_active.size
