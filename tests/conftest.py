@@ -12,6 +12,8 @@ Every test runs with relu_fast's thread setting and kernel level restored afterw
 """
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -164,3 +166,14 @@ def fork_and_wait(child, timeout):
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return None
+
+
+def python_lines(code, *, set_env=None, unset=(), timeout=120):
+    """Run `code` in a fresh Python (the environment edited: `set_env` added, `unset`
+    removed), from the home directory; the words it printed, after checking it ran."""
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(set_env or {})
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=timeout, cwd=os.path.expanduser("~"))
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()

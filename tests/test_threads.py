@@ -1,15 +1,13 @@
 """Thread control: set_num_threads / get_num_threads / limit_threads, OMP_NUM_THREADS,
 threadpoolctl, and the same results for 1 and 2 threads."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import relu_fast as rf
 from relu_fast import _api
-from conftest import GRAIN, assert_same
+from conftest import GRAIN, assert_same, python_lines
 
 
 def test_get_num_threads_at_least_one():
@@ -97,21 +95,15 @@ def test_omp_num_threads_is_followed(omp, want):
         pytest.skip("not enough CPUs")
     code = ("import relu_fast as rf; print(rf.get_num_threads()); rf.set_num_threads(1); "
             "print(rf.get_num_threads())")
-    env = dict(os.environ, OMP_NUM_THREADS=omp)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == [str(want), "1"]
+    words = python_lines(code, set_env={"OMP_NUM_THREADS": omp})
+    assert words == [str(want), "1"]
 
 
 @pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
 def test_set_num_threads_overrides_omp_num_threads():
     code = "import relu_fast as rf; print(rf.get_num_threads()); rf.set_num_threads(2); print(rf.get_num_threads())"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["1", "2"]
+    words = python_lines(code, set_env={"OMP_NUM_THREADS": "1"})
+    assert words == ["1", "2"]
 
 
 @pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
@@ -128,11 +120,8 @@ def test_threadpoolctl_limits_even_after_set_num_threads():
     code = ("import relu_fast as rf, threadpoolctl; rf.set_num_threads(2); print(rf.get_num_threads())\n"
             "with threadpoolctl.threadpool_limits(1):\n    print(rf.get_num_threads())\n"
             "print(rf.get_num_threads())")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["2", "1", "2"]
+    words = python_lines(code, unset=("OMP_NUM_THREADS",))
+    assert words == ["2", "1", "2"]
 
 
 def test_results_identical_for_one_and_two_threads(dtype):
@@ -203,12 +192,8 @@ def test_omp_thread_limit_is_respected():
             "print(rf.get_num_threads()); rf.set_num_threads(2); print(rf.get_num_threads())\n"
             "_api._peak_threads(reset=True); rf.relu(np.ones(1 << 20, np.float32))\n"
             "print(_api._peak_threads())")
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    env.pop("OMP_NUM_THREADS", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["1", "1", "1"]
+    words = python_lines(code, set_env={"OMP_THREAD_LIMIT": "1"}, unset=("OMP_NUM_THREADS",))
+    assert words == ["1", "1", "1"]
 
 
 @pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
@@ -226,8 +211,5 @@ def test_explicit_setting_after_another_library_lowered_openmp_wins():
             "keep.restore_original_limits(); rf.set_num_threads(2)\n"
             "with threadpoolctl.threadpool_limits(1):\n    print(rf.get_num_threads())\n"
             "print(rf.get_num_threads())")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["1", "2", "2", "1", "2"]
+    words = python_lines(code, unset=("OMP_NUM_THREADS",))
+    assert words == ["1", "2", "2", "1", "2"]

@@ -173,19 +173,14 @@ def test_torch_set_num_threads_then_relu_fast_setting_wins():
     """issue 12 item 10, with PyTorch itself (same libgomp): torch.set_num_threads(1) lowers
     relu_fast's default, and an explicit relu_fast setting made after it wins."""
     import os
-    import subprocess
-    import sys
     from relu_fast import _api
+    from conftest import python_lines
     if not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2:
         pytest.skip("serial build or 1 CPU")
     code = ("import torch, relu_fast as rf\n"
             "torch.set_num_threads(1); print(rf.get_num_threads())\n"
             "rf.set_num_threads(2); print(rf.get_num_threads())")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, cwd=os.path.expanduser("~"))
-    assert out.returncode == 0, out.stderr
-    got = out.stdout.split()
+    got = python_lines(code, unset=("OMP_NUM_THREADS",), timeout=300)
     if got[0] != "1":
         pytest.skip("this torch does not share relu_fast's OpenMP runtime")
     assert got == ["1", "2"]
