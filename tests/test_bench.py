@@ -191,3 +191,41 @@ def test_without_torch_numpy_only_and_progress_on_stderr(monkeypatch, capsys):
     header, rows = _rows(cap.out, "relu  float32  out= given")
     assert header == ["n", "relu_fast", "us", "numpy", "us", "numpy/rf"] and len(rows) == 1
     assert "[  1/1]" in cap.err and "relu float32 n=1e+02 out" in cap.err
+
+
+def _contention(tmp_path, extra):
+    from relu_fast import _contention
+    path = tmp_path / "contention.json"
+    rc = _contention.main(["--contention", "--scenarios", "quiet,busy", "--functions", "relu,prelu",
+                           "--dtypes", "float32", "--sizes", "1e3", "--budget", "0.005",
+                           "--min-calls", "3", "--quiet", "--json", str(path)] + extra)
+    return rc, json.loads(path.read_text())
+
+
+def test_contention_smoke_without_peer(tmp_path, capsys):
+    rc, data = _contention(tmp_path, ["--no-torch"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert {(r["scenario"], r["function"]) for r in data["results"]} == {
+        (s, f) for s in ("quiet", "busy") for f in ("relu", "prelu")}
+    for r in data["results"]:
+        assert {"1 thread", "default", "NumPy"} <= set(r["us"]) and "PyTorch" not in r["us"]
+        assert all(r["calls"][k] >= 3 for k in r["calls"])
+    assert "a busy-loop process on the other core" in out and "targets (issue 13)" in out
+
+
+def test_contention_peer_process_times_pytorch(tmp_path, capsys):
+    pytest.importorskip("torch")
+    rc, data = _contention(tmp_path, [])
+    out = capsys.readouterr().out
+    assert rc == 0 and "in a process of its own" in out
+    for r in data["results"]:
+        assert "PyTorch" in r["us"] and r["calls"]["PyTorch"] >= 3
+        assert ("floor, threads" in r["us"]) == (r["scenario"] == "quiet" and r["function"] == "relu")
+    code = ("import sys, relu_fast._contention as c; "
+            "c.main(['--contention', '--scenarios', 'quiet', '--functions', 'relu', '--dtypes', "
+            "'float32', '--sizes', '1e3', '--budget', '0.002', '--min-calls', '2', '--quiet']); "
+            "print('torch' in sys.modules)")
+    # PyTorch runs in the peer process, never in relu_fast's
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split()[-1] == "False"

@@ -3,9 +3,14 @@
 Times relu_fast on one thread, relu_fast's default thread policy, PyTorch and NumPy on
 the same arrays in three scenarios: quiet; a busy-loop process on every other core;
 a second process calling relu_fast (relu(x, out=o), float32, 1e6, default policy) in
-a loop.  Calls of the contenders alternate (the order rotates every round); each
-cell reports the median and the 90th percentile of its calls.  Before a scenario is
-timed, its load runs for a second with relu_fast calls, so the policy has met it.
+a loop.  Calls of the in-process contenders alternate (the order rotates every round);
+each cell reports the median and the 90th percentile of its calls.  Before a scenario
+is timed, its load runs for a second with relu_fast calls, so the policy has met it.
+
+PyTorch is timed in a process of its own, on the same arrays, right after the other
+contenders of each cell and under the same load: its OpenMP pool's threads spin after
+every torch call, and in relu_fast's process they would take the very core that the
+scenario leaves relu_fast, loading both relu_fast columns with PyTorch's idle threads.
 """
 import argparse
 import json
@@ -68,6 +73,58 @@ def _settle(seconds):
         rf.relu(x, out=x)
 
 
+class _PeerProcess:
+    """PyTorch in a child process: `cell(func, dtype, n, ...)` times its contenders there."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "relu_fast._contention", "--peer-worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hello = json.loads(self.proc.stdout.readline() or "null")
+        if not hello:
+            self.close()
+            raise ImportError("PyTorch could not be imported in the peer process")
+        self.version, self.threads = hello["version"], hello["threads"]
+
+    def cell(self, **request):
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+
+def _cell_arrays(n, dtype):
+    rng = np.random.default_rng(n)
+    return rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+
+
+def _peer_worker():
+    """The child's loop: a JSON request per line in, {name: [seconds per call]} out."""
+    try:
+        import torch as T
+    except ImportError:
+        print("null", flush=True)
+        return 0
+    T.set_num_threads(os.cpu_count() or 1)
+    T.set_grad_enabled(False)
+    print(json.dumps({"version": T.__version__, "threads": T.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        r = json.loads(line)
+        x, g = _cell_arrays(r["n"], np.dtype(r["dtype"]).type)
+        mode = "alloc" if r["func"] == "prelu" else "out"
+        contenders = [("PyTorch", fn) for family, _, fn in _bench._contenders(r["func"], mode, x, g, T)
+                      if family == "torch"]
+        if r["floor"]:
+            tx, to = T.from_numpy(x), T.from_numpy(np.empty_like(x))
+            contenders.append(("floor, threads", lambda: to.copy_(tx)))
+        print(json.dumps(_time_cell(contenders, r["budget"], r["min_calls"]) if contenders else {}),
+              flush=True)
+    return 0
+
+
 def _one_thread(fn):
     def run():
         with rf.limit_threads(1):
@@ -75,33 +132,28 @@ def _one_thread(fn):
     return run
 
 
-def _cell_contenders(func, x, g, T):
-    """[(name, fn)]: relu_fast on 1 thread, relu_fast's default policy, PyTorch, NumPy."""
+def _cell_contenders(func, x, g):
+    """[(name, fn)]: relu_fast on 1 thread, relu_fast's default policy, NumPy."""
     mode = "alloc" if func == "prelu" else "out"
     by_family = {}
-    for family, label, fn in _bench._contenders(func, mode, x, g, T):
+    for family, label, fn in _bench._contenders(func, mode, x, g, None):
         by_family[family] = fn
     if "numpy" not in by_family and func != "prelu":
         for family, label, fn in _bench._contenders(func, "alloc", x, g, None):
             if family == "numpy":
                 by_family["numpy"] = fn
     out = [("1 thread", _one_thread(by_family["relu_fast"])), ("default", by_family["relu_fast"])]
-    if "torch" in by_family:
-        out.append(("PyTorch", by_family["torch"]))
     if "numpy" in by_family:
         out.append(("NumPy", by_family["numpy"]))
     return out
 
 
-def _floor_contenders(x, T):
-    """Copies of x's bytes (read one, write one, as relu out=): NumPy's on one thread,
-    PyTorch's on all cores; their ratio is the most that threads can gain here."""
+def _floor_contenders(x):
+    """A copy of x's bytes (read one, write one, as relu out=) by NumPy on one thread; the
+    peer process times PyTorch's copy_ on all cores: their ratio is the most that threads
+    can gain here."""
     o = np.empty_like(x)
-    out = [("floor, 1 thread", lambda: np.copyto(o, x))]
-    if T is not None:
-        tx, to = T.from_numpy(x), T.from_numpy(o)
-        out.append(("floor, threads", lambda: to.copy_(tx)))
-    return out
+    return [("floor, 1 thread", lambda: np.copyto(o, x))]
 
 
 def _time_cell(contenders, budget, min_calls):
@@ -128,7 +180,7 @@ def _stats(ts):
     return float(np.median(a)), float(a[min(int(np.ceil(0.9 * a.size)) - 1, a.size - 1)])
 
 
-def run(scenarios, functions, dtypes, sizes, budget, min_calls, T, quiet=False):
+def run(scenarios, functions, dtypes, sizes, budget, min_calls, peer, quiet=False):
     results, policy = [], {}
     for scenario in scenarios:
         procs = _start_load(scenario)
@@ -138,13 +190,15 @@ def run(scenarios, functions, dtypes, sizes, budget, min_calls, T, quiet=False):
             for func in functions:
                 for dtype in dtypes:
                     for n in sizes:
-                        rng = np.random.default_rng(n)
-                        x = rng.standard_normal(n).astype(dtype)
-                        g = rng.standard_normal(n).astype(dtype)
-                        contenders = _cell_contenders(func, x, g, T)
-                        if scenario == "quiet" and func == "relu":
-                            contenders += _floor_contenders(x, T)
+                        x, g = _cell_arrays(n, dtype)
+                        floor = scenario == "quiet" and func == "relu"
+                        contenders = _cell_contenders(func, x, g)
+                        if floor:
+                            contenders += _floor_contenders(x)
                         cell = _time_cell(contenders, budget, min_calls)
+                        if peer is not None:
+                            cell.update(peer.cell(func=func, dtype=np.dtype(dtype).name, n=n,
+                                                  budget=budget, min_calls=min_calls, floor=floor))
                         row = {"scenario": scenario, "function": func, "dtype": np.dtype(dtype).name,
                                "n": n, "calls": {k: len(v) for k, v in cell.items()},
                                "us": {k: _stats(v) for k, v in cell.items()}}
@@ -240,6 +294,7 @@ def _parser():
     p.add_argument("--budget", type=float, default=0.4, help="seconds per cell (default: 0.4)")
     p.add_argument("--min-calls", type=int, default=30, help="calls per contender and cell (default: 30)")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--peer-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", metavar="PATH", help="save the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
@@ -247,29 +302,32 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    T = None
+    if args.peer_worker:
+        return _peer_worker()
+    peer = None
     if not args.no_torch:
         try:
-            import torch as T
+            peer = _PeerProcess()
         except ImportError:
-            T = None
-        else:
-            T.set_num_threads(os.cpu_count() or 1)
-            T.set_grad_enabled(False)
+            peer = None
     print(f"relu_fast {rf.__version__} bench --contention   {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"  machine   : {_bench._cpu_name()}, {os.cpu_count()} logical CPUs, "
           f"{platform.system()} {platform.machine()}")
     print(f"  relu_fast : kernels {rf.kernel_level()}; '1 thread' = limit_threads(1), 'default' = "
           f"the default policy ({rf.get_num_threads()} threads when quiet)")
-    print(f"  PyTorch   : {T.__version__ + f', {T.get_num_threads()} threads' if T else 'not compared'}"
+    print(f"  PyTorch   : {f'{peer.version}, {peer.threads} threads, in a process of its own' if peer else 'not compared'}"
           f"; NumPy {np.__version__} (one thread)")
-    print(f"  timing    : contenders alternated call by call, >= {args.min_calls} calls each and "
-          f"~{args.budget:g} s per cell; each scenario's load ran {SETTLE_SECONDS:g} s first")
+    print(f"  timing    : contenders alternated call by call (PyTorch after them), >= {args.min_calls} "
+          f"calls each and ~{args.budget:g} s per cell; each scenario's load ran {SETTLE_SECONDS:g} s first")
     sys.stdout.flush()
     dtypes = [np.dtype(d).type for d in args.dtypes]
     t0 = time.perf_counter()
-    results, policy = run(args.scenarios, args.functions, dtypes, args.sizes, args.budget,
-                          args.min_calls, T, quiet=args.quiet)
+    try:
+        results, policy = run(args.scenarios, args.functions, dtypes, args.sizes, args.budget,
+                              args.min_calls, peer, quiet=args.quiet)
+    finally:
+        if peer is not None:
+            peer.close()
     print(format_results(results))
     print(format_floor(results))
     print()
@@ -286,3 +344,7 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump({"machine": _bench._cpu_name(), "results": results, "policy": policy}, f)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
