@@ -41,23 +41,43 @@ def _machine():
     return m
 
 
-# Per-level flags for gcc/clang and MSVC.  Every level shares -ffp-contract=off so
-# that a*b+c is never fused: every level computes bit-identical results.
-LEVELS_GCC = {
-    "baseline": [],
-    "avx2": ["-march=x86-64-v3", "-mtune=generic"],
-    "avx512": ["-march=x86-64-v4", "-mtune=generic", "-mprefer-vector-width=512"],
-}
-LEVELS_MSVC = {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]}
+def _load_levels():
+    """relu_fast/_levels.py, read without importing the package (it is not built yet)."""
+    namespace = {}
+    with open(os.path.join(SRC, "_levels.py")) as f:
+        exec(compile(f.read(), f.name, "exec"), namespace)
+    return namespace
+
+
+LV = _load_levels()
 
 
 def _levels():
-    names = ["baseline"]
-    if _machine() == "x86" and sys.maxsize > 2**32:
-        names += ["avx2", "avx512"]
+    """{level: its declaration} of the kernel modules this build makes."""
+    x86_64 = _machine() == "x86" and sys.maxsize > 2**32
+    out = {name: lv for name, lv in LV["LEVELS"].items() if x86_64 or not lv["x86_64"]}
     if _env_flag("RELU_FAST_NATIVE"):
-        names.append("native")
-    return names
+        out["native"] = LV["NATIVE"]
+    return out
+
+
+def _write_if_changed(path, text):
+    """Generated sources are rewritten only when they change, so builds stay incremental."""
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _kernel_shells(levels):
+    """Write _kernels_<level>.pyx and .pyi for each level (the module name must be the file's)."""
+    for name in levels:
+        _write_if_changed(os.path.join(SRC, f"_kernels_{name}.pyx"), LV["SHELL"].format(level=name))
+        _write_if_changed(os.path.join(SRC, f"_kernels_{name}.pyi"), LV["STUB"])
 
 
 OPENMP_TEST = textwrap.dedent(
@@ -148,21 +168,17 @@ class BuildExt(build_ext):
         inline = [] if msvc or not _accepts(self.compiler, INLINE_FLAGS) else INLINE_FLAGS
         sanitize = _env_flag("RELU_FAST_SANITIZE") and not msvc
         for ext in self.extensions:
-            level = ext.name.split("._kernels_")[1] if "._kernels_" in ext.name else None
+            level = KERNEL_MODULES.get(ext.name)
             cflags, lflags = [], []
             if msvc:
                 cflags += ["/O2", "/fp:precise"]
                 if level:
-                    cflags += LEVELS_MSVC.get(level, [])
+                    cflags += level["msvc"]
             else:
                 cflags += ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
                            "-Wno-unused-function", "-Wno-unreachable-code"]
-                if level == "native":
-                    cflags += ["-march=native"]  # RELU_FAST_NATIVE comparison build only
-                elif level:
-                    cflags += LEVELS_GCC[level]
                 if level:
-                    cflags += inline
+                    cflags += level["gcc"] + inline
                 if sanitize:
                     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"]
                     lflags += ["-fsanitize=address,undefined"]
@@ -183,7 +199,11 @@ def _ext(name, source):
     )
 
 
-extensions = [_ext(f"_kernels_{lv}", f"_kernels_{lv}.pyx") for lv in _levels()]
+LEVELS = _levels()
+_kernel_shells(LEVELS)
+# module name -> its level's declaration (flags), for BuildExt
+KERNEL_MODULES = {f"{PKG}._kernels_{name}": lv for name, lv in LEVELS.items()}
+extensions = [_ext(f"_kernels_{name}", f"_kernels_{name}.pyx") for name in LEVELS]
 extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_api", "_api.pyx"),
                _ext("_api_train", "_api_train.pyx")]
 

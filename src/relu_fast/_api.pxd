@@ -6,6 +6,10 @@ cdef enum:
     C_ORDER = 0
     F_ORDER = 1
 
+from relu_fast._table cimport KernelTable
+
+# the kernel table of the level in use (it can switch: _use_level)
+cdef const KernelTable* kernel_table() noexcept nogil
 cdef int threads_for(Py_ssize_t work, bint consume=*) noexcept
 # a caller that runs threads_for(n) threads holds them between these two (GIL held)
 cdef void take_threads(int n) noexcept

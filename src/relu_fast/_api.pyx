@@ -42,6 +42,10 @@ def _use_level(level):
     _kernel_module = mod
 
 
+cdef const KernelTable* kernel_table() noexcept nogil:
+    return K
+
+
 def kernel_level():
     """Name of the instruction-set level in use ('baseline', 'avx2', 'avx512')."""
     return _kernel_module.LEVEL

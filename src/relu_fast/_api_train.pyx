@@ -1,44 +1,23 @@
 """Training helpers: relu with a 1-bit backward mask, backward from the mask, and relu
 with per-channel activity counts.  Same checks, layouts and threads as relu_fast._api,
-whose checks this module cimports; kernels come from the level _api uses.
+whose checks and kernel table this module cimports.
 """
 import numbers
 
 import numpy as np
 
 cimport numpy as cnp
-from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport uint8_t, int64_t
 
 from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
-                             empty_like, order_of, threads_for, take_threads, give_threads)
+                             empty_like, kernel_table, order_of, threads_for, take_threads,
+                             give_threads)
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
-from relu_fast import _api, _dispatch
 from relu_fast._api import _DaskInput
 
 cnp.import_array()
-
-cdef const TrainTable* T = NULL
-cdef object _train_level = None
-cdef object _train_module = None
-
-
-cdef const TrainTable* table():
-    """The training kernels of the level relu_fast._api uses now (it can switch)."""
-    global T, _train_level, _train_module
-    level = _api.kernel_level()
-    if level != _train_level:
-        mod = _dispatch.load(level)
-        t = <const TrainTable*>PyCapsule_GetPointer(mod.TRAIN_TABLE, b"relu_fast.TrainTable")
-        if t.abi != TRAIN_ABI:
-            raise ImportError(f"relu_fast._kernels_{level} was built for another version of relu_fast")
-        T = t
-        _train_level = level
-        _train_module = mod
-    return T
-
 
 cdef inline Py_ssize_t mask_bytes(Py_ssize_t n) noexcept:
     return (n + 7) // 8
@@ -58,7 +37,7 @@ def relu_mask(x, *, out=None):
     gradient.  np.unpackbits(mask, count=x.size, bitorder="little") recovers it.
     out: optional ndarray for y (out=x works in place).
     """
-    cdef const TrainTable* tt = table()
+    cdef const KernelTable* tt = kernel_table()
     cdef cnp.ndarray xa
     try:
         xa = as_array(x, "x")
@@ -89,7 +68,7 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     Equal to relu_backward(grad_output, x) for the x the mask came from.  mask must be
     a uint8 array of exactly ceil(grad_output.size / 8) bytes.
     """
-    cdef const TrainTable* tt = table()
+    cdef const KernelTable* tt = kernel_table()
     cdef cnp.ndarray ga
     try:
         ga = as_array(grad_output, "grad_output")
@@ -169,7 +148,7 @@ def relu_stats(x, *, axis=1, out=None):
 def _relu_counts(x, axis=1, out=None):
     """relu_stats' pass with the raw counts: (y, counts (int64 per channel), elements
     per channel).  dask adds the chunks' counts and elements before dividing."""
-    cdef const TrainTable* tt = table()
+    cdef const KernelTable* tt = kernel_table()
     cdef cnp.ndarray xa
     try:
         xa = as_array(x, "x")

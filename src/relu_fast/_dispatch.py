@@ -1,16 +1,16 @@
 """Choose the kernel module for this CPU.
 
-Kernels are compiled once per instruction-set level (setup.py); the best level the
-CPU and OS support is used, unless RELU_FAST_MAX_LEVEL names a lower one
+Kernels are compiled once per instruction-set level (declared in _levels.py); the best
+level the CPU and OS support is used, unless RELU_FAST_MAX_LEVEL names a lower one
 (``baseline``, ``avx2``, ``avx512``; ``native`` exists only in a RELU_FAST_NATIVE build).
 """
 import importlib
 import os
 import warnings
 
-from . import _cpu
+from . import _cpu, _levels
 
-LEVELS = ("baseline", "avx2", "avx512")
+LEVELS = _levels.NAMES
 ENV_VAR = "RELU_FAST_MAX_LEVEL"
 
 

@@ -1,6 +1,7 @@
 # The kernels: one source for float32 and float64 (fused `floating`) and for every
-# instruction-set level.  Each _kernels_<level>.pyx includes this file and is compiled
-# with that level's flags; _dispatch picks one at import.
+# instruction-set level.  Each _kernels_<level>.pyx (a shell setup.py writes from the
+# levels declared in _levels.py) includes this file and is compiled with that level's
+# flags; _dispatch picks one at import.  C helpers live in _bits.h, _target.h, _stream.h.
 #
 # Rules for code in this file:
 # - no Python objects; everything is nogil and works on contiguous buffers;
@@ -40,32 +41,10 @@ cdef Py_ssize_t PART_ELEMENTS = 4096
 # evaluated in float64); 2^k is built from the bits of t/ln2 + 1.5*2^52.
 # ---------------------------------------------------------------------------
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-    /* 2^k for m = k + 1.5*2^52 (k an integer in [-1022, 1023]): (bits(m) + 1023) << 52 */
-    static inline double relu_fast_pow2_from_magic(double m) {
-        uint64_t b; double d;
-        memcpy(&b, &m, sizeof b);
-        b = (b + 1023u) << 52;
-        memcpy(&d, &b, sizeof d);
-        return d;
-    }
-    """
+cdef extern from "_bits.h":
     double pow2_from_magic "relu_fast_pow2_from_magic"(double m) noexcept nogil
 
-cdef extern from *:
-    """
-    /* 2^k for m = k + 1.5*2^23 (k an integer in [-126, 127]): (bits(m) + 127) << 23 */
-    static inline float relu_fast_pow2f_from_magic(float m) {
-        uint32_t b; float f;
-        memcpy(&b, &m, sizeof b);
-        b = (b + 127u) << 23;
-        memcpy(&f, &b, sizeof f);
-        return f;
-    }
-    """
+cdef extern from "_bits.h":
     float pow2f_from_magic "relu_fast_pow2f_from_magic"(float m) noexcept nogil
 
 cdef double MAGIC = 6755399441055744.0         # 1.5 * 2^52: adding it rounds to an integer
@@ -175,15 +154,7 @@ cdef inline double galpha_exp_neg(double t, double g, double alpha, int degree) 
 # their last bit can differ from the levels without FMA, which use the code above.
 # ---------------------------------------------------------------------------
 
-cdef extern from *:
-    """
-    #include <math.h>
-    #if defined(__FMA__) || defined(__AVX2__) || defined(__ARM_FEATURE_FMA) || defined(__FP_FAST_FMA)
-    #define RELU_FAST_HAS_FMA 1
-    #else
-    #define RELU_FAST_HAS_FMA 0
-    #endif
-    """
+cdef extern from "_target.h":
     const bint HAS_FMA "RELU_FAST_HAS_FMA"
 
 cdef enum:
@@ -501,149 +472,12 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
 # OpenMP region (a forked child must not touch the parent's thread pool).
 # ---------------------------------------------------------------------------
 
-cdef extern from *:
-    """
-    /* Copy with non-temporal (streaming) stores: the destination lines are written
-       without first being read, and do not evict the working set.  x86 only; a
-       plain memcpy elsewhere. */
-    #if defined(__SSE2__) || defined(_M_X64)
-    #include <immintrin.h>
-    #endif
-    #include <stdint.h>
-    #include <string.h>
-    static inline void relu_fast_stream_copy(void* dst, const void* src, size_t nbytes) {
-        char* d = (char*)dst;
-        const char* s = (const char*)src;
-    #if defined(__AVX512F__)
-        const size_t W = 64;
-    #elif defined(__AVX__)
-        const size_t W = 32;
-    #elif defined(__SSE2__) || defined(_M_X64)
-        const size_t W = 16;
-    #else
-        const size_t W = 0;
-    #endif
-        if (W) {
-            size_t head = (W - ((uintptr_t)d & (W - 1))) & (W - 1);
-            if (head > nbytes) head = nbytes;
-            memcpy(d, s, head);
-            d += head; s += head; nbytes -= head;
-            for (; nbytes >= W; nbytes -= W, d += W, s += W) {
-    #if defined(__AVX512F__)
-                _mm512_stream_si512((__m512i*)d, _mm512_loadu_si512((const void*)s));
-    #elif defined(__AVX__)
-                _mm256_stream_si256((__m256i*)d, _mm256_loadu_si256((const __m256i*)s));
-    #elif defined(__SSE2__) || defined(_M_X64)
-                _mm_stream_si128((__m128i*)d, _mm_loadu_si128((const __m128i*)s));
-    #endif
-            }
-        }
-        memcpy(d, s, nbytes);
-    }
-    static inline void relu_fast_store_fence(void) {
-    #if defined(__SSE2__) || defined(_M_X64)
-        _mm_sfence();
-    #endif
-    }
-    """
+cdef extern from "_stream.h":
     void stream_copy "relu_fast_stream_copy"(void* dst, const void* src, size_t nbytes) noexcept nogil
     void store_fence "relu_fast_store_fence"() noexcept nogil
 
 
-cdef extern from *:
-    """
-    /* relu, leaky_relu, relu_backward and leaky_relu_backward with streaming stores
-       straight from the registers.  (Through an L1 buffer their loads could stall
-       behind the buffer's stores whenever an input and the buffer sat at nearly the
-       same offset in a 4 KiB page -- 4K aliasing: 20-37% slower, depending on where
-       the stack and the arrays happened to lie.)  Each vector expression is the
-       scalar one of the span: max(0, x) in this operand order keeps NaN and -0 as
-       relu_span does; GT is x > 0 (false for NaN), NLE is !(x <= 0) (true for NaN).
-       Each returns 0 (nothing done) where there is no such instruction or y is not
-       element-aligned; the caller then streams through its buffer. */
-    #define RELU_FAST_STREAM_OPS(SUF, T, W, VT, LOAD, STREAM, SET1, MUL, MAX, ZERO, SEL_GT, SEL_NLE) \
-    static inline int relu_fast_relu_stream_##SUF(const T* x, T* y, size_t n) {              \
-        size_t i = 0;                                                                        \
-        if ((uintptr_t)y % sizeof(T)) return 0;                                              \
-        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)                         \
-            y[i] = x[i] < 0 ? 0 : x[i];                                                      \
-        for (; i + W <= n; i += W)                                                           \
-            STREAM(y + i, MAX(ZERO(), LOAD(x + i)));                                         \
-        for (; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                                       \
-        return 1;                                                                            \
-    }                                                                                        \
-    static inline int relu_fast_leaky_stream_##SUF(const T* x, T* y, size_t n, T s) {        \
-        size_t i = 0;                                                                        \
-        VT sv = SET1(s);                                                                     \
-        if ((uintptr_t)y % sizeof(T)) return 0;                                              \
-        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)                         \
-            y[i] = x[i] > 0 ? x[i] : s * x[i];                                               \
-        for (; i + W <= n; i += W) {                                                         \
-            VT xv = LOAD(x + i);                                                             \
-            STREAM(y + i, SEL_GT(xv, xv, MUL(sv, xv)));                                      \
-        }                                                                                    \
-        for (; i < n; i++) y[i] = x[i] > 0 ? x[i] : s * x[i];                                \
-        return 1;                                                                            \
-    }                                                                                        \
-    static inline int relu_fast_relu_bwd_stream_##SUF(const T* g, const T* x, T* y, size_t n) { \
-        size_t i = 0;                                                                        \
-        if ((uintptr_t)y % sizeof(T)) return 0;                                              \
-        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)                         \
-            y[i] = x[i] <= 0 ? 0 : g[i];                                                     \
-        for (; i + W <= n; i += W) {                                                         \
-            VT xv = LOAD(x + i), gv = LOAD(g + i);                                           \
-            STREAM(y + i, SEL_NLE(xv, gv, ZERO()));                                          \
-        }                                                                                    \
-        for (; i < n; i++) y[i] = x[i] <= 0 ? 0 : g[i];                                      \
-        return 1;                                                                            \
-    }                                                                                        \
-    static inline int relu_fast_leaky_bwd_stream_##SUF(const T* g, const T* x, T* y, size_t n, T s) { \
-        size_t i = 0;                                                                        \
-        VT sv = SET1(s);                                                                     \
-        if ((uintptr_t)y % sizeof(T)) return 0;                                              \
-        for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++)                         \
-            y[i] = x[i] > 0 ? g[i] : s * g[i];                                               \
-        for (; i + W <= n; i += W) {                                                         \
-            VT xv = LOAD(x + i), gv = LOAD(g + i);                                           \
-            STREAM(y + i, SEL_GT(xv, gv, MUL(sv, gv)));                                      \
-        }                                                                                    \
-        for (; i < n; i++) y[i] = x[i] > 0 ? g[i] : s * g[i];                                \
-        return 1;                                                                            \
-    }
-    #if defined(__AVX512F__)
-    #define RF_GT_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_GT_OQ), (a))
-    #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
-    #define RF_GT_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_GT_OQ), (a))
-    #define RF_NLE_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_NLE_UQ), (a))
-    RELU_FAST_STREAM_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
-    #elif defined(__AVX__)
-    #define RF_GT_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_GT_OQ))
-    #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
-    #define RF_GT_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_GT_OQ))
-    #define RF_NLE_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_NLE_UQ))
-    RELU_FAST_STREAM_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
-    #elif defined(__SSE2__) || defined(_M_X64)
-    static inline __m128 rf_sel_ps(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
-    static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
-    #define RF_GT_PS(x, a, b) rf_sel_ps(_mm_cmpgt_ps((x), _mm_setzero_ps()), (a), (b))
-    #define RF_NLE_PS(x, a, b) rf_sel_ps(_mm_cmpnle_ps((x), _mm_setzero_ps()), (a), (b))
-    #define RF_GT_PD(x, a, b) rf_sel_pd(_mm_cmpgt_pd((x), _mm_setzero_pd()), (a), (b))
-    #define RF_NLE_PD(x, a, b) rf_sel_pd(_mm_cmpnle_pd((x), _mm_setzero_pd()), (a), (b))
-    RELU_FAST_STREAM_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
-    RELU_FAST_STREAM_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
-    #else
-    static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
-    static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
-    static inline int relu_fast_leaky_stream_f32(const float* x, float* y, size_t n, float s) { return 0; }
-    static inline int relu_fast_leaky_stream_f64(const double* x, double* y, size_t n, double s) { return 0; }
-    static inline int relu_fast_relu_bwd_stream_f32(const float* g, const float* x, float* y, size_t n) { return 0; }
-    static inline int relu_fast_relu_bwd_stream_f64(const double* g, const double* x, double* y, size_t n) { return 0; }
-    static inline int relu_fast_leaky_bwd_stream_f32(const float* g, const float* x, float* y, size_t n, float s) { return 0; }
-    static inline int relu_fast_leaky_bwd_stream_f64(const double* g, const double* x, double* y, size_t n, double s) { return 0; }
-    #endif
-    """
+cdef extern from "_stream.h":
     bint relu_stream_f32 "relu_fast_relu_stream_f32"(const float* x, float* y, size_t n) noexcept nogil
     bint relu_stream_f64 "relu_fast_relu_stream_f64"(const double* x, double* y, size_t n) noexcept nogil
     bint leaky_stream_f32 "relu_fast_leaky_stream_f32"(const float* x, float* y, size_t n, float s) noexcept nogil
@@ -663,7 +497,7 @@ cdef extern from *:
 cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
 cdef enum:
     STREAM_BLOCK = 512      # elements computed into L1 before each streamed copy
-                            # (2048 was 25% slower at 1e8: loads and stores take turns)
+                            # (smaller buffers were slower on huge arrays: loads and stores take turns)
 
 
 cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
@@ -739,8 +573,8 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
     cdef fpstate fps
     cdef long long t0, tb
     cdef team_work work
-    # ELU is compute-bound: streaming through the buffer made it 7-10% slower
-    # (measured at 1e7 and 1e8), so its stores stay ordinary
+    # ELU is compute-bound: streaming through the buffer made it slower (README,
+    # "Instruction sets"), so its stores stay ordinary
     cdef bint stream = (<const floating*>y != x and op != OP_ELU
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
@@ -1064,20 +898,7 @@ cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, 
     return status
 
 
-cdef extern from *:
-    """
-    #if defined(__AVX512F__)
-    #define RELU_FAST_COMPILED_FOR "AVX512F"
-    #elif defined(__AVX2__)
-    #define RELU_FAST_COMPILED_FOR "AVX2"
-    #elif defined(__SSE2__) || defined(_M_X64)
-    #define RELU_FAST_COMPILED_FOR "SSE2"
-    #elif defined(__ARM_NEON) || defined(__aarch64__)
-    #define RELU_FAST_COMPILED_FOR "NEON"
-    #else
-    #define RELU_FAST_COMPILED_FOR "generic"
-    #endif
-    """
+cdef extern from "_target.h":
     const char* RELU_FAST_COMPILED_FOR
 
 cdef KernelTable _table
@@ -1095,6 +916,7 @@ def _make_table(bytes level):
     _table.prelu_forward = prelu_forward
     _table.prelu_backward = prelu_backward
     _table.team_report = team_report
+    fill_train_table(&_table)
     return PyCapsule_New(<void*>&_table, b"relu_fast.KernelTable", NULL)
 
 

@@ -1,7 +1,7 @@
 # Training kernels: relu with a 1-bit backward mask, backward from that mask, and
 # relu with a per-channel count of active (x > 0) elements.  Included by every
-# _kernels_<level>.pyx after _kernels.pxi and exported through a TrainTable
-# (_table.pxd) in the capsule TRAIN_TABLE.  Same rules as _kernels.pxi: nogil,
+# _kernels_<level>.pyx after _kernels.pxi; their slots of the kernel table
+# (_table.pxd) are filled by fill_train_table.  Same rules as _kernels.pxi: nogil,
 # contiguous buffers, branch-free selects, results independent of the thread count.
 #
 # Mask layout: byte k holds elements 8k..8k+7, element 8k+j in bit j (little bit
@@ -34,26 +34,16 @@ cdef enum:
     # channels-last rows counted in 32-bit lanes at most this many rows at a time
     TR_ROWS32 = 1 << 30
 # b0..b7 (each 0 or 1) in the bytes of a word, b0 lowest -> b0 | b1<<1 | ... | b7<<7
-cdef extern from *:
-    """
-    #define RELU_FAST_TR_PACK 0x0102040810204080ULL
-    """
+cdef extern from "_bits.h":
     const uint64_t TR_PACK "RELU_FAST_TR_PACK"
 # With AVX2 and up (x86, so little-endian), spans work on 32-element words: bit i of
 # a uint32 is element i, stored as 4 little-endian bytes (= the byte layout above);
 # the compiler vectorises these loops with per-lane variable shifts.  Baseline x86-64
 # (SSE2, no such shifts) packs bytes with a multiply and unpacks from a table.
-cdef extern from *:
-    """
-    #if defined(__AVX2__)
-    #define RELU_FAST_TR_WORDS 1
-    #else
-    #define RELU_FAST_TR_WORDS 0
-    #endif
-    """
+cdef extern from "_target.h":
     bint RELU_FAST_TR_WORDS
 # mask byte -> eight all-ones/all-zeros words, word j all ones where bit j is set
-# (filled by _make_train_table)
+# (filled by fill_train_table)
 cdef uint32_t tr_lut32[256][8]
 cdef uint64_t tr_lut64[256][8]
 
@@ -377,23 +367,13 @@ cdef int tr_relu_stats(int dtype, const void* x, void* y, int64_t* counts, Py_ss
     return status
 
 
-cdef TrainTable _train_table
-cdef bytes _train_level_name
-
-
-def _make_train_table():
-    """Fill this module's training-kernel table and return it in a capsule (call it
-    after the module's LEVEL is set)."""
-    global _train_level_name
+cdef void fill_train_table(KernelTable* t) noexcept:
+    """Put the training kernels into this module's kernel table (from _make_table)."""
     cdef int b, j
     for b in range(256):
         for j in range(8):
             tr_lut32[b][j] = 0xFFFFFFFFU if (b >> j) & 1 else 0
             tr_lut64[b][j] = 0xFFFFFFFFFFFFFFFFULL if (b >> j) & 1 else 0
-    _train_level_name = LEVEL.encode()
-    _train_table.abi = TRAIN_ABI
-    _train_table.level = _train_level_name
-    _train_table.relu_mask = tr_relu_mask
-    _train_table.relu_backward_mask = tr_relu_backward_mask
-    _train_table.relu_stats = tr_relu_stats
-    return PyCapsule_New(<void*>&_train_table, b"relu_fast.TrainTable", NULL)
+    t.relu_mask = tr_relu_mask
+    t.relu_backward_mask = tr_relu_backward_mask
+    t.relu_stats = tr_relu_stats

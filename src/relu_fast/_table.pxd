@@ -3,7 +3,7 @@
 # in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
 
 cdef enum:
-    TABLE_ABI = 3
+    TABLE_ABI = 4
     DT_F32 = 0
     DT_F64 = 1
     # unary ops: y = f(x)
@@ -32,24 +32,12 @@ ctypedef int (*prelu_bwd_fn)(int dtype, const void* g, const void* x, const void
 # all, in ns (0, 0 when no region ran since the last call); then forgotten
 ctypedef void (*team_report_fn)(long long* region_ns, long long* work_ns) noexcept nogil
 
-ctypedef struct KernelTable:
-    int abi
-    const char* level
-    unary_fn unary
-    binary_fn binary
-    prelu_fwd_fn prelu_forward
-    prelu_bwd_fn prelu_backward
-    team_report_fn team_report
-
 # ---------------------------------------------------------------------------
-# Training kernels (_kernels_train.pxi), in their own table and capsule TRAIN_TABLE.
+# Training kernels (_kernels_train.pxi).
 # mask: ceil(n/8) bytes, element i in bit i % 8 of byte i // 8, bit = !(x <= 0).
 # counts: per channel of x viewed as (outer, channels, inner), the number of x > 0.
 # ---------------------------------------------------------------------------
 from libc.stdint cimport uint8_t, int64_t
-
-cdef enum:
-    TRAIN_ABI = 1
 
 ctypedef void (*mask_fwd_fn)(int dtype, const void* x, void* y, uint8_t* mask,
                              Py_ssize_t n, int nthreads) noexcept nogil
@@ -60,9 +48,15 @@ ctypedef int (*stats_fn)(int dtype, const void* x, void* y, int64_t* counts,
                          Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
                          int nthreads) noexcept nogil
 
-ctypedef struct TrainTable:
+ctypedef struct KernelTable:
     int abi
     const char* level
+    unary_fn unary
+    binary_fn binary
+    prelu_fwd_fn prelu_forward
+    prelu_bwd_fn prelu_backward
+    team_report_fn team_report
+    # training kernels
     mask_fwd_fn relu_mask
     mask_bwd_fn relu_backward_mask
     stats_fn relu_stats
