@@ -161,6 +161,11 @@ def _check_toolchain(compiler, include_dirs):
 
 
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:          # one compiler per CPU unless -j/--parallel says otherwise
+            self.parallel = os.cpu_count() or 1
+
     def build_extensions(self):
         _check_toolchain(self.compiler, self.include_dirs or [])
         msvc = _is_msvc(self.compiler)
