@@ -209,8 +209,8 @@ _kernel_shells(LEVELS)
 # module name -> its level's declaration (flags), for BuildExt
 KERNEL_MODULES = {f"{PKG}._kernels_{name}": lv for name, lv in LEVELS.items()}
 extensions = [_ext(f"_kernels_{name}", f"_kernels_{name}.pyx") for name in LEVELS]
-extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_api", "_api.pyx"),
-               _ext("_api_train", "_api_train.pyx")]
+extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_threads", "_threads.pyx"),
+               _ext("_api", "_api.pyx"), _ext("_api_train", "_api_train.pyx")]
 
 setup(
     ext_modules=cythonize(

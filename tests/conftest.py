@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
-from relu_fast import _api
+from relu_fast import _api, _threads
 
 DTYPES = (np.float32, np.float64)
-GRAIN = _api._grain()
+GRAIN = _threads._grain()
 
 
 def pytest_addoption(parser):
@@ -51,12 +51,12 @@ def pytest_report_header(config):
 def _restore_threads_and_level():
     """No test leaks a thread setting, a kernel level or a fallback of the shared-core
     policy into the next one."""
-    state = _api._get_user_threads()
+    state = _threads._get_user_threads()
     level = rf.kernel_level()
-    _api._policy(reset=True)
+    _threads._policy(reset=True)
     yield
-    _api._policy(reset=True)
-    _api._restore_user_threads(state)
+    _threads._policy(reset=True)
+    _threads._restore_user_threads(state)
     if rf.kernel_level() != level:
         _api._use_level(level)
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import relu_fast
-from relu_fast import _api
+from relu_fast import _api, _threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
-GRAIN = _api._grain()
+GRAIN = _threads._grain()
 WORKERS = 4
 
 
@@ -93,7 +93,7 @@ def test_threads_calling_at_once_agree_bit_for_bit(setup):
         t.join(timeout=120)
         assert not t.is_alive(), "a thread hung"
     assert not failures, f"results differ from the single-threaded run: {sorted(set(failures))}"
-    assert _api._threads_busy() == 0
+    assert _threads._threads_busy() == 0
 
 
 def test_threadpool_limits_one_runs_serially(setup):
@@ -120,20 +120,20 @@ def test_threadpool_limits_in_a_worker_thread():
 def test_busy_threads_shrink_the_next_call():
     budget = relu_fast.get_num_threads()
     assert budget >= 1
-    _api._hold_threads(budget)
+    _threads._hold_threads(budget)
     try:
         assert relu_fast.get_num_threads() == 1              # nothing left: the caller's own thread
         with ThreadPoolExecutor(1) as pool:                    # also seen from another thread
             assert pool.submit(relu_fast.get_num_threads).result(timeout=60) == 1
     finally:
-        _api._hold_threads(-budget)
+        _threads._hold_threads(-budget)
     assert relu_fast.get_num_threads() == budget
     if budget > 2:
-        _api._hold_threads(1)
+        _threads._hold_threads(1)
         try:
             assert relu_fast.get_num_threads() == budget - 1
         finally:
-            _api._hold_threads(-1)
+            _threads._hold_threads(-1)
 
 
 def test_thread_pool_does_not_oversubscribe(setup):
@@ -150,12 +150,12 @@ def test_thread_pool_does_not_oversubscribe(setup):
                 bad.append(name)
         return bad
 
-    _api._peak_threads(reset=True)
+    _threads._peak_threads(reset=True)
     with ThreadPoolExecutor(WORKERS) as pool:
         bad = sum(pool.map(work, range(3 * WORKERS)), [])
-    peak = _api._peak_threads(reset=True)
+    peak = _threads._peak_threads(reset=True)
     assert not bad
-    assert _api._threads_busy() == 0
+    assert _threads._threads_busy() == 0
     assert 1 <= peak <= budget + WORKERS - 1, f"{peak} threads held at once with a budget of {budget}"
 
 

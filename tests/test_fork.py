@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 
 import relu_fast
-from relu_fast import _api
+from relu_fast import _api, _threads
 from relu_fast import _reference as ref
 from conftest import fork_and_wait
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 TIMEOUT = 60
-N = 4 * _api._grain() + 7          # above the grain: threaded in a normal process
+N = 4 * _threads._grain() + 7          # above the grain: threaded in a normal process
 
 
 def _data():
@@ -61,6 +61,7 @@ def data():
 
 
 def _parent_ran_threads(x):
+    _threads._policy(others=0)   # a busy machine must not send these calls to one thread
     relu_fast.relu(x)        # the parent's OpenMP team now exists
     relu_fast.prelu_backward(x, x, np.ones(8, np.float32), axis=-1)
     return relu_fast.get_num_threads()
@@ -97,9 +98,9 @@ def test_plain_os_fork_child_after_threaded_calls(data):
         pytest.skip("one thread here: the parent has no OpenMP team to lose")
 
     def child():
-        if not _api._forked_child() or relu_fast.get_num_threads() != 1:
+        if not _threads._forked_child() or relu_fast.get_num_threads() != 1:
             return 3
-        if _api._threads_busy() != 0:        # the parent's running calls are not ours
+        if _threads._threads_busy() != 0:        # the parent's running calls are not ours
             return 4
         for f, args, kw, want in calls:
             try:
@@ -108,13 +109,13 @@ def test_plain_os_fork_child_after_threaded_calls(data):
                 return 2
         return 0
 
-    _api._hold_threads(1)                    # as if another parent thread were inside a call
+    _threads._hold_threads(1)                    # as if another parent thread were inside a call
     try:
         code = fork_and_wait(child, TIMEOUT)
     finally:
-        _api._hold_threads(-1)
+        _threads._hold_threads(-1)
     assert code == 0
-    assert not _api._forked_child()          # the parent is not marked
+    assert not _threads._forked_child()          # the parent is not marked
 
 
 def test_control_threaded_call_in_forked_child_hangs(data):
@@ -129,7 +130,7 @@ def test_control_threaded_call_in_forked_child_hangs(data):
         pytest.skip("one thread here")
 
     def child():
-        _api._forked_child(False)            # undo the mark: the child may use threads
+        _threads._forked_child(False)            # undo the mark: the child may use threads
         relu_fast.relu(x)
         return 0
 
@@ -184,7 +185,7 @@ def test_first_import_in_a_forked_child_of_an_openmp_parent():
     hung on its first threaded call; it now sees that it lives in such a child and
     runs serially."""
     import subprocess
-    found = _api._openmp_mapping()
+    found = _threads._openmp_mapping()
     runtime = found[1] if found else None
     if not runtime or "gomp" not in os.path.basename(runtime):
         pytest.skip("not GNU libgomp")
@@ -196,7 +197,7 @@ def test_first_import_in_a_forked_child_of_an_openmp_parent():
 def test_a_fresh_process_is_not_taken_for_a_forked_child():
     """A process started afresh (its own address space) keeps its threads."""
     import subprocess
-    code = "from relu_fast import _api; print(_api._inherited_openmp(), _api._forked_child())"
+    code = "from relu_fast import _threads; print(_threads._inherited_openmp(), _threads._forked_child())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=os.path.expanduser("~"))
     assert out.returncode == 0, out.stderr

@@ -23,7 +23,7 @@ CHILD = textwrap.dedent(
     signal.signal(signal.SIGINT, signal.default_int_handler)   # even if the parent ignores SIGINT
     import numpy as np
     import relu_fast
-    from relu_fast import _api
+    from relu_fast import _api, _threads
 
     n = int(sys.argv[1])
     x = np.empty(n, dtype=np.float32)
@@ -43,8 +43,8 @@ CHILD = textwrap.dedent(
     del x
 
     # the interpreter is usable: small and threaded calls, right answers, budget free
-    assert _api._threads_busy() == 0
-    for m in (10, 4 * _api._grain() + 5):
+    assert _threads._threads_busy() == 0
+    for m in (10, 4 * _threads._grain() + 5):
         v = np.linspace(-3, 3, m)
         assert np.array_equal(relu_fast.relu(v), np.where(v < 0, 0.0, v))
         assert np.array_equal(relu_fast.leaky_relu(v, 0.25), np.where(v > 0, v, 0.25 * v))

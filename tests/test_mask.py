@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
-from relu_fast import _api, _dispatch
+from relu_fast import _api, _dispatch, _threads
 from relu_fast import _reference as ref
 
 DTYPES = [np.float32, np.float64]
-GRAIN = _api._grain()
+GRAIN = _threads._grain()
 SIZES = [0, 1, 7, 8, 9, 63, 64, 65, 511, 512, 513, 4099]
 SPECIAL = [0.0, -0.0, 1.0, -1.0, np.nan, -np.nan, np.inf, -np.inf, 1e-45, -1e-45, 1e-310, -1e-310]
 

@@ -16,7 +16,7 @@ import pytest
 import relu_fast
 
 N = 1000                      # elements of the small arrays (a leaked buffer is 4-8 kB)
-BIG = relu_fast._api._grain() + 1000
+BIG = relu_fast._threads._grain() + 1000
 
 
 def _rss():
@@ -122,9 +122,9 @@ def _run(f, exc, times, label=""):
 
 @pytest.fixture(scope="module")
 def calls():
-    previous = relu_fast._api._get_user_threads()
+    previous = relu_fast._threads._get_user_threads()
     yield _calls()
-    relu_fast._api._restore_user_threads(previous)
+    relu_fast._threads._restore_user_threads(previous)
 
 
 def test_refused_calls_raise(calls):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
-from relu_fast import _api, _dispatch
+from relu_fast import _api, _dispatch, _threads
 from relu_fast import _reference as ref
 from conftest import GRAIN, assert_same, fork_and_wait
 
@@ -30,10 +30,10 @@ def kernels():
 def policy():
     """Each test starts with the policy's state forgotten and no delay, and leaves so;
     other processes are taken to hold the other cores (the late worker's cause)."""
-    _api._policy(reset=True, others=os.cpu_count())
+    _threads._policy(reset=True, others=os.cpu_count())
     yield
     kernels()._delay_workers(0)
-    _api._policy(reset=True)
+    _threads._policy(reset=True)
 
 
 def data(dtype=np.float32, n=N, seed=0):
@@ -58,7 +58,7 @@ def calls(x, g):
 
 def test_default_policy_uses_threads_when_quiet():
     assert rf.get_num_threads() == 2
-    assert _api._policy()["fallbacks"] == 0
+    assert _threads._policy()["fallbacks"] == 0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -86,26 +86,26 @@ def test_fallback_engages_and_recovers():
     kernels()._delay_workers(3000)           # 3 ms late: far longer than the call
     for _ in range(5):
         rf.relu(x, out=out)
-        if _api._policy()["fallbacks"]:
+        if _threads._policy()["fallbacks"]:
             break
-    state = _api._policy()
+    state = _threads._policy()
     assert state["fallbacks"] >= 1
     assert state["fallback_calls_left"] > 0
     assert rf.get_num_threads() == 1         # the calls of the fallback run on one thread
-    before = _api._policy()
+    before = _threads._policy()
     rf.relu(x, out=out)
-    after = _api._policy()
+    after = _threads._policy()
     assert after["serialised_calls"] == before["serialised_calls"] + 1
     assert after["fallback_calls_left"] == before["fallback_calls_left"] - 1
     assert_same(out, ref.relu(x))
     kernels()._delay_workers(0)              # the cores are free again
-    _api._policy(others=0)
+    _threads._policy(others=0)
     recovered = False
     for _ in range(50):                      # a noisy machine may cost a few more tries
-        _api._policy(expire=True)            # as if the fallback's time had passed
+        _threads._policy(expire=True)            # as if the fallback's time had passed
         for _ in range(3):
             rf.relu(x, out=out)
-        state = _api._policy()
+        state = _threads._policy()
         if state["fallback_calls_left"] == 0 and rf.get_num_threads() == 2:
             recovered = True
             break
@@ -122,10 +122,10 @@ def test_fallback_length_grows_while_the_losses_go_on():
     for _ in range(4):
         for _ in range(5):
             rf.relu(x, out=out)
-            if _api._policy()["fallback_calls_left"] > 0:
+            if _threads._policy()["fallback_calls_left"] > 0:
                 break
-        backoffs.append(_api._policy()["fallback_length"])
-        _api._policy(expire=True)
+        backoffs.append(_threads._policy()["fallback_length"])
+        _threads._policy(expire=True)
         rf.relu(x, out=out)                  # keeps the team awake: the next loss counts
     assert backoffs == sorted(backoffs) and backoffs[-1] > backoffs[0]
 
@@ -144,7 +144,7 @@ def test_an_explicit_thread_count_is_used_as_given():
             for _ in range(4):
                 rf.relu(x)
             assert rf.get_num_threads() == 2
-    assert _api._policy()["fallbacks"] == 0
+    assert _threads._policy()["fallbacks"] == 0
 
 
 def test_several_python_threads_with_late_workers():
@@ -155,7 +155,7 @@ def test_several_python_threads_with_late_workers():
         results = list(pool.map(lambda job: job[0](), jobs, timeout=120))
     for (f, want), got in zip(jobs, results):
         assert_same(got, want)
-    assert _api._threads_busy() == 0
+    assert _threads._threads_busy() == 0
 
 
 def test_threadpoolctl_limit_with_late_workers():

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
-from relu_fast import _api, _dispatch
+from relu_fast import _api, _dispatch, _threads
 from relu_fast import _reference as ref
 
 DTYPES = [np.float32, np.float64]
-GRAIN = _api._grain()
+GRAIN = _threads._grain()
 
 
 def numpy_fraction(x, axis):

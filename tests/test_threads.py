@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import relu_fast as rf
-from relu_fast import _api
+from relu_fast import _api, _threads
 from conftest import GRAIN, assert_same, python_lines
 
 
@@ -109,7 +109,7 @@ def test_set_num_threads_overrides_omp_num_threads():
 @pytest.mark.skipif(not _api.HAVE_OPENMP, reason="serial build")
 def test_set_num_threads_is_capped_at_the_cores():
     rf.set_num_threads(1 << 16)
-    assert rf.get_num_threads() == max(os.cpu_count() or 1, _api._omp_max_threads_at_import())
+    assert rf.get_num_threads() == max(os.cpu_count() or 1, _threads._omp_max_threads_at_import())
     x = np.linspace(-1, 1, 4 * GRAIN, dtype=np.float32)
     assert np.array_equal(rf.relu(x), np.maximum(x, 0))
 
@@ -181,17 +181,17 @@ def test_interleaved_limit_blocks_of_two_threads_restore_exactly():
     assert seen["after A"] == two                   # B's block still holds after A's ends
     assert seen["in B"] == two
     assert rf.get_num_threads() == before           # nothing left behind
-    assert _api._get_user_threads()[0] == 0
+    assert _threads._get_user_threads()[0] == 0
 
 
 @pytest.mark.skipif(not _api.HAVE_OPENMP or (os.cpu_count() or 1) < 2, reason="serial build or 1 CPU")
 def test_omp_thread_limit_is_respected():
     """issue 12 item 10: get_num_threads() ignored OMP_THREAD_LIMIT (it said 2 while the
     runtime ran 1) and the thread budget counted threads the runtime would not start."""
-    code = ("import numpy as np, relu_fast as rf; from relu_fast import _api\n"
+    code = ("import numpy as np, relu_fast as rf; from relu_fast import _threads\n"
             "print(rf.get_num_threads()); rf.set_num_threads(2); print(rf.get_num_threads())\n"
-            "_api._peak_threads(reset=True); rf.relu(np.ones(1 << 20, np.float32))\n"
-            "print(_api._peak_threads())")
+            "_threads._peak_threads(reset=True); rf.relu(np.ones(1 << 20, np.float32))\n"
+            "print(_threads._peak_threads())")
     words = python_lines(code, set_env={"OMP_THREAD_LIMIT": "1"}, unset=("OMP_NUM_THREADS",))
     assert words == ["1", "1", "1"]
 

@@ -15,7 +15,6 @@ from ._version import __version__
 from ._api import (
     elu,
     elu_backward,
-    get_num_threads,
     kernel_level,
     leaky_relu,
     leaky_relu_backward,
@@ -23,11 +22,10 @@ from ._api import (
     prelu_backward,
     relu,
     relu_backward,
-    set_num_threads,
 )
 from ._memory import cache_info, set_cache_limit
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
-from ._threads import limit_threads
+from ._threads import get_num_threads, limit_threads, set_num_threads
 
 __all__ = [
     "__version__",

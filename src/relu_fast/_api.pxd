@@ -1,5 +1,5 @@
-# What other Cython modules of relu_fast may use from the API layer: the thread
-# choice and the argument checks, so every public function behaves the same.
+# What other Cython modules of relu_fast may use from the API layer: the kernel table
+# and the argument checks, so every public function behaves the same.
 cimport numpy as cnp
 
 cdef enum:
@@ -10,10 +10,6 @@ from relu_fast._table cimport KernelTable
 
 # the kernel table of the level in use (it can switch: _use_level)
 cdef const KernelTable* kernel_table() noexcept nogil
-cdef int threads_for(Py_ssize_t work, bint consume=*) noexcept
-# a caller that runs threads_for(n) threads holds them between these two (GIL held)
-cdef void take_threads(int n) noexcept
-cdef void give_threads(int n) noexcept
 cdef int dtype_code(cnp.ndarray a) noexcept
 cdef cnp.ndarray as_array(object x, str name)
 cdef int order_of(cnp.ndarray a) noexcept

@@ -10,8 +10,8 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
 
 from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
-                             empty_like, kernel_table, order_of, threads_for, take_threads,
-                             give_threads)
+                             empty_like, kernel_table, order_of)
+from relu_fast._threads cimport give_threads, take_threads, threads_for
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import relu_fast as rf
-from relu_fast import _api, _bench
+from relu_fast import _api, _bench, _threads
 
 SCENARIOS = ("quiet", "busy", "second")
 FUNCTIONS = ("relu", "relu_backward", "elu", "prelu")
@@ -186,7 +186,7 @@ def run(scenarios, functions, dtypes, sizes, budget, min_calls, peer, quiet=Fals
         procs = _start_load(scenario)
         try:
             _settle(SETTLE_SECONDS)
-            before = _api._policy()
+            before = _threads._policy()
             for func in functions:
                 for dtype in dtypes:
                     for n in sizes:
@@ -205,7 +205,7 @@ def run(scenarios, functions, dtypes, sizes, budget, min_calls, peer, quiet=Fals
                         results.append(row)
                         if not quiet:
                             print(f"  {scenario} {func} {row['dtype']} {n:.0e} done", file=sys.stderr)
-            after = _api._policy()
+            after = _threads._policy()
             policy[scenario] = {k: after[k] - before[k] for k in ("fallbacks", "serialised_calls")}
         finally:
             _stop_load(procs)

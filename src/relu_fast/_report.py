@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 import relu_fast as rf
-from . import _api, _dispatch, _memory, _reference as ref
+from . import _api, _dispatch, _memory, _reference as ref, _threads
 
 
 def _cases(rng, dtype):
@@ -84,9 +84,9 @@ def main():
     print(f"  kernels      : {_api.kernel_level()}  (available here: {', '.join(_dispatch.available_levels())}; "
           f"cap with {_dispatch.ENV_VAR})")
     print(f"  OpenMP       : {'on' if _api.HAVE_OPENMP else 'off (serial build)'}")
-    fixed = _api._get_user_threads()[0] > 0
+    fixed = _threads._get_user_threads()[0] > 0
     print(f"  threads      : {rf.get_num_threads()} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
-          f"serial below {_api._grain()} elements; "
+          f"serial below {_threads._grain()} elements; "
           + ("fixed by set_num_threads)" if fixed else
              "one thread for a while when other processes hold the cores)"))
     info = _memory.cache_info()
