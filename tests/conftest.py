@@ -21,6 +21,7 @@ import pytest
 
 import relu_fast as rf
 from relu_fast import _api, _threads
+from relu_fast import _reference as ref
 
 DTYPES = (np.float32, np.float64)
 GRAIN = _threads._grain()
@@ -177,3 +178,87 @@ def python_lines(code, *, set_env=None, unset=(), timeout=120):
                          timeout=timeout, cwd=os.path.expanduser("~"))
     assert out.returncode == 0, out.stderr
     return out.stdout.split()
+
+
+# ---------------------------------------------------------------------------
+# Every public function against its reference twin (test_reference, test_levels,
+# test_properties, test_fpenv)
+# ---------------------------------------------------------------------------
+
+FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "prelu", "prelu_backward",
+         "elu", "elu_backward", "elu_backward_result")
+SLOPE, ALPHA = 0.2, 1.5
+
+
+def weight_for(x, axis=1, seed=7):
+    """One alpha per channel along `axis` (some negative, one zero), or one alpha."""
+    x = np.asarray(x)
+    if x.ndim < 2 or x.shape[axis] == 0:
+        return np.array(0.25, dtype=x.dtype.newbyteorder("="))
+    w = np.random.default_rng(seed).uniform(-0.5, 1.5, x.shape[axis])
+    w[0] = 0.0
+    return w.astype(x.dtype.newbyteorder("="))
+
+
+def assert_grad_weight(gw, rgw, x, g, axis):
+    """PReLU weight gradient: float64 sums differ only in summation order."""
+    gw, rgw = np.asarray(gw), np.asarray(rgw)
+    assert gw.shape == rgw.shape and gw.dtype == rgw.dtype.newbyteorder("=")
+    x64, g64 = np.asarray(x, np.float64), np.asarray(g, np.float64)
+    with np.errstate(all="ignore"):
+        mag = np.where(x64 > 0, 0.0, np.abs(x64 * g64))
+    if rgw.ndim == 0 or rgw.size == 1 or x64.ndim < 2:
+        scale = np.asarray(mag.sum())
+    else:
+        ax = axis % x64.ndim
+        scale = mag.sum(axis=tuple(k for k in range(x64.ndim) if k != ax))
+    scale = scale.reshape(rgw.shape)
+    eps = np.finfo(gw.dtype).eps
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(gw.astype(np.float64) - rgw.astype(np.float64)) <= 4 * eps * scale + 1e-300) \
+            | (np.isnan(gw) & np.isnan(rgw)) | (gw == rgw)
+    assert ok.all(), f"grad_weight {gw} vs reference {rgw}"
+
+
+def compare(name, x, g, *, w=None, axis=1, slope=SLOPE, alpha=ALPHA):
+    """Run `name` in relu_fast and in the reference on (g, x) and compare."""
+    with np.errstate(all="ignore"):     # the reference's NumPy warns on inf * 0 etc.
+        return _compare(name, x, g, w=w, axis=axis, slope=slope, alpha=alpha)
+
+
+# Each function called the same way on relu_fast and on its plain-NumPy twin in
+# relu_fast._reference (same names, same signatures), looked up by name.
+CALLS = {
+    "relu": lambda m, x, g, w, axis, slope, alpha: m.relu(x),
+    "relu_backward": lambda m, x, g, w, axis, slope, alpha: m.relu_backward(g, x),
+    "leaky_relu": lambda m, x, g, w, axis, slope, alpha: m.leaky_relu(x, slope),
+    "leaky_relu_backward": lambda m, x, g, w, axis, slope, alpha: m.leaky_relu_backward(g, x, slope),
+    "prelu": lambda m, x, g, w, axis, slope, alpha: m.prelu(x, w, axis=axis),
+    "prelu_backward": lambda m, x, g, w, axis, slope, alpha: m.prelu_backward(g, x, w, axis=axis),
+    "elu": lambda m, x, g, w, axis, slope, alpha: m.elu(x, alpha),
+    "elu_backward": lambda m, x, g, w, axis, slope, alpha: m.elu_backward(g, x, alpha),
+    # the gradient from elu's result y instead of x
+    "elu_backward_result": lambda m, x, g, w, axis, slope, alpha: m.elu_backward(
+        g, ref.elu(x, alpha), alpha, is_result=True),
+}
+assert set(CALLS) == set(FUNCS)
+
+
+def _compare(name, x, g, *, w, axis, slope, alpha):
+    if name.startswith("prelu"):
+        w = weight_for(x, axis) if w is None else w
+    got, want = (CALLS[name](m, x, g, w, axis, slope, alpha) for m in (rf, ref))
+    if name == "prelu_backward":
+        (gi, gw), (rgi, rgw) = got, want
+        assert isinstance(gi, np.ndarray) and gi.dtype == np.dtype(np.asarray(x).dtype.newbyteorder("="))
+        assert_same(gi, rgi)
+        assert_grad_weight(gw, rgw, x, g, axis)
+        return gi, gw
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == np.dtype(np.asarray(x).dtype.newbyteorder("=")), got.dtype
+    assert got.shape == np.shape(x)
+    if name.startswith("elu"):
+        assert_ulp(got, want, 2)
+    else:
+        assert_same(got, want)
+    return got

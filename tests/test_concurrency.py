@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import relu_fast
-from relu_fast import _api, _threads
+from relu_fast import _threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

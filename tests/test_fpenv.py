@@ -11,8 +11,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api
 from relu_fast import _reference as ref
-from conftest import GRAIN, assert_same
-from test_reference import FUNCS, compare
+from conftest import FUNCS, GRAIN, assert_same, compare
 
 HAVE_FLUSH = _api._flush_denormals() == 0 and (_api._flush_denormals(True) != 0)
 _api._flush_denormals(False)

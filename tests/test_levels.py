@@ -16,8 +16,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as reference
-from conftest import GRAIN, assert_same, assert_ulp, rand, special
-from test_reference import FUNCS, compare
+from conftest import FUNCS, GRAIN, assert_same, assert_ulp, compare, rand, special
 
 LEVELS = _dispatch.available_levels()
 

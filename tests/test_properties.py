@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import relu_fast as rf
-from conftest import assert_same
-from test_reference import FUNCS, compare
+from conftest import FUNCS, assert_same, compare
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
