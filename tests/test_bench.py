@@ -107,7 +107,7 @@ def test_unsteady_cell_is_timed_again_and_the_steadiest_kept(monkeypatch):
         calls.append(1)
         return next(attempts)
 
-    monkeypatch.setattr(_bench, "time_cell", fake_time_cell)
+    monkeypatch.setattr(_bench.timing, "time_cell", fake_time_cell)   # where steadiest finds it
     # first attempt: worst ratio 3; second: 2 (kept so far); third: steady, kept
     assert _bench.time_cell_steadiest([None, None], 0, 1, 1) == [steady, steady]
     assert len(calls) == 3
@@ -194,7 +194,7 @@ def test_without_torch_numpy_only_and_progress_on_stderr(monkeypatch, capsys):
 
 
 def _contention(tmp_path, extra):
-    from relu_fast import _contention
+    from relu_fast._bench import contention as _contention
     path = tmp_path / "contention.json"
     rc = _contention.main(["--contention", "--scenarios", "quiet,busy", "--functions", "relu,prelu",
                            "--dtypes", "float32", "--sizes", "1e3", "--budget", "0.005",
@@ -222,7 +222,7 @@ def test_contention_peer_process_times_pytorch(tmp_path, capsys):
     for r in data["results"]:
         assert "PyTorch" in r["us"] and r["calls"]["PyTorch"] >= 3
         assert ("floor, threads" in r["us"]) == (r["scenario"] == "quiet" and r["function"] == "relu")
-    code = ("import sys, relu_fast._contention as c; "
+    code = ("import sys, relu_fast._bench.contention as c; "
             "c.main(['--contention', '--scenarios', 'quiet', '--functions', 'relu', '--dtypes', "
             "'float32', '--sizes', '1e3', '--budget', '0.002', '--min-calls', '2', '--quiet']); "
             "print('torch' in sys.modules)")

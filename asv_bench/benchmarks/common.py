@@ -13,15 +13,13 @@ import relu_fast
 
 DTYPES = ["float32", "float64"]
 SIZES = [10**3, 10**5, 10**7]
+# The modes are the table's (relu_fast/_bench/contenders.py), made here by forward_io and backward_io:
 #   out:     result written into a preallocated array (``out=buf``)
 #   inplace: result written over an input (forward: ``out=x``; backward: ``out=grad_output``)
 #   alloc:   a new array is returned
-MODES = ["out", "inplace", "alloc"]
 #   "1": relu_fast.limit_threads(1); "all": limit_threads(os.cpu_count())
 THREADS = ["1", "all"]
 
-SLOPE = 0.01            # leaky_relu's default negative_slope
-ALPHA = 1.0             # elu's default alpha
 CHANNELS = 64           # PReLU channels, NCHW-like layout (batch, C, spatial), axis=1
 # (batch, C, spatial) for each size: 1024, 99968 and 10**7 elements.
 PRELU_SHAPES = {10**3: (1, CHANNELS, 16), 10**5: (2, CHANNELS, 781), 10**7: (10, CHANNELS, 15625)}
@@ -56,11 +54,6 @@ def _signed_uniform(rng, shape, dtype):
 def prelu_weight(dtype):
     """One alpha per channel, seeded, in (0.01, 0.3)."""
     return np.random.default_rng(7).uniform(0.01, 0.3, CHANNELS).astype(dtype)
-
-
-def channel_view(w):
-    """w shaped to broadcast over (batch, C, spatial)."""
-    return w.reshape(1, -1, 1)
 
 
 class Timed:

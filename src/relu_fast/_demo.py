@@ -13,7 +13,6 @@ stay dead; Leaky ReLU, PReLU and ELU pass some and can recover.  Prints a table 
 saves a PNG of loss and dead fraction per epoch (needs matplotlib).
 """
 import argparse
-import sys
 import time
 
 import contextlib
@@ -21,6 +20,7 @@ import contextlib
 import numpy as np
 
 from . import nn
+from ._bench.progress import Progress
 from ._threads import limit_threads
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "sigmoid")
@@ -184,27 +184,6 @@ def train(act, init, X, y, Xt, yt, epochs, lr=0.05, momentum=0.9, batch=64, seed
 
 
 # -- output ---------------------------------------------------------------------------
-
-class Progress:
-    """One-line progress bar on a stream (stderr by default)."""
-
-    def __init__(self, total, stream=None, width=30):
-        self.total, self.done, self.width = total, 0, width
-        self.stream = sys.stderr if stream is None else stream
-        self.t0 = time.perf_counter()
-
-    def show(self, done, label):
-        self.done = done
-        filled = int(self.width * done / self.total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {100 * done / self.total:5.1f}%  {time.perf_counter() - self.t0:5.1f}s  "
-                          f"{label:<28}")
-        self.stream.flush()
-
-    def close(self):
-        self.stream.write("\n")
-        self.stream.flush()
-
 
 def _alpha_text(alphas):
     if not alphas:

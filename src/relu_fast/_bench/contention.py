@@ -23,7 +23,9 @@ import time
 import numpy as np
 
 import relu_fast as rf
-from relu_fast import _api, _bench, _threads
+from .. import _threads
+from .cli import _cpu_name, _names, _sizes
+from .contenders import contenders as bench_contenders
 
 SCENARIOS = ("quiet", "busy", "second")
 FUNCTIONS = ("relu", "relu_backward", "elu", "prelu")
@@ -77,8 +79,9 @@ class _PeerProcess:
     """PyTorch in a child process: `cell(func, dtype, n, ...)` times its contenders there."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "relu_fast._contention", "--peer-worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "relu_fast._bench.contention", "--peer-worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hello = json.loads(self.proc.stdout.readline() or "null")
         if not hello:
             self.close()
@@ -115,7 +118,8 @@ def _peer_worker():
         r = json.loads(line)
         x, g = _cell_arrays(r["n"], np.dtype(r["dtype"]).type)
         mode = "alloc" if r["func"] == "prelu" else "out"
-        contenders = [("PyTorch", fn) for family, _, fn in _bench._contenders(r["func"], mode, x, g, T)
+        contenders = [("PyTorch", fn)
+                      for family, _, fn in bench_contenders(r["func"], mode, x, g, T)
                       if family == "torch"]
         if r["floor"]:
             tx, to = T.from_numpy(x), T.from_numpy(np.empty_like(x))
@@ -136,10 +140,10 @@ def _cell_contenders(func, x, g):
     """[(name, fn)]: relu_fast on 1 thread, relu_fast's default policy, NumPy."""
     mode = "alloc" if func == "prelu" else "out"
     by_family = {}
-    for family, label, fn in _bench._contenders(func, mode, x, g, None):
+    for family, label, fn in bench_contenders(func, mode, x, g, None):
         by_family[family] = fn
     if "numpy" not in by_family and func != "prelu":
-        for family, label, fn in _bench._contenders(func, "alloc", x, g, None):
+        for family, label, fn in bench_contenders(func, "alloc", x, g, None):
             if family == "numpy":
                 by_family["numpy"] = fn
     out = [("1 thread", _one_thread(by_family["relu_fast"])), ("default", by_family["relu_fast"])]
@@ -287,10 +291,10 @@ def _parser():
     p = argparse.ArgumentParser(prog="python -m relu_fast bench --contention",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--contention", action="store_true", help="(this mode)")
-    p.add_argument("--scenarios", type=_bench._names(SCENARIOS), default=list(SCENARIOS))
-    p.add_argument("--functions", type=_bench._names(FUNCTIONS), default=list(FUNCTIONS))
-    p.add_argument("--dtypes", type=_bench._names(("float32", "float64")), default=["float32", "float64"])
-    p.add_argument("--sizes", type=_bench._sizes, default=list(SIZES))
+    p.add_argument("--scenarios", type=_names(SCENARIOS), default=list(SCENARIOS))
+    p.add_argument("--functions", type=_names(FUNCTIONS), default=list(FUNCTIONS))
+    p.add_argument("--dtypes", type=_names(("float32", "float64")), default=["float32", "float64"])
+    p.add_argument("--sizes", type=_sizes, default=list(SIZES))
     p.add_argument("--budget", type=float, default=0.4, help="seconds per cell (default: 0.4)")
     p.add_argument("--min-calls", type=int, default=30, help="calls per contender and cell (default: 30)")
     p.add_argument("--no-torch", action="store_true")
@@ -311,7 +315,7 @@ def main(argv=None):
         except ImportError:
             peer = None
     print(f"relu_fast {rf.__version__} bench --contention   {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"  machine   : {_bench._cpu_name()}, {os.cpu_count()} logical CPUs, "
+    print(f"  machine   : {_cpu_name()}, {os.cpu_count()} logical CPUs, "
           f"{platform.system()} {platform.machine()}")
     print(f"  relu_fast : kernels {rf.kernel_level()}; '1 thread' = limit_threads(1), 'default' = "
           f"the default policy ({rf.get_num_threads()} threads when quiet)")
@@ -342,7 +346,7 @@ def main(argv=None):
     print(f"\n({time.perf_counter() - t0:.0f} s of measuring)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": _bench._cpu_name(), "results": results, "policy": policy}, f)
+            json.dump({"machine": _cpu_name(), "results": results, "policy": policy}, f)
     return 0
 
 

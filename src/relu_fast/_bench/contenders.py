@@ -1,0 +1,363 @@
+"""What is timed: one row per (function, mode) with relu_fast's call, the NumPy baseline and
+the PyTorch peer, each with the label the tables print.
+
+A factory takes the operands it names (x, g, o, s, w; T and tx, tg, to, F for PyTorch) and
+returns the zero-argument callable that is timed, so whatever can be looked up once is
+looked up outside the timing.  The operands follow the mode: for "out" o is a buffer of its
+own, for "inplace" o is the array the call overwrites (x forward, g backward), for "alloc"
+there is no o.  So one factory serves "out" and "inplace", and only the label differs.
+
+`python -m relu_fast bench` times the rows of MODES; asv_bench/benchmarks times every row
+(relu_fast and NumPy, all three modes) from this same table.  This module imports NumPy and
+relu_fast's public API only: asv loads it from the source tree by path, so that today's
+suite also runs against older builds of relu_fast.
+"""
+import inspect
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+import relu_fast as rf
+
+FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
+             "prelu")
+# Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
+# or allocating its result.  leaky_relu in place would drive x into subnormals
+# (x * 0.01**k), which would time the FPU's slow path, so it is left out.
+MODES = {
+    "relu": ("out", "inplace", "alloc"),
+    "relu_backward": ("out", "alloc"),
+    "leaky_relu": ("out", "alloc"),
+    "leaky_relu_backward": ("out", "alloc"),
+    "elu": ("out", "inplace", "alloc"),
+    "elu_backward": ("out", "alloc"),
+    "prelu": ("alloc",),
+}
+MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
+DTYPES = {"float32": np.float32, "float64": np.float64}
+FAMILIES = ("relu_fast", "numpy", "torch")
+SLOPE = 0.01            # leaky_relu's negative_slope
+ALPHA = 1.0             # elu's alpha
+CHANNELS = 100          # bench's prelu channels, x shaped (batch, CHANNELS, inner)
+
+
+class Call(NamedTuple):
+    label: str
+    make: Callable              # operands (by parameter name) -> the callable that is timed
+    bench: bool = True          # False: asv times it, bench does not show it (see the row)
+
+
+class Row(NamedTuple):
+    """The contenders of one (function, mode), in FAMILIES order."""
+    relu_fast: Call
+    numpy: Optional[Call] = None
+    torch: Optional[Call] = None
+
+
+def build(call, operands):
+    """call's timed callable, made from the operands its factory names."""
+    names = inspect.signature(call.make).parameters
+    return call.make(**{name: operands[name] for name in names})
+
+
+# ---------------------------------------------------------------------------
+# NumPy baselines that need more than one expression.  With out=, the
+# elementwise ones copy the positive branch and write the other one where the
+# mask holds, so no temporary of the full size is made; in place the copy is
+# skipped.
+# ---------------------------------------------------------------------------
+
+def _np_leaky_into(x, s, out):
+    if out is not x:
+        np.copyto(out, x)
+    return np.multiply(x, s, out=out, where=x < 0)
+
+
+def _np_leaky_backward_into(g, x, s, out):
+    if out is not g:
+        np.copyto(out, g)
+    return np.multiply(g, s, out=out, where=x <= 0)
+
+
+def _np_elu_into(x, out):
+    # alpha = 1, so the negative branch is expm1(x) itself
+    if out is not x:
+        np.copyto(out, x)
+    return np.expm1(x, out=out, where=x < 0)
+
+
+def _np_elu_backward_into(g, x, alpha, out):
+    neg = x <= 0
+    if out is not g:
+        np.copyto(out, g)
+    return np.multiply(g, np.exp(x) * alpha, out=out, where=neg)
+
+
+def _channels(w):
+    """w shaped to broadcast over (batch, C, spatial)."""
+    return w.reshape(1, -1, 1)
+
+
+def _np_prelu_into(x, w, out):
+    wb = _channels(w)
+    if out is not x:
+        np.copyto(out, x)
+    return np.multiply(x, wb, out=out, where=x < 0)
+
+
+def _np_prelu_backward(g, x, w):
+    """(g where x > 0 else w[c] * g, per-channel sum of x * g where x <= 0)."""
+    neg = x <= 0
+    gx = np.where(neg, _channels(w) * g, g)
+    gw = np.sum(x * g, axis=(0, 2), where=neg, dtype=np.float64).astype(w.dtype)
+    return gx, gw
+
+
+# ---------------------------------------------------------------------------
+# bench's prelu cell: forward and backward together, with C=100 channels on axis 1
+# ---------------------------------------------------------------------------
+
+def _rf_prelu_both(x, g, w):
+    def rf_prelu():
+        rf.prelu(x, w)
+        return rf.prelu_backward(g, x, w)
+    return rf_prelu
+
+
+def _np_prelu_both(x, g, w):
+    a = w[:, None]
+
+    def np_prelu():
+        pos = x > 0
+        y = np.where(pos, x, a * x)
+        gx = np.where(pos, g, a * g)
+        gw = np.where(pos, 0, x * g).sum(axis=(0, 2))
+        return y, gx, gw
+    return np_prelu
+
+
+def _torch_prelu_both(T, x, g, w):
+    F = T.nn.functional
+    tx = T.from_numpy(x).requires_grad_()
+    tw = T.from_numpy(w.copy()).requires_grad_()
+    tg = T.from_numpy(g)
+
+    def torch_prelu():
+        with T.enable_grad():
+            y = F.prelu(tx, tw)
+            return T.autograd.grad(y, (tx, tw), tg)
+    return torch_prelu
+
+
+# ---------------------------------------------------------------------------
+# PyTorch peers calling an aten overload, looked up once
+# ---------------------------------------------------------------------------
+
+def _aten_threshold_backward_out(T, tx, tg, to):
+    op = T.ops.aten.threshold_backward.grad_input
+    return lambda: op(tg, tx, 0, grad_input=to)
+
+
+def _aten_threshold_backward(T, tx, tg):
+    op = T.ops.aten.threshold_backward.default
+    return lambda: op(tg, tx, 0)
+
+
+def _aten_leaky_relu_out(T, tx, to):
+    op = T.ops.aten.leaky_relu.out
+    return lambda: op(tx, SLOPE, out=to)
+
+
+def _aten_leaky_relu_backward_out(T, tx, tg, to):
+    op = T.ops.aten.leaky_relu_backward.grad_input
+    return lambda: op(tg, tx, SLOPE, False, grad_input=to)
+
+
+def _aten_leaky_relu_backward(T, tx, tg):
+    op = T.ops.aten.leaky_relu_backward.default
+    return lambda: op(tg, tx, SLOPE, False)
+
+
+def _aten_elu_out(T, tx, to):
+    op = T.ops.aten.elu.out
+    return lambda: op(tx, ALPHA, 1, 1, out=to)
+
+
+def _aten_elu_backward_out(T, tx, tg, to):
+    op = T.ops.aten.elu_backward.grad_input
+    return lambda: op(tg, ALPHA, 1, 1, False, tx, grad_input=to)
+
+
+def _aten_elu_backward(T, tx, tg):
+    op = T.ops.aten.elu_backward.default
+    return lambda: op(tg, ALPHA, 1, 1, False, tx)
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+
+# factories shared by a function's "out" and "inplace" rows (the operands alias for inplace)
+_rf_relu_into = lambda x, o: lambda: rf.relu(x, out=o)
+_np_relu_into = lambda x, o: lambda: np.maximum(x, 0, out=o)
+_rf_relu_backward_into = lambda g, x, o: lambda: rf.relu_backward(g, x, out=o)
+_np_relu_backward_into = lambda g, x, o: lambda: np.multiply(g, x > 0, out=o)
+_rf_leaky_into = lambda x, o: lambda: rf.leaky_relu(x, SLOPE, out=o)
+_np_leaky = lambda x, s, o: lambda: _np_leaky_into(x, s, o)
+_rf_leaky_backward_into = lambda g, x, o: lambda: rf.leaky_relu_backward(g, x, SLOPE, out=o)
+_np_leaky_backward = lambda g, x, s, o: lambda: _np_leaky_backward_into(g, x, s, o)
+_rf_elu_into = lambda x, o: lambda: rf.elu(x, ALPHA, out=o)
+_np_elu = lambda x, o: lambda: _np_elu_into(x, o)
+_rf_elu_backward_into = lambda g, x, o: lambda: rf.elu_backward(g, x, ALPHA, out=o)
+_np_elu_backward = lambda g, x, o: lambda: _np_elu_backward_into(g, x, ALPHA, o)
+_rf_prelu_into = lambda x, w, o: lambda: rf.prelu(x, w, axis=1, out=o)
+_np_prelu = lambda x, w, o: lambda: _np_prelu_into(x, w, o)
+
+# Two steps (a copy, then a masked write) are not one NumPy idiom bench could print
+# beside the others, so bench leaves these out; asv times them.
+_MASKED = False
+
+TABLE = {
+    ("relu", "out"): Row(
+        Call("relu(x, out=o)", _rf_relu_into),
+        Call("np.maximum(x, 0, out=o)", _np_relu_into),
+        Call("torch.clamp_min(x, 0, out=o)", lambda T, tx, to: lambda: T.clamp_min(tx, 0, out=to))),
+    ("relu", "inplace"): Row(
+        Call("relu(x, out=x)", _rf_relu_into),
+        Call("np.maximum(x, 0, out=x)", _np_relu_into),
+        Call("torch.relu_(x)", lambda T, tx: lambda: T.relu_(tx))),
+    ("relu", "alloc"): Row(
+        Call("relu(x)", lambda x: lambda: rf.relu(x)),
+        Call("np.maximum(x, 0)", lambda x: lambda: np.maximum(x, 0)),
+        Call("torch.relu(x)", lambda T, tx: lambda: T.relu(tx))),
+
+    ("relu_backward", "out"): Row(
+        Call("relu_backward(g, x, out=o)", _rf_relu_backward_into),
+        Call("np.multiply(g, x > 0, out=o)", _np_relu_backward_into),
+        Call("aten.threshold_backward(g, x, 0, grad_input=o)", _aten_threshold_backward_out)),
+    ("relu_backward", "inplace"): Row(
+        Call("relu_backward(g, x, out=g)", _rf_relu_backward_into),
+        Call("np.multiply(g, x > 0, out=g)", _np_relu_backward_into)),
+    ("relu_backward", "alloc"): Row(
+        Call("relu_backward(g, x)", lambda g, x: lambda: rf.relu_backward(g, x)),
+        Call("g * (x > 0)", lambda g, x: lambda: g * (x > 0)),
+        Call("aten.threshold_backward(g, x, 0)", _aten_threshold_backward)),
+
+    ("leaky_relu", "out"): Row(
+        Call("leaky_relu(x, 0.01, out=o)", _rf_leaky_into),
+        Call("np.copyto(o, x); np.multiply(x, 0.01, out=o, where=x < 0)", _np_leaky, _MASKED),
+        Call("aten.leaky_relu(x, 0.01, out=o)", _aten_leaky_relu_out)),
+    ("leaky_relu", "inplace"): Row(
+        Call("leaky_relu(x, 0.01, out=x)", _rf_leaky_into),
+        Call("np.multiply(x, 0.01, out=x, where=x < 0)", _np_leaky, _MASKED)),
+    ("leaky_relu", "alloc"): Row(
+        Call("leaky_relu(x, 0.01)", lambda x: lambda: rf.leaky_relu(x, SLOPE)),
+        Call("np.where(x > 0, x, 0.01 * x)", lambda x, s: lambda: np.where(x > 0, x, s * x)),
+        Call("F.leaky_relu(x, 0.01)", lambda F, tx: lambda: F.leaky_relu(tx, SLOPE))),
+
+    ("leaky_relu_backward", "out"): Row(
+        Call("leaky_relu_backward(g, x, 0.01, out=o)", _rf_leaky_backward_into),
+        Call("np.copyto(o, g); np.multiply(g, 0.01, out=o, where=x <= 0)", _np_leaky_backward,
+             _MASKED),
+        Call("aten.leaky_relu_backward(g, x, 0.01, False, grad_input=o)",
+             _aten_leaky_relu_backward_out)),
+    ("leaky_relu_backward", "inplace"): Row(
+        Call("leaky_relu_backward(g, x, 0.01, out=g)", _rf_leaky_backward_into),
+        Call("np.multiply(g, 0.01, out=g, where=x <= 0)", _np_leaky_backward, _MASKED)),
+    ("leaky_relu_backward", "alloc"): Row(
+        Call("leaky_relu_backward(g, x, 0.01)",
+             lambda g, x: lambda: rf.leaky_relu_backward(g, x, SLOPE)),
+        Call("np.where(x > 0, g, 0.01 * g)", lambda g, x, s: lambda: np.where(x > 0, g, s * g)),
+        Call("aten.leaky_relu_backward(g, x, 0.01, False)", _aten_leaky_relu_backward)),
+
+    ("elu", "out"): Row(
+        Call("elu(x, out=o)", _rf_elu_into),
+        Call("np.copyto(o, x); np.expm1(x, out=o, where=x < 0)", _np_elu, _MASKED),
+        Call("aten.elu(x, 1, 1, 1, out=o)", _aten_elu_out)),
+    ("elu", "inplace"): Row(
+        Call("elu(x, out=x)", _rf_elu_into),
+        Call("np.expm1(x, out=x, where=x < 0)", _np_elu, _MASKED),
+        Call("F.elu_(x)", lambda F, tx: lambda: F.elu_(tx, ALPHA))),
+    ("elu", "alloc"): Row(
+        Call("elu(x)", lambda x: lambda: rf.elu(x, ALPHA)),
+        Call("np.where(x > 0, x, np.expm1(x))",
+             lambda x: lambda: np.where(x > 0, x, ALPHA * np.expm1(x))),
+        Call("F.elu(x)", lambda F, tx: lambda: F.elu(tx, ALPHA))),
+
+    ("elu_backward", "out"): Row(
+        Call("elu_backward(g, x, out=o)", _rf_elu_backward_into),
+        Call("np.copyto(o, g); np.multiply(g, np.exp(x), out=o, where=x <= 0)", _np_elu_backward,
+             _MASKED),
+        Call("aten.elu_backward(g, 1, 1, 1, False, x, grad_input=o)", _aten_elu_backward_out)),
+    ("elu_backward", "inplace"): Row(
+        Call("elu_backward(g, x, out=g)", _rf_elu_backward_into),
+        Call("np.multiply(g, np.exp(x), out=g, where=x <= 0)", _np_elu_backward, _MASKED)),
+    ("elu_backward", "alloc"): Row(
+        Call("elu_backward(g, x)", lambda g, x: lambda: rf.elu_backward(g, x, ALPHA)),
+        Call("np.where(x > 0, g, g * np.exp(x))",
+             lambda g, x: lambda: np.where(x > 0, g, g * (ALPHA * np.exp(x)))),
+        Call("aten.elu_backward(g, 1, 1, 1, False, x)", _aten_elu_backward)),
+
+    # bench's prelu: forward and backward in one call
+    ("prelu", "alloc"): Row(
+        Call("prelu(x, w); prelu_backward(g, x, w)", _rf_prelu_both),
+        Call("np.where(x > 0, x, w*x), np.where(.., g, w*g), sums", _np_prelu_both),
+        Call("F.prelu(x, w) + autograd.grad(y, (x, w), g)", _torch_prelu_both)),
+
+    # asv's prelu: forward and backward timed apart, on axis 1
+    ("prelu_forward", "out"): Row(
+        Call("prelu(x, w, axis=1, out=o)", _rf_prelu_into),
+        Call("np.copyto(o, x); np.multiply(x, w[c], out=o, where=x < 0)", _np_prelu, _MASKED)),
+    ("prelu_forward", "inplace"): Row(
+        Call("prelu(x, w, axis=1, out=x)", _rf_prelu_into),
+        Call("np.multiply(x, w[c], out=x, where=x < 0)", _np_prelu, _MASKED)),
+    ("prelu_forward", "alloc"): Row(
+        Call("prelu(x, w, axis=1)", lambda x, w: lambda: rf.prelu(x, w, axis=1)),
+        Call("np.where(x > 0, x, w[c] * x)",
+             lambda x, w: lambda: np.where(x > 0, x, _channels(w) * x))),
+    ("prelu_backward", "alloc"): Row(
+        Call("prelu_backward(g, x, w, axis=1)",
+             lambda g, x, w: lambda: rf.prelu_backward(g, x, w, axis=1)),
+        Call("np.where(x <= 0, w[c] * g, g), np.sum(x * g, where=x <= 0)",
+             lambda g, x, w: lambda: _np_prelu_backward(g, x, w))),
+}
+
+
+# ---------------------------------------------------------------------------
+# bench's cells
+# ---------------------------------------------------------------------------
+
+def prelu_shape(n):
+    """(batch, CHANNELS, inner) with inner <= 1000, about n elements (at least CHANNELS)."""
+    inner = min(max(n // CHANNELS, 1), 1000)
+    return (max(n // (CHANNELS * inner), 1), CHANNELS, inner)
+
+
+def _operands(func, mode, x, g, T):
+    """The operands of one bench cell.  Buffers are made here and live as long as the
+    callables built from them."""
+    if func == "prelu":
+        shape = prelu_shape(x.size)
+        w = np.linspace(0.05, 0.3, CHANNELS).astype(x.dtype)
+        return {"x": x.reshape(shape), "g": g.reshape(shape), "w": w, "T": T}
+    o = None
+    if mode == "out":
+        o = np.empty_like(x)
+        o.fill(0)  # touch the pages now, outside the timing
+    elif mode == "inplace":
+        x = o = x.copy()   # overwritten call after call, so never the cell's shared input
+    ops = {"x": x, "g": g, "o": o, "s": x.dtype.type(SLOPE), "T": T}
+    if T is not None:
+        ops.update(F=T.nn.functional, tx=T.from_numpy(x), tg=T.from_numpy(g),
+                   to=None if o is None else T.from_numpy(o))
+    return ops
+
+
+def contenders(func, mode, x, g, T):
+    """[(family, label, fn)] for one bench cell; `T` is the torch module or None."""
+    if func not in FUNCTIONS:
+        raise ValueError(f"unknown function {func!r}")
+    ops = _operands(func, mode, x, g, T)
+    return [(family, call.label, build(call, ops))
+            for family, call in zip(FAMILIES, TABLE[func, mode])
+            if call is not None and call.bench and (family != "torch" or T is not None)]
