@@ -272,7 +272,7 @@ def relu_stats(x, *, axis=1, out=None):
     y : ndarray
         ``relu(x)``, of x's shape and dtype; `out` if given.
     active_fraction : ndarray
-        float64, of length x.shape[axis]: the fraction of x > 0 in each channel.
+        The fraction of x > 0 in each channel: float64, of length x.shape[axis].
 
     Raises
     ------

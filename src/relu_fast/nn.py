@@ -300,7 +300,7 @@ class ReLU(_Activation):
         Returns
         -------
         ndarray
-            relu(x), of x's shape and dtype; x itself if `inplace`.
+            The activation relu(x), of x's shape and dtype; x itself if `inplace`.
 
         Raises
         ------
