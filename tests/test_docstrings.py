@@ -240,9 +240,11 @@ def test_docstrings_are_valid_rst(name):
     # the Sphinx reference renders them: no reST warnings (unclosed markup, bad
     # indentation, broken tables); a compiled function's first line is the signature
     # embedsignature added, which autodoc takes off
-    docutils_core = pytest.importorskip("docutils.core")
     obj = _load(name)
     doc = inspect.getdoc(obj)
+    # a "\b" or "\f" of LaTeX in a docstring that is not raw is a control character
+    assert not [c for c in doc if ord(c) < 32 and c != "\n"], f"{name}: control characters"
+    docutils_core = pytest.importorskip("docutils.core")
     if _compiled(obj):
         doc = doc.split("\n", 2)[2]
     docutils_core.publish_doctree(doc, settings_overrides={

@@ -442,9 +442,9 @@ class LeakyReLU(_Activation):
 
     Notes
     -----
-    .. math:: y = egin{cases} x & x > 0 \ s x & 	ext{otherwise} \end{cases},
-              \qquad rac{\partial L}{\partial x} = egin{cases} g & x > 0 \
-              s g & 	ext{otherwise} \end{cases}
+    .. math:: y = \begin{cases} x & x > 0 \\ s x & \text{otherwise} \end{cases},
+              \qquad \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              s g & \text{otherwise} \end{cases}
 
     Examples
     --------
@@ -607,9 +607,9 @@ class ELU(_Activation):
 
     Notes
     -----
-    .. math:: y = egin{cases} x & x > 0 \ lpha (e^x - 1) & 	ext{otherwise}
-              \end{cases}, \qquad rac{\partial L}{\partial x} = egin{cases}
-              g & x > 0 \ g \, lpha e^x = g \, (y + lpha) & 	ext{otherwise}
+    .. math:: y = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & \text{otherwise}
+              \end{cases}, \qquad \frac{\partial L}{\partial x} = \begin{cases}
+              g & x > 0 \\ g \, \alpha e^x = g \, (y + \alpha) & \text{otherwise}
               \end{cases}
 
     Examples
@@ -793,8 +793,8 @@ class PReLU(_Activation):
 
     .. math::
 
-        y = egin{cases} x & x > 0 \ w_c \, x & 	ext{otherwise} \end{cases},
-        \qquad rac{\partial L}{\partial w_c} = \sum_{i \in c,\ x_i \le 0} x_i \, g_i
+        y = \begin{cases} x & x > 0 \\ w_c \, x & \text{otherwise} \end{cases},
+        \qquad \frac{\partial L}{\partial w_c} = \sum_{i \in c,\ x_i \le 0} x_i \, g_i
 
     grad_weight is summed in float64 and rounded to `dtype` (with
     ``inplace=True`` it is computed as :math:`\sum y_i g_i / w_c`).
