@@ -1289,7 +1289,8 @@ def prelu(x, weight, *, axis=1, out=None):
     axis : int
         The channel axis of x that the alphas run along (negative counts from
         the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
-        channels-last.  Not used with one alpha.
+        channels-last.  One alpha applies to every element (the axis is still
+        checked when x has 2 or more dimensions).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1401,7 +1402,8 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     axis : int
         The channel axis of x that the alphas run along (negative counts from
         the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
-        channels-last.  Not used with one alpha.
+        channels-last.  One alpha applies to every element (the axis is still
+        checked when x has 2 or more dimensions).
 
     Returns
     -------

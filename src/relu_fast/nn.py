@@ -226,8 +226,8 @@ class ReLU(_Activation):
 
     Between forward and backward it keeps the 1-bit mask of
     `relu_fast.relu_mask` (x.size / 8 bytes: 32 times less than a float32 x, 64
-    times less than float64), or x (its output with ``inplace=True``) with
-    ``mask=False``.
+    times less than float64); with ``mask=False`` it keeps x instead (the
+    output, with ``inplace=True``).
 
     Parameters
     ----------
@@ -266,7 +266,7 @@ class ReLU(_Activation):
 
     Notes
     -----
-    The functions' semantics: :math:`y = 0` where x < 0, else x (NaN stays NaN,
+    As in the functions: :math:`y = 0` where x < 0, else x (NaN stays NaN,
     -0.0 stays -0.0); grad_input is grad_output where x > 0 or x is NaN, else 0
     (0 at x = 0).
 
@@ -797,7 +797,7 @@ class PReLU(_Activation):
         \qquad \frac{\partial L}{\partial w_c} = \sum_{i \in c,\ x_i \le 0} x_i \, g_i
 
     grad_weight is summed in float64 and rounded to `dtype` (with
-    ``inplace=True`` it is computed as :math:`\sum y_i g_i / w_c`).
+    ``inplace=True`` from the output, as :math:`\sum_{i \in c,\ y_i \le 0} y_i \, g_i / w_c`).
 
     Examples
     --------
