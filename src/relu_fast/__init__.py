@@ -1,15 +1,19 @@
-"""relu_fast: the ReLU family and its gradients for NumPy arrays, compiled and threaded.
+"""ReLU, Leaky ReLU, PReLU and ELU and their gradients for NumPy arrays, compiled and threaded.
 
-    relu, relu_backward, leaky_relu, leaky_relu_backward,
-    prelu, prelu_backward, elu, elu_backward
-    relu_mask, relu_backward_mask, relu_stats     (training: 1-bit masks, activity)
+Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
+array-likes in, ndarray out, ``out=``):
 
-Layers for NumPy training loops are in relu_fast.nn.
+- `relu`, `leaky_relu`, `prelu`, `elu` and their gradients `relu_backward`,
+  `leaky_relu_backward`, `prelu_backward`, `elu_backward`;
+- for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
+  x), `relu_stats` (relu and each channel's active fraction);
+- threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
+  `kernel_level` names the instruction set in use;
+- the cache of freed output memory: `set_cache_limit`, `cache_info`
+  (``RELU_FAST_CACHE_MB`` sets the limit at import).
 
-Names follow torch.nn.functional; conventions follow NumPy (array-likes in,
-ndarray out, ``out=``).  Thread control: set_num_threads, get_num_threads,
-limit_threads.  Large outputs reuse freed memory (set_cache_limit, cache_info;
-RELU_FAST_CACHE_MB).  ``python -m relu_fast`` prints the build and a self-check.
+Layers for NumPy training loops are in `relu_fast.nn`.  ``python -m relu_fast``
+prints the build and a self-check.
 """
 from ._version import __version__
 from ._api import (

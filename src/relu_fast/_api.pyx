@@ -49,7 +49,30 @@ cdef const KernelTable* kernel_table() noexcept nogil:
 
 
 def kernel_level():
-    """Name of the instruction-set level in use ('baseline', 'avx2', 'avx512')."""
+    """Return the name of the instruction-set level whose kernels are in use.
+
+    The best level that this CPU, its operating system and the build support is
+    chosen at import; the environment variable ``RELU_FAST_MAX_LEVEL`` (read at
+    import) caps it.
+
+    Returns
+    -------
+    str
+        ``'baseline'`` (SSE2 on x86-64; NEON on ARM64), ``'avx2'`` (AVX2 and FMA),
+        ``'avx512'``, or ``'native'`` in a ``RELU_FAST_NATIVE=1`` comparison build.
+
+    Notes
+    -----
+    Every level gives bit-identical results, except that `relu_fast.elu` and
+    `relu_fast.elu_backward` on levels with FMA may differ from the x86 baseline in
+    the last bit.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> rf.kernel_level() in ("baseline", "avx2", "avx512", "native")
+    True
+    """
     return _kernel_module.LEVEL
 
 
@@ -311,10 +334,56 @@ def _dask_call(name, *args, **kwargs):
 # ---------------------------------------------------------------------------
 
 def relu(x, *, out=None):
-    """relu(x) = x if x > 0 else 0.  NaN stays NaN, -inf -> 0.
+    r"""Apply the rectified linear unit, max(x, 0), elementwise.
 
-    x: array-like of float32/float64.  out: optional ndarray of the same shape and
-    dtype to write into (out=x works in place).  Returns an ndarray.
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray or has
+        another dtype, or `out` is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.relu_backward : Its gradient.
+    relu_fast.relu_mask : The same, with a 1-bit mask for the backward pass.
+    relu_fast.leaky_relu : A slope instead of 0 for x <= 0.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} 0 & x < 0 \\ x & \text{otherwise} \end{cases}
+
+    So NaN stays NaN, +inf stays +inf, -inf gives +0, and -0.0 stays -0.0 (as in
+    PyTorch); denormals are kept.  Inputs that the kernels cannot read as one
+    contiguous native block (strided, byte-swapped, misaligned) are copied once
+    first; every layout gives the same result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-2.0, -0.0, 0.0, 1.5, np.nan], dtype=np.float32)
+    >>> rf.relu(x)
+    array([ 0. , -0. ,  0. ,  1.5,  nan], dtype=float32)
+    >>> y = rf.relu(x, out=x)                # in place
+    >>> y is x
+    True
     """
     try:
         return _unary(OP_RELU, x, out, 0.0)
@@ -323,9 +392,58 @@ def relu(x, *, out=None):
 
 
 def relu_backward(grad_output, x, *, out=None):
-    """d relu: grad_input = 0 where x <= 0, else grad_output (a NaN x passes it).
+    r"""Compute the gradient of relu: grad_output where x > 0, else 0.
 
     x may be relu's input or its output: both give the same answer.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input (or the output) of `relu_fast.relu`, float32 or float64.  If
+        either argument is a dask array, the result is a lazy dask array
+        (grad_output is rechunked to x's chunks if they differ).
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x (grad_input), of x's shape and dtype;
+        `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ, or
+        `out` is not an ndarray or has another dtype, or `out` is given with dask
+        arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.relu : The forward function.
+    relu_fast.relu_backward_mask : The same from relu_mask's 1-bit mask.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} 0 & x \le 0 \\
+              g & \text{otherwise} \end{cases}, \qquad g = \text{grad\_output}
+
+    The gradient at 0 is 0 (for +0 and -0.0); a NaN x passes g, since NaN <= 0 is
+    false; a NaN or infinite g where x <= 0 gives 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0, np.nan])
+    >>> rf.relu_backward(np.full(4, 3.0), x)
+    array([0., 0., 3., 3.])
     """
     try:
         return _binary(OP_RELU_BWD, grad_output, x, out, 0.0)
@@ -334,7 +452,56 @@ def relu_backward(grad_output, x, *, out=None):
 
 
 def leaky_relu(x, negative_slope=0.01, *, out=None):
-    """leaky_relu(x) = x if x > 0 else negative_slope * x (slope rounded to x's dtype)."""
+    r"""Apply the leaky rectified linear unit elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    negative_slope : float
+        Slope for x <= 0: any finite real number (negative too, not a bool),
+        rounded to x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `negative_slope` is not a real number
+        (a str, complex, bool, None or an array), or `out` is not an ndarray,
+        has another dtype, or is given with a dask array.
+    ValueError
+        If `negative_slope` is not finite or overflows x's dtype (1e300 for
+        float32), or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.leaky_relu_backward : Its gradient.
+    relu_fast.prelu : One slope per channel.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\ s x & \text{otherwise} \end{cases}
+
+    with s = `negative_slope` rounded to x's dtype.  NaN stays NaN, +inf stays
+    +inf, -inf gives s * (-inf) (-inf for s > 0, +inf for s < 0, NaN for s = 0),
+    and +0 and -0.0 give s * (+0) and s * (-0.0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.leaky_relu(np.array([-2.0, 0.0, 3.0]), 0.1)
+    array([-0.2,  0. ,  3. ])
+    """
     cdef double s = real(negative_slope, "negative_slope")
     try:
         return _unary(OP_LEAKY, x, out, s, "negative_slope")
@@ -343,7 +510,59 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
 
 
 def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
-    """d leaky_relu: grad_input = grad_output if x > 0 else negative_slope * grad_output."""
+    r"""Compute the gradient of leaky_relu: grad_output, times the slope where x <= 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.leaky_relu`, float32 or float64 (its output
+        gives the same answer when `negative_slope` >= 0).  If either argument
+        is a dask array, the result is a lazy dask array.
+    negative_slope : float
+        The slope the forward call used: any finite real number (not a bool),
+        rounded to x's dtype.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x (grad_input), of x's shape and dtype;
+        `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `negative_slope` is not a real number, or `out` is not an ndarray, has
+        another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `negative_slope` is not finite or
+        overflows x's dtype, or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.leaky_relu : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              s g & \text{otherwise} \end{cases}
+
+    with g = grad_output and s = `negative_slope` rounded to x's dtype.  At
+    x = 0 (and -0.0, -inf, NaN) the result is s * g.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-2.0, 0.0, 3.0])
+    >>> rf.leaky_relu_backward(np.ones(3), x, 0.1)
+    array([0.1, 0.1, 1. ])
+    """
     cdef double s = real(negative_slope, "negative_slope")
     try:
         return _binary(OP_LEAKY_BWD, grad_output, x, out, s, "negative_slope")
@@ -352,7 +571,61 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
 
 
 def elu(x, alpha=1.0, *, out=None):
-    """elu(x) = x if x > 0 else alpha * expm1(x), evaluated in float64."""
+    r"""Apply the exponential linear unit elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    alpha : float
+        Scale of the negative part: any finite real number (not a bool) that
+        fits in x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `alpha` is not a real number (a str,
+        complex, bool, None or an array), or `out` is not an ndarray, has
+        another dtype, or is given with a dask array.
+    ValueError
+        If `alpha` is not finite or overflows x's dtype, or `out` has another
+        shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.elu_backward : Its gradient.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\
+              \alpha \, (e^x - 1) & \text{otherwise} \end{cases}
+
+    :math:`e^x - 1` is computed as expm1, so tiny negative x stay accurate
+    (``elu(-1e-8)`` is about -1e-8, not 0); results are within 2 ulp of a wider
+    reference.  NaN stays NaN, +inf stays +inf, -inf gives -alpha, -0.0 gives
+    alpha * (-0.0).  Levels with FMA may differ from the x86 baseline in the last
+    bit (`relu_fast.kernel_level`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0, -np.inf])
+    >>> rf.elu(x)
+    array([-0.63212056,  0.        ,  2.        , -1.        ])
+    >>> rf.elu(x, alpha=0.5)
+    array([-0.31606028,  0.        ,  2.        , -0.5       ])
+    """
     cdef double a = real(alpha, "alpha")
     try:
         return _unary(OP_ELU, x, out, a, "alpha")
@@ -361,10 +634,78 @@ def elu(x, alpha=1.0, *, out=None):
 
 
 def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
-    """d elu: grad_input = grad_output if x > 0 else grad_output * alpha * exp(x).
+    r"""Compute the gradient of elu, from its input or (is_result=True) its output.
 
-    With is_result=True, x is elu's output y and grad_input = grad_output * (y + alpha)
-    where y <= 0 (needs alpha >= 0, since otherwise y does not tell the sign of x).
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.elu` (float32 or float64), or its output y if
+        `is_result` is true.  If either argument is a dask array, the result is
+        a lazy dask array.
+    alpha : float
+        The alpha the forward call used: any finite real number (not a bool)
+        that fits in x's dtype; at least 0 if `is_result` is true.
+    is_result : bool
+        Whether `x` holds elu's output y instead of its input.  Backward from
+        the output lets an in-place forward (``out=x``) drop x.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to the input of elu (grad_input), of x's
+        shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `alpha` is not a real number, `is_result` is not a bool, or `out` is
+        not an ndarray, has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `alpha` is not finite or
+        overflows x's dtype, `alpha` < 0 with ``is_result=True``, or `out` has
+        another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.elu : The forward function.
+
+    Notes
+    -----
+    From the input x, with g = grad_output:
+
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              g \, \alpha \, e^x & \text{otherwise} \end{cases}
+
+    At x = 0 the result is g * alpha; a NaN x gives NaN (PyTorch passes g
+    there); -inf gives 0, and so does a float64 x below about -745, where
+    :math:`e^x` underflows (NaN for an infinite g).
+
+    From the output y (``is_result=True``), since :math:`\alpha e^x = y + \alpha`
+    where y <= 0:
+
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & y > 0 \\
+              g \, (y + \alpha) & \text{otherwise} \end{cases}
+
+    computed in float64.  It needs alpha >= 0: otherwise the sign of y does not
+    tell the sign of x.  It agrees with the gradient from x up to the rounding
+    of y.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> g = np.ones(3)
+    >>> rf.elu_backward(g, x)
+    array([0.36787944, 1.        , 1.        ])
+    >>> rf.elu_backward(g, rf.elu(x), is_result=True)
+    array([0.36787944, 1.        , 1.        ])
     """
     cdef double a = real(alpha, "alpha")
     if not isinstance(is_result, (bool, np.bool_)):
@@ -486,10 +827,76 @@ cdef Py_ssize_t _rows_of(Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, Py_ss
 
 
 def prelu(x, weight, *, axis=1, out=None):
-    """prelu(x) = x if x > 0 else alpha[c] * x, c the index along `axis`.
+    r"""Apply the parametric ReLU: a learnt slope per channel for x <= 0.
 
-    weight: one alpha (scalar or size 1), or one per channel (1-D, x.shape[axis]
-    values); axis=1 is PyTorch's NCHW layout, axis=-1 channels-last.
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`).  A dask array gives a lazy
+        dask array; the weight is split along `axis` like its chunks.
+    weight : array_like
+        The alphas: one (a real number, or an array of size 1; the only choice
+        for a 0-D or 1-D x) or one per channel (1-D, x.shape[axis] values).  An
+        ndarray weight must have x's dtype; real numbers and sequences of them
+        (int, float, Fraction, NumPy numbers; not bool) are converted to it.
+    axis : int
+        The channel axis of x that the alphas run along (negative counts from
+        the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
+        channels-last.  One alpha applies to every element (the axis is still
+        checked when x has 2 or more dimensions).
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `weight` is not real numbers (bool,
+        complex, str, None) or is an ndarray of another dtype than x, `axis` is
+        not an int, or `out` is not an ndarray, has another dtype, or is given
+        with a dask array.
+    ValueError
+        If `weight` is 2-D or more, empty, has neither one value nor one per
+        channel, holds values that overflow x's dtype, or holds more than one
+        alpha for a 0-D or 1-D x; if `axis` is out of range (x with 2 or more
+        dimensions); or if `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.prelu_backward : Its gradients.
+    relu_fast.leaky_relu : One slope for every element.
+    relu_fast.nn.PReLU : The layer, with a learnable weight.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\ w_c \, x & \text{otherwise} \end{cases}
+
+    where c is the index of the element along `axis`: weight broadcasts as
+    ``weight.reshape(shape)`` with ``shape[axis] = x.shape[axis]`` and 1
+    elsewhere.  With one alpha the result is exactly ``leaky_relu(x, alpha)``;
+    the special values are leaky_relu's, channel by channel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([[-1.0, 2.0], [-3.0, 4.0]], dtype=np.float32)
+    >>> w = np.array([0.1, 0.5], dtype=np.float32)
+    >>> rf.prelu(x, w)                       # channels along axis 1 (columns)
+    array([[-0.1,  2. ],
+           [-0.3,  4. ]], dtype=float32)
+    >>> rf.prelu(x, w, axis=0)               # channels along axis 0 (rows)
+    array([[-0.1,  2. ],
+           [-1.5,  4. ]], dtype=float32)
+    >>> rf.prelu(x, 0.25)                    # one alpha
+    array([[-0.25,  2.  ],
+           [-0.75,  4.  ]], dtype=float32)
     """
     if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
         return _dask_call("prelu", x, weight, axis=axis, out=out)
@@ -532,11 +939,78 @@ def prelu(x, weight, *, axis=1, out=None):
 
 
 def prelu_backward(grad_output, x, weight, *, axis=1):
-    """Gradients of prelu: (grad_input, grad_weight).
+    r"""Compute the gradients of prelu with respect to x and to the weight.
 
-    grad_input = grad_output if x > 0 else alpha[c] * grad_output;
-    grad_weight[c] = sum over channel c of (x > 0 ? 0 : x * grad_output), summed in
-    float64 inside the kernel, shaped like weight.
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.prelu`, float32 or float64.  If either argument
+        is a dask array, both results are lazy dask arrays.
+    weight : array_like
+        The alphas: one (a real number, or an array of size 1; the only choice
+        for a 0-D or 1-D x) or one per channel (1-D, x.shape[axis] values).  An
+        ndarray weight must have x's dtype; real numbers and sequences of them
+        (int, float, Fraction, NumPy numbers; not bool) are converted to it.
+    axis : int
+        The channel axis of x that the alphas run along (negative counts from
+        the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
+        channels-last.  One alpha applies to every element (the axis is still
+        checked when x has 2 or more dimensions).
+
+    Returns
+    -------
+    grad_input : ndarray
+        The gradient with respect to x, of x's shape and dtype.
+    grad_weight : ndarray
+        The gradient with respect to the weight, of x's dtype and the weight's
+        shape (0-D for a scalar weight).
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `weight` is not real numbers or is an ndarray of another dtype than x,
+        or `axis` is not an int.
+    ValueError
+        If grad_output and x differ in shape, or for the `weight` and `axis`
+        errors of `relu_fast.prelu`.
+    MemoryError
+        If the per-part sums of grad_weight cannot be allocated.
+
+    See Also
+    --------
+    relu_fast.prelu : The forward function.
+
+    Notes
+    -----
+    With g = grad_output and c the index along `axis`:
+
+    .. math::
+
+        \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+        w_c \, g & \text{otherwise} \end{cases}, \qquad
+        \frac{\partial L}{\partial w_c} = \sum_{i \in c,\ x_i \le 0} x_i \, g_i
+
+    (with one alpha, the sum runs over all elements).  The sums are taken in
+    float64, also for float32, and rounded once to x's dtype; their order
+    depends on the shape only, so every thread count gives the same bits.  A
+    NaN x in channel c makes grad_weight[c] NaN.  With dask arrays the chunks'
+    float64 sums are added and rounded once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([[-1.0, 2.0], [-3.0, -4.0]], dtype=np.float32)
+    >>> w = np.array([0.1, 0.5], dtype=np.float32)
+    >>> grad_input, grad_weight = rf.prelu_backward(np.ones_like(x), x, w)
+    >>> grad_input
+    array([[0.1, 1. ],
+           [0.1, 0.5]], dtype=float32)
+    >>> grad_weight
+    array([-4., -4.], dtype=float32)
     """
     if (not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__")) or (
             not cnp.PyArray_Check(grad_output) and hasattr(grad_output, "__dask_graph__")):

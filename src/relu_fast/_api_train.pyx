@@ -29,13 +29,62 @@ def _no_dask(name):
 
 
 def relu_mask(x, *, out=None):
-    """relu(x) and the 1-bit mask of where its gradient passes: (y, mask).
+    r"""Apply relu and return the 1-bit mask of where its gradient passes.
 
-    y = relu(x) (x if x > 0 else 0, NaN stays NaN).  mask: uint8, ceil(x.size / 8)
-    bytes; element i of x in C order is bit i % 8 (little bit order) of byte i // 8,
-    1 where not x <= 0 (x > 0 or NaN), exactly where relu_backward passes the
-    gradient.  np.unpackbits(mask, count=x.size, bitorder="little") recovers it.
-    out: optional ndarray for y (out=x works in place).
+    The mask is all that `relu_fast.relu_backward_mask` needs: one bit per element
+    instead of keeping x (32 times less memory than float32, 64 than float64).
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`).  Dask arrays are refused.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write y into;
+        ``out=x`` works in place.
+
+    Returns
+    -------
+    y : ndarray
+        ``relu(x)``, of x's shape and dtype; `out` if given.
+    mask : ndarray
+        1-D uint8 array of ceil(x.size / 8) bytes, the bits of
+        :math:`\lnot (x \le 0)`.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or is a dask array, or `out` is not an
+        ndarray or has another dtype.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.relu_backward_mask : The gradient from the mask.
+    relu_fast.relu : Without the mask.
+
+    Notes
+    -----
+    y is `relu_fast.relu`'s result (:math:`y = 0` where x < 0, else x).  Element
+    i of x in C order is bit ``i % 8`` (little bit order) of byte ``i // 8``; the
+    bit is 1 where x > 0 or x is NaN, exactly where `relu_fast.relu_backward`
+    passes the gradient, and the unused high bits of the last byte are 0.
+    ``np.unpackbits(mask, count=x.size, bitorder="little")`` unpacks it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([[-1.0, 2.0, 0.0], [3.0, np.nan, -4.0]], dtype=np.float32)
+    >>> y, mask = rf.relu_mask(x)
+    >>> y
+    array([[ 0.,  2.,  0.],
+           [ 3., nan,  0.]], dtype=float32)
+    >>> mask
+    array([26], dtype=uint8)
+    >>> np.unpackbits(mask, count=x.size, bitorder="little")
+    array([0, 1, 0, 1, 1, 0], dtype=uint8)
     """
     cdef const KernelTable* tt = kernel_table()
     cdef cnp.ndarray xa
@@ -63,10 +112,62 @@ def relu_mask(x, *, out=None):
 
 
 def relu_backward_mask(grad_output, mask, *, out=None):
-    """d relu from relu_mask's mask: grad_input = grad_output where the bit is 1, else 0.
+    r"""Compute the gradient of relu from the mask of `relu_fast.relu_mask`.
 
-    Equal to relu_backward(grad_output, x) for the x the mask came from.  mask must be
-    a uint8 array of exactly ceil(grad_output.size / 8) bytes.
+    The result equals ``relu_backward(grad_output, x)`` for the x the mask came
+    from.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to relu's output, float32 or float64,
+        normally of x's shape: its elements in C order meet the mask's bits in
+        order.  Dask arrays are refused.
+    mask : ndarray
+        The mask `relu_fast.relu_mask` returned: uint8, exactly
+        ceil(grad_output.size / 8) bytes.
+    out : ndarray, optional
+        Writeable array of grad_output's shape and dtype (any layout) to write
+        the result into; ``out=grad_output`` works in place.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x (grad_input), of grad_output's shape and
+        dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If grad_output is not float32 or float64, or is a dask array; if `mask`
+        is not an ndarray or not uint8; or if `out` is not an ndarray or has
+        another dtype.
+    ValueError
+        If `mask` does not have ceil(grad_output.size / 8) bytes, or `out` has
+        another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.relu_mask : The forward function that makes the mask.
+    relu_fast.relu_backward : The same from x.
+
+    Notes
+    -----
+    With :math:`b_i` bit ``i % 8`` of byte ``i // 8`` of the mask and i the
+    element's index in C order:
+
+    .. math:: \frac{\partial L}{\partial x_i} = \begin{cases} g_i & b_i = 1 \\
+              0 & b_i = 0 \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([[-1.0, 2.0, 0.0], [3.0, np.nan, -4.0]], dtype=np.float32)
+    >>> y, mask = rf.relu_mask(x)
+    >>> rf.relu_backward_mask(np.ones_like(x), mask)
+    array([[0., 1., 0.],
+           [1., 1., 0.]], dtype=float32)
     """
     cdef const KernelTable* tt = kernel_table()
     cdef cnp.ndarray ga
@@ -128,13 +229,67 @@ cdef tuple _channel_geometry(cnp.ndarray xa, object axis, int order):
 
 
 def relu_stats(x, *, axis=1, out=None):
-    """relu(x) and, in the same pass, the fraction of active elements per channel.
+    r"""Apply relu and count, in the same pass, the active share of each channel.
 
-    Returns (y, active_fraction): y = relu(x); active_fraction[c] (float64, length
-    x.shape[axis]) = (number of x > 0 with index c along axis) / (x.size / x.shape[axis]),
-    NaN for channels with no elements.  axis=1 is the channel axis of NCHW and of
-    (batch, features), as for prelu; -1 for channels-last.  A unit whose fraction stays 0
-    over a run is dead.
+    A unit whose fraction stays 0 over a run of inputs is a dead ReLU.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64 with at least one dimension, any
+        layout (a list goes through `numpy.asarray`).  A dask array gives lazy
+        dask arrays for both results.
+    axis : int
+        The channel axis (negative counts from the end): 1 for NCHW and
+        (batch, features), as for `relu_fast.prelu`; -1 for channels-last.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write y into;
+        ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    y : ndarray
+        ``relu(x)``, of x's shape and dtype; `out` if given.
+    active_fraction : ndarray
+        The fraction of x > 0 in each channel: float64, of length x.shape[axis].
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `axis` is not an int (a bool, float or
+        str), or `out` is not an ndarray, has another dtype, or is given with a
+        dask array.
+    ValueError
+        If x is 0-D, `axis` is out of range, or `out` has another shape or is
+        read-only.
+    MemoryError
+        If the per-part counts cannot be allocated.
+
+    See Also
+    --------
+    relu_fast.relu : Without the counts.
+    relu_fast.nn.never_active : The channels of a layer never active.
+
+    Notes
+    -----
+    For channel c (the elements with index c along `axis`), :math:`N_c` of
+    them:
+
+    .. math:: \mathrm{active\_fraction}_c = \frac{\#\{i \in c : x_i > 0\}}{N_c}
+
+    NaN is not active here (it is in `relu_fast.relu_mask`); a channel with no
+    elements (:math:`N_c = 0`) gets NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([[-1.0, 2.0, 0.0], [3.0, 5.0, -4.0]], dtype=np.float32)
+    >>> y, active = rf.relu_stats(x)         # 3 channels along axis 1
+    >>> active
+    array([0.5, 1. , 0. ])
+    >>> rf.relu_stats(x, axis=0)[1]          # 2 channels along axis 0
+    array([0.33333333, 0.66666667])
     """
     if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
         from relu_fast import _dask

@@ -62,8 +62,52 @@ def _initial_limit(env=None):
 
 
 def set_cache_limit(nbytes):
-    """Keep at most `nbytes` of freed output memory for reuse (0: none, and free what
-    is kept now).  Process-wide; returns the previous limit."""
+    """Set how many bytes of freed output memory relu_fast keeps for reuse.
+
+    Large outputs (at least ``cache_info()["min_bytes"]``) that relu_fast
+    allocates come from a cache of freed blocks, which saves the page faults and
+    zeroing of fresh memory.  Process-wide; lowering the limit frees kept blocks
+    at once, oldest first.
+
+    Parameters
+    ----------
+    nbytes : int
+        The new limit in bytes, at least 0; 0 turns the cache off and frees
+        everything it keeps.  Values past the address space are clamped to it.
+
+    Returns
+    -------
+    int
+        The previous limit in bytes.
+
+    Raises
+    ------
+    TypeError
+        If `nbytes` is not an int (a float, a str or a bool).
+    ValueError
+        If `nbytes` is negative.
+
+    See Also
+    --------
+    relu_fast.cache_info : The cache's limit and contents now.
+
+    Notes
+    -----
+    The limit at import is ``RELU_FAST_CACHE_MB`` MiB if that is set, else
+    1 GiB or 1/16 of the physical memory, whichever is less.  At most
+    ``cache_info()["max_blocks"]`` blocks are kept; a kept block serves a request
+    of its size or up to 1/8 smaller.  Kept memory counts in the process's
+    resident size until it is reused or freed.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> previous = rf.set_cache_limit(0)     # off: free what is kept
+    >>> rf.cache_info()["kept_bytes"]
+    0
+    >>> rf.set_cache_limit(previous)
+    0
+    """
     if isinstance(nbytes, bool) or not hasattr(nbytes, "__index__"):
         raise TypeError(f"set_cache_limit takes an int >= 0 (bytes), got {type(nbytes).__name__}")
     n = nbytes.__index__()
@@ -73,7 +117,27 @@ def set_cache_limit(nbytes):
 
 
 def cache_info():
-    """The output cache now: limit, bytes and blocks kept, hits and misses so far."""
+    """Return the state of the output cache now.
+
+    Returns
+    -------
+    dict
+        ``limit`` (bytes, as set by `relu_fast.set_cache_limit`), ``kept_bytes``
+        and ``kept_blocks`` (kept now), ``max_blocks`` (the most it keeps),
+        ``min_bytes`` (the smallest output that uses it), ``hits`` and
+        ``misses`` (allocations served from kept blocks or not, since import);
+        all ints.
+
+    See Also
+    --------
+    relu_fast.set_cache_limit : Change the limit.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> sorted(rf.cache_info())
+    ['hits', 'kept_blocks', 'kept_bytes', 'limit', 'max_blocks', 'min_bytes', 'misses']
+    """
     return {"limit": rf_pool_limit, "kept_bytes": rf_pool_bytes, "kept_blocks": rf_pool_count,
             "max_blocks": RF_POOL_SLOTS, "min_bytes": RF_POOL_MIN,
             "hits": rf_pool_hits, "misses": rf_pool_misses}

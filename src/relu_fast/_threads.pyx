@@ -277,9 +277,48 @@ cdef int _thread_count(object n, str who) except -1:
 
 
 def set_num_threads(n):
-    """Use `n` threads (an int >= 1; at most the cores, or OMP_NUM_THREADS if larger) for
-    arrays above the grain size, whatever OMP_NUM_THREADS or torch.set_num_threads said
-    before; threadpoolctl can still lower it.  Process-wide."""
+    """Set the number of threads that relu_fast's calls on large arrays use.
+
+    Process-wide, and relu_fast's own setting: the OpenMP runtime's count, which
+    other libraries share, is left as it is.  It wins over ``OMP_NUM_THREADS`` and
+    over a ``torch.set_num_threads`` made before it.
+
+    Parameters
+    ----------
+    n : int
+        Number of threads, at least 1.  Values above the number of cores (or above
+        ``OMP_NUM_THREADS``, if that is larger) are lowered to it.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an int (a float, a str or a bool).
+    ValueError
+        If `n` is less than 1.
+
+    See Also
+    --------
+    relu_fast.get_num_threads : The number a large call would use now.
+    relu_fast.limit_threads : The same, for the duration of a ``with`` block.
+
+    Notes
+    -----
+    A call over fewer elements than the grain size (README, "Threads") runs on the
+    calling thread whatever the setting, and so does every call in a forked child.
+    An open `relu_fast.limit_threads` block takes precedence; a limit put on OpenMP
+    later (``threadpoolctl.threadpool_limits``) lowers the count, and so do
+    ``OMP_THREAD_LIMIT`` and the threads held by concurrent calls from other Python
+    threads.  A fixed count turns off the shared-core policy that otherwise runs
+    calls on one thread while other processes hold the cores.
+    ``set_num_threads(1)`` makes the process serial.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> rf.set_num_threads(1)
+    >>> rf.get_num_threads()
+    1
+    """
     global _user_threads, _omp_at_user
     # relu_fast's own setting: OpenMP's (shared with every other library on the
     # same runtime) is left as it is, so limit_threads can undo this exactly.
@@ -293,7 +332,32 @@ def _omp_max_threads_at_import():
 
 
 def get_num_threads():
-    """Threads a large call would use now."""
+    """Return the number of threads a call on a large array would use now.
+
+    Returns
+    -------
+    int
+        At least 1: the value of the `relu_fast.limit_threads` block entered last
+        (of those still open), else that of `relu_fast.set_num_threads`, else
+        OpenMP's count (``OMP_NUM_THREADS``, else the cores); lowered by a later
+        OpenMP limit (threadpoolctl), by ``OMP_THREAD_LIMIT`` and by the threads
+        held by calls running now in other Python threads.  1 in a forked child
+        and while the shared-core policy runs calls on one thread.
+
+    See Also
+    --------
+    relu_fast.set_num_threads : Fix the count for the process.
+    relu_fast.limit_threads : Fix it within a ``with`` block.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> rf.get_num_threads() >= 1
+    True
+    >>> with rf.limit_threads(1):
+    ...     rf.get_num_threads()
+    1
+    """
     return threads_for(GRAIN, False)
 
 
@@ -416,10 +480,50 @@ _in_forked_child = _inherited_openmp()
 
 @contextmanager
 def limit_threads(n):
-    """Within the block, relu_fast uses `n` threads (an int >= 1), as set_num_threads
-    would; threadpoolctl can still lower it.  Process-wide: the block entered last of
-    those open decides, and when a block closes only its own setting goes, so blocks
-    in several Python threads may open and close in any order."""
+    """Use `n` threads for relu_fast's calls on large arrays within a ``with`` block.
+
+    As `relu_fast.set_num_threads` would, for the block's duration only.
+    Process-wide: the block entered last of those open decides, and when a block
+    closes only its own setting goes, so blocks in several Python threads may
+    open and close in any order.
+
+    Parameters
+    ----------
+    n : int
+        Number of threads, at least 1 (lowered to the number of cores, or to
+        ``OMP_NUM_THREADS`` if that is larger).
+
+    Yields
+    ------
+    None
+        The block runs with the limit; on leaving it the setting before it
+        (another block's, `relu_fast.set_num_threads`' or OpenMP's) applies again.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an int (a float, a str or a bool), on entering the block.
+    ValueError
+        If `n` is less than 1, on entering the block.
+
+    See Also
+    --------
+    relu_fast.set_num_threads : Fix the count for the process.
+    relu_fast.get_num_threads : The number a large call would use now.
+
+    Notes
+    -----
+    A limit put on OpenMP later (threadpoolctl) still lowers the count, and small
+    arrays run on the calling thread anyway.  ``limit_threads(1)`` makes the
+    block serial.
+
+    Examples
+    --------
+    >>> import relu_fast as rf
+    >>> with rf.limit_threads(1):
+    ...     rf.get_num_threads()
+    1
+    """
     token = _thread_limit_enter(n)
     try:
         yield

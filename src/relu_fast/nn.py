@@ -1,37 +1,29 @@
 """Activation layers for NumPy training loops: ReLU, LeakyReLU, PReLU, ELU.
 
-``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only what
-the backward pass needs; ``layer.backward(grad_output)`` returns grad_input (the
-chain rule through the layer) and frees what forward kept.  Every layer calls the
-functional API (relu_fast.relu, relu_backward_mask, prelu_backward, ...).
+``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
+what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
+and frees it.  Every layer calls the functional API of `relu_fast`.
 
 What is kept between forward and backward:
 
-    ReLU            the 1-bit mask of relu_mask (x.size / 8 bytes); mask=False keeps x
-    LeakyReLU, ELU  x; with inplace=True the output (backward from the output)
-    PReLU           x; with inplace=True the output (needs every alpha in [finfo.tiny, 1])
+=============== =============================================================
+Layer           Kept
+=============== =============================================================
+ReLU            the 1-bit mask of relu_mask (x.size / 8 bytes); mask=False: x
+LeakyReLU, ELU  x; with inplace=True the output (backward from the output)
+PReLU           x; with inplace=True the output (every alpha in [tiny, 1])
+=============== =============================================================
 
-``backward`` refuses a grad_output whose shape or dtype is not the forward output's
-(ValueError / TypeError) and then keeps what forward saved, so a corrected call can
-follow; a successful backward frees it (a second backward raises RuntimeError).
-
-``inplace=True`` writes the output into x (an ndarray of float32/float64).  PReLU
-has ``weight`` (the alphas) and, after backward, ``grad_weight`` (set, not
-accumulated); ``parameters()`` and ``grads()`` list them in the same order for a
-plain SGD loop::
+``parameters()`` and ``grads()`` list the learnable arrays and their gradients
+in the same order, for a plain SGD loop::
 
     for p, g in zip(layer.parameters(), layer.grads()):
         p -= lr * g
 
-``track_activity=True`` records, at each successful forward, active_fraction[c] =
-the fraction of x > 0 in channel c along ``activity_axis`` (ReLU counts it in its
-forward pass with relu_stats); ``never_active(layer)`` lists the channels (units)
-that were never active since the layer's last ``reset_activity()``: dead ReLUs.
-
-The channel axis defaults to 1 everywhere (as in PyTorch): NCHW images or
-(batch, features) matrices.  Channels-last data needs ``activity_axis=-1`` (and
-``axis=-1`` for PReLU).  A tracking layer therefore needs x.ndim >= 2 by default;
-a 1-D x raises relu_stats' ValueError (pass ``activity_axis=0`` to count per element).
+``track_activity=True`` records the active fraction of each channel at every
+forward; `never_active` and `dead_fraction` report the dead units.  The channel
+axis defaults to 1 (NCHW, or (batch, features)); channels-last data needs
+``activity_axis=-1`` (and ``axis=-1`` for PReLU).
 """
 from typing import Any, List, Optional
 
@@ -59,23 +51,117 @@ class _Activation:
         self.reset_activity()
 
     def __call__(self, x: ArrayLike) -> NDArray[Any]:
+        """Run `forward`: ``layer(x)`` is ``layer.forward(x)``.
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64.
+
+        Returns
+        -------
+        ndarray
+            The activation of x, of x's shape and dtype.
+
+        See Also
+        --------
+        relu_fast.nn.ReLU.forward : The forward pass, for example.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.ReLU()(np.array([-1.0, 2.0]))
+        array([0., 2.])
+        """
         return self.forward(x)
 
     def parameters(self) -> List[NDArray[Any]]:
-        """Arrays an optimiser updates in place (none for this layer)."""
+        """Return the arrays an optimiser updates in place: none for this layer.
+
+        Returns
+        -------
+        list of ndarray
+            An empty list (only `relu_fast.nn.PReLU` has parameters).
+
+        See Also
+        --------
+        relu_fast.nn.PReLU.parameters : A layer with a parameter.
+
+        Examples
+        --------
+        >>> from relu_fast import nn
+        >>> nn.ReLU().parameters()
+        []
+        """
         return []
 
     def grads(self) -> List[NDArray[Any]]:
-        """Gradients of parameters(), in the same order, after backward."""
+        """Return the gradients of `parameters`, in the same order: none here.
+
+        Returns
+        -------
+        list of ndarray
+            An empty list, as `parameters` is.
+
+        See Also
+        --------
+        relu_fast.nn.PReLU.grads : A layer with a gradient.
+
+        Examples
+        --------
+        >>> from relu_fast import nn
+        >>> nn.ELU().grads()
+        []
+        """
         return []
 
     def saved_nbytes(self) -> int:
-        """Bytes this layer holds for its backward pass (0 before forward / after backward)."""
+        """Return the bytes this layer holds for its backward pass.
+
+        Returns
+        -------
+        int
+            The size of what the last forward kept; 0 before a forward and after
+            a successful backward.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.ReLU()
+        >>> y = layer(np.zeros(100, dtype=np.float32))
+        >>> layer.saved_nbytes()                 # the mask: 1 bit per element
+        13
+        >>> _ = layer.backward(np.ones(100, dtype=np.float32))
+        >>> layer.saved_nbytes()
+        0
+        """
         return 0 if self._saved is None else int(self._saved.nbytes)
 
     # -- activity -----------------------------------------------------------
     def reset_activity(self) -> None:
-        """Forget the recorded activity (start a new run, e.g. an epoch)."""
+        """Forget the recorded activity, to start a new run (an epoch, say).
+
+        Sets `active_fraction` and `ever_active` to None and `activity_steps`
+        to 0.
+
+        See Also
+        --------
+        relu_fast.nn.never_active : The channels never active since the reset.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.ReLU(track_activity=True)
+        >>> y = layer(np.array([[-1.0, 2.0]]))
+        >>> layer.activity_steps
+        1
+        >>> layer.reset_activity()
+        >>> layer.activity_steps, layer.ever_active
+        (0, None)
+        """
         self.active_fraction = None   # per channel, of the last forward
         self.ever_active = None       # per channel: any x > 0 since the reset
         self.activity_steps = 0
@@ -136,13 +222,66 @@ class _Activation:
 
 
 class ReLU(_Activation):
-    """y = max(x, 0) (NaN stays NaN); grad_input = grad_output where x > 0 (or NaN), else 0.
+    """ReLU layer: y = max(x, 0), with the gradient passed where x > 0.
 
-    Keeps the 1-bit mask of relu_mask between forward and backward (x.size / 8
-    bytes: 32x less than a float32 x, 64x less than float64); mask=False keeps x
-    (its output with inplace=True) and uses relu_backward.  grad_output must have
-    the output's shape and dtype in both modes.  activity_axis: the channel axis
-    for track_activity (1: NCHW / (batch, features); -1: channels-last).
+    Between forward and backward it keeps the 1-bit mask of
+    `relu_fast.relu_mask` (x.size / 8 bytes: 32 times less than a float32 x, 64
+    times less than float64); with ``mask=False`` it keeps x instead (the
+    output, with ``inplace=True``).
+
+    Parameters
+    ----------
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+    mask : bool
+        Whether to keep the 1-bit mask (`relu_fast.relu_backward_mask`) rather
+        than x (`relu_fast.relu_backward`); both give the same gradient.
+    track_activity : bool
+        Whether each successful forward records the active fraction of each
+        channel (see `never_active`).
+    activity_axis : int
+        The channel axis for `track_activity` (1: NCHW or (batch, features);
+        -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+
+    Attributes
+    ----------
+    inplace, mask, track_activity : bool
+        The arguments, as bools.
+    activity_axis : int
+        The argument, as given.
+    active_fraction : ndarray or None
+        Per channel, the fraction of x > 0 in the last forward (float64); None
+        until a tracked forward.
+    ever_active : ndarray or None
+        Per channel, whether any x > 0 was seen since the last
+        `reset_activity`; None until a tracked forward.
+    activity_steps : int
+        Tracked forwards since the last `reset_activity`.
+
+    See Also
+    --------
+    relu_fast.relu : The forward function.
+    relu_fast.relu_mask : The forward with the mask.
+
+    Notes
+    -----
+    As in the functions: :math:`y = 0` where x < 0, else x (NaN stays NaN,
+    -0.0 stays -0.0); grad_input is grad_output where x > 0 or x is NaN, else 0
+    (0 at x = 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.ReLU()
+    >>> x = np.array([[-1.0, 2.0], [3.0, -4.0]], dtype=np.float32)
+    >>> layer(x)
+    array([[0., 2.],
+           [3., 0.]], dtype=float32)
+    >>> layer.backward(np.ones_like(x))
+    array([[0., 1.],
+           [1., 0.]], dtype=float32)
     """
 
     def __init__(self, *, inplace: bool = False, mask: bool = True, track_activity: bool = False,
@@ -151,6 +290,37 @@ class ReLU(_Activation):
         self.mask = bool(mask)
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return relu(x) and keep what backward needs (the mask, or x).
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64 (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation relu(x), of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x is not float32 or float64 (as `relu_fast.relu`).
+        ValueError
+            If tracking activity and `activity_axis` is out of range for x (as
+            `relu_fast.relu_stats`).
+
+        See Also
+        --------
+        relu_fast.relu_mask : What it calls by default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.ReLU().forward(np.array([-1.0, 0.5]))
+        array([0. , 0.5])
+        """
         out = x if self.inplace else None
         frac = None
         if self.track_activity:
@@ -171,6 +341,44 @@ class ReLU(_Activation):
         return y
 
     def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input: grad_output where x > 0 (or NaN), else 0.
+
+        Frees what forward kept; a backward that raises keeps it, so that a
+        corrected call can follow.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        See Also
+        --------
+        relu_fast.relu_backward_mask : What it calls by default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.ReLU()
+        >>> y = layer.forward(np.array([-1.0, 0.5]))
+        >>> layer.backward(np.array([10.0, 10.0]))
+        array([ 0., 10.])
+        """
         saved = self._peek(grad_output)
         if self.mask:
             grad_input = relu_backward_mask(grad_output, saved)
@@ -185,11 +393,71 @@ class ReLU(_Activation):
 
 
 class LeakyReLU(_Activation):
-    """y = x if x > 0 else negative_slope * x; grad_input = grad_output * (1 or negative_slope).
+    r"""Leaky ReLU layer: y = x where x > 0, else negative_slope * x.
 
-    Keeps x; with inplace=True keeps the output (same signs as x when
-    negative_slope >= 0, which inplace therefore needs).  activity_axis: as ReLU's
-    (default 1; -1 for channels-last).
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output, which has x's signs when negative_slope >= 0 (which inplace
+    therefore needs).
+
+    Parameters
+    ----------
+    negative_slope : float
+        Slope for x <= 0, rounded to x's dtype (see `relu_fast.leaky_relu`).
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+    track_activity : bool
+        Whether each successful forward records the active fraction of each
+        channel (see `never_active`).
+    activity_axis : int
+        The channel axis for `track_activity` (1: NCHW or (batch, features);
+        -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+
+    Attributes
+    ----------
+    negative_slope : float
+        The argument, as given.
+    inplace, track_activity : bool
+        The arguments, as bools.
+    activity_axis : int
+        The argument, as given.
+    active_fraction : ndarray or None
+        Per channel, the fraction of x > 0 in the last forward (float64); None
+        until a tracked forward.
+    ever_active : ndarray or None
+        Per channel, whether any x > 0 was seen since the last
+        `reset_activity`; None until a tracked forward.
+    activity_steps : int
+        Tracked forwards since the last `reset_activity`.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True`` and negative_slope < 0 (or NaN).
+
+    See Also
+    --------
+    relu_fast.leaky_relu : The forward function.
+    relu_fast.leaky_relu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\ s x & \text{otherwise} \end{cases},
+              \qquad \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              s g & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.LeakyReLU(0.1)
+    >>> x = np.array([[-1.0, 2.0], [3.0, -4.0]], dtype=np.float32)
+    >>> layer(x)
+    array([[-0.1,  2. ],
+           [ 3. , -0.4]], dtype=float32)
+    >>> layer.backward(np.ones_like(x))
+    array([[0.1, 1. ],
+           [1. , 0.1]], dtype=float32)
     """
 
     def __init__(self, negative_slope: float = 0.01, *, inplace: bool = False,
@@ -201,6 +469,37 @@ class LeakyReLU(_Activation):
         self.negative_slope = negative_slope
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return leaky_relu(x, negative_slope) and keep x (or, inplace, the output).
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64 (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation, of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x is not float32 or float64.
+        ValueError
+            If tracking activity and `activity_axis` is out of range for x (as
+            `relu_fast.relu_stats`).
+
+        See Also
+        --------
+        relu_fast.leaky_relu : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.LeakyReLU(0.5).forward(np.array([-1.0, 2.0]))
+        array([-0.5,  2. ])
+        """
         frac = self._fractions(x)
         if self.inplace:
             y = leaky_relu(x, self.negative_slope, out=x)
@@ -212,6 +511,44 @@ class LeakyReLU(_Activation):
         return y
 
     def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input: grad_output where x > 0, else negative_slope * grad_output.
+
+        Frees what forward kept; a backward that raises keeps it, so that a
+        corrected call can follow.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        See Also
+        --------
+        relu_fast.leaky_relu_backward : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.LeakyReLU(0.5)
+        >>> y = layer.forward(np.array([-1.0, 2.0]))
+        >>> layer.backward(np.array([10.0, 10.0]))
+        array([ 5., 10.])
+        """
         grad_input = leaky_relu_backward(grad_output, self._peek(grad_output), self.negative_slope)
         self._free()
         return grad_input
@@ -221,11 +558,70 @@ class LeakyReLU(_Activation):
 
 
 class ELU(_Activation):
-    """y = x if x > 0 else alpha * (exp(x) - 1); grad_input = grad_output * (1 or alpha * exp(x)).
+    r"""ELU layer: y = x where x > 0, else alpha * (exp(x) - 1).
 
-    Keeps x; with inplace=True keeps the output and uses grad * (y + alpha) for
-    y <= 0 (needs alpha >= 0).  activity_axis: as ReLU's (default 1; -1 for
-    channels-last).
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y and backward uses grad_output * (y + alpha) where y <= 0, which
+    needs alpha >= 0.
+
+    Parameters
+    ----------
+    alpha : float
+        Scale of the negative part (see `relu_fast.elu`).
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+    track_activity : bool
+        Whether each successful forward records the active fraction of each
+        channel (see `never_active`).
+    activity_axis : int
+        The channel axis for `track_activity` (1: NCHW or (batch, features);
+        -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+
+    Attributes
+    ----------
+    alpha : float
+        The argument, as given.
+    inplace, track_activity : bool
+        The arguments, as bools.
+    activity_axis : int
+        The argument, as given.
+    active_fraction : ndarray or None
+        Per channel, the fraction of x > 0 in the last forward (float64); None
+        until a tracked forward.
+    ever_active : ndarray or None
+        Per channel, whether any x > 0 was seen since the last
+        `reset_activity`; None until a tracked forward.
+    activity_steps : int
+        Tracked forwards since the last `reset_activity`.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True`` and alpha < 0 (or NaN).
+
+    See Also
+    --------
+    relu_fast.elu : The forward function.
+    relu_fast.elu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & \text{otherwise}
+              \end{cases}, \qquad \frac{\partial L}{\partial x} = \begin{cases}
+              g & x > 0 \\ g \, \alpha e^x = g \, (y + \alpha) & \text{otherwise}
+              \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.ELU(alpha=1.0)
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> layer(x)
+    array([-0.63212056,  0.        ,  2.        ])
+    >>> layer.backward(np.ones_like(x))
+    array([0.36787944, 1.        , 1.        ])
     """
 
     def __init__(self, alpha: float = 1.0, *, inplace: bool = False, track_activity: bool = False,
@@ -237,6 +633,37 @@ class ELU(_Activation):
         self.alpha = alpha
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return elu(x, alpha) and keep x (or, inplace, the output).
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64 (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation, of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x is not float32 or float64.
+        ValueError
+            If tracking activity and `activity_axis` is out of range for x (as
+            `relu_fast.relu_stats`).
+
+        See Also
+        --------
+        relu_fast.elu : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.ELU(alpha=2.0).forward(np.array([-np.inf, 2.0]))
+        array([-2.,  2.])
+        """
         frac = self._fractions(x)
         if self.inplace:
             y = elu(x, self.alpha, out=x)
@@ -248,6 +675,44 @@ class ELU(_Activation):
         return y
 
     def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input: grad_output where x > 0, else grad_output * alpha * exp(x).
+
+        Frees what forward kept; a backward that raises keeps it, so that a
+        corrected call can follow.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        See Also
+        --------
+        relu_fast.elu_backward : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.ELU(alpha=2.0)
+        >>> y = layer.forward(np.array([0.0, 2.0]))
+        >>> layer.backward(np.array([10.0, 10.0]))
+        array([20., 10.])
+        """
         saved = self._peek(grad_output)
         grad_input = elu_backward(grad_output, saved, self.alpha, is_result=self.inplace)
         self._free()
@@ -258,17 +723,100 @@ class ELU(_Activation):
 
 
 class PReLU(_Activation):
-    """y = x if x > 0 else weight[c] * x, c the index along `axis`; learnable weight.
+    r"""PReLU layer: y = x where x > 0, else weight[c] * x, with a learnable weight.
 
-    num_parameters: 1 (one alpha shared by all channels) or the number of channels
-    x has along `axis` (axis=1: NCHW / (batch, features); -1: channels-last).
-    weight starts at `init` in `dtype`, which must be the dtype of x.
-    backward sets grad_input and grad_weight[c] = sum over channel c of
-    (x > 0 ? 0 : x * grad_output).  Keeps x; with inplace=True keeps the output, and
-    grad_weight is sum(y * grad) / alpha: forward then needs every alpha to be a
-    normal number in (0, 1], finfo(dtype).tiny <= alpha <= 1 (y = alpha * x cannot
-    overflow, and x is recovered up to the rounding of y), else ValueError before x
-    is written.  Activity is tracked along `axis` unless activity_axis is given.
+    c is the index of the element along `axis`.  Keeps x between forward and
+    backward; with ``inplace=True`` it keeps the output y instead and recovers
+    the weight gradient from it, so forward then needs every alpha to be a
+    normal number in (0, 1]: ``finfo(dtype).tiny <= alpha <= 1`` (then
+    y = alpha * x cannot overflow, and x is recovered up to the rounding of y),
+    else ValueError before x is written.
+
+    Parameters
+    ----------
+    num_parameters : int
+        Number of alphas: 1 (one shared by all channels) or the number of
+        channels x has along `axis`.
+    init : float
+        Initial value of every alpha.
+    axis : int
+        The channel axis of x (1: NCHW or (batch, features); -1: channels-last).
+    dtype : dtype_like
+        The weight's dtype, float32 or float64; x must have it.
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+    track_activity : bool
+        Whether each successful forward records the active fraction of each
+        channel (see `never_active`).
+    activity_axis : int, optional
+        The channel axis for `track_activity`; None (the default) means `axis`.
+
+    Attributes
+    ----------
+    weight : ndarray
+        The alphas, shape (num_parameters,), of `dtype`; an optimiser updates it
+        in place.
+    grad_weight : ndarray
+        The gradient of weight, set (not accumulated) by each backward; zeros
+        until the first.
+    num_parameters, axis : int
+        The arguments, as given.
+    inplace, track_activity : bool
+        The arguments, as bools.
+    activity_axis : int
+        The channel axis used for activity (`axis` unless given).
+    active_fraction : ndarray or None
+        Per channel, the fraction of x > 0 in the last forward (float64); None
+        until a tracked forward.
+    ever_active : ndarray or None
+        Per channel, whether any x > 0 was seen since the last
+        `reset_activity`; None until a tracked forward.
+    activity_steps : int
+        Tracked forwards since the last `reset_activity`.
+
+    Raises
+    ------
+    ValueError
+        If `num_parameters` < 1.
+    TypeError
+        If `dtype` is not float32 or float64.
+
+    See Also
+    --------
+    relu_fast.prelu : The forward function.
+    relu_fast.prelu_backward : The backward function.
+
+    Notes
+    -----
+    With g = grad_output:
+
+    .. math::
+
+        y = \begin{cases} x & x > 0 \\ w_c \, x & \text{otherwise} \end{cases},
+        \qquad \frac{\partial L}{\partial w_c} = \sum_{i \in c,\ x_i \le 0} x_i \, g_i
+
+    grad_weight is summed in float64 and rounded to `dtype` (with
+    ``inplace=True`` from the output, as :math:`\sum_{i \in c,\ y_i \le 0} y_i \, g_i / w_c`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.PReLU(num_parameters=2, init=0.25)
+    >>> x = np.array([[-1.0, 2.0], [3.0, -4.0]], dtype=np.float32)
+    >>> layer(x)
+    array([[-0.25,  2.  ],
+           [ 3.  , -1.  ]], dtype=float32)
+    >>> layer.backward(np.ones_like(x))
+    array([[0.25, 1.  ],
+           [1.  , 0.25]], dtype=float32)
+    >>> layer.grad_weight
+    array([-1., -4.], dtype=float32)
+    >>> for p, g in zip(layer.parameters(), layer.grads()):
+    ...     p -= 0.1 * g                     # a plain SGD step
+    >>> layer.weight
+    array([0.35, 0.65], dtype=float32)
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, axis: int = 1,
@@ -288,12 +836,82 @@ class PReLU(_Activation):
         self._alpha = None
 
     def parameters(self) -> List[NDArray[Any]]:
+        """Return the arrays an optimiser updates in place: ``[weight]``.
+
+        Returns
+        -------
+        list of ndarray
+            The weight itself (not a copy).
+
+        See Also
+        --------
+        relu_fast.nn.PReLU.grads : Their gradients, in the same order.
+
+        Examples
+        --------
+        >>> from relu_fast import nn
+        >>> layer = nn.PReLU(num_parameters=3)
+        >>> layer.parameters()[0] is layer.weight
+        True
+        """
         return [self.weight]
 
     def grads(self) -> List[NDArray[Any]]:
+        """Return the gradients of `parameters`, in the same order: ``[grad_weight]``.
+
+        Returns
+        -------
+        list of ndarray
+            The grad_weight of the last backward (zeros before the first).
+
+        See Also
+        --------
+        relu_fast.nn.PReLU.parameters : The arrays they are gradients of.
+
+        Examples
+        --------
+        >>> from relu_fast import nn
+        >>> nn.PReLU(num_parameters=3).grads()
+        [array([0., 0., 0.], dtype=float32)]
+        """
         return [self.grad_weight]
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return prelu(x, weight, axis=axis) and keep x (or, inplace, the output).
+
+        The weight is copied: backward uses the alphas of this forward even if
+        an optimiser changes weight in between.
+
+        Parameters
+        ----------
+        x : array_like
+            Input of the weight's dtype (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation, of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x does not have the weight's dtype (as `relu_fast.prelu`).
+        ValueError
+            If x does not have num_parameters channels along `axis` (unless
+            num_parameters is 1), or, with `inplace`, an alpha is outside
+            [finfo(dtype).tiny, 1].
+
+        See Also
+        --------
+        relu_fast.prelu : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.PReLU(init=0.5).forward(np.array([-1.0, 2.0], dtype=np.float32))
+        array([-0.5,  2. ], dtype=float32)
+        """
         if self.inplace:
             w = self.weight
             tiny = np.finfo(w.dtype).tiny
@@ -315,6 +933,46 @@ class PReLU(_Activation):
         return y
 
     def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input and set grad_weight, for the alphas of the last forward.
+
+        Frees what forward kept; a backward that raises keeps it, so that a
+        corrected call can follow.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        See Also
+        --------
+        relu_fast.prelu_backward : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.PReLU(init=0.5)
+        >>> y = layer.forward(np.array([-1.0, -3.0], dtype=np.float32))
+        >>> layer.backward(np.array([1.0, 1.0], dtype=np.float32))
+        array([0.5, 0.5], dtype=float32)
+        >>> layer.grad_weight
+        array([-4.], dtype=float32)
+        """
         saved = self._peek(grad_output)
         grad_input, gw = prelu_backward(grad_output, saved, self._alpha, axis=self.axis)
         if self.inplace:
@@ -331,8 +989,42 @@ class PReLU(_Activation):
 
 
 def never_active(layer: "_Activation") -> NDArray[np.intp]:
-    """Indices of the channels (units) of `layer` with no x > 0 in any forward since
-    its last reset_activity() (needs track_activity=True and at least one forward)."""
+    """Find the channels (units) of a layer never active since its last reset.
+
+    A channel is active in a forward when some element of x in it is > 0.
+
+    Parameters
+    ----------
+    layer : ReLU, LeakyReLU, ELU or PReLU
+        A layer made with ``track_activity=True`` that has run forward since
+        its last `reset_activity`.
+
+    Returns
+    -------
+    ndarray
+        The indices (intp) of the channels with no x > 0 in any forward since
+        then: dead units.
+
+    Raises
+    ------
+    ValueError
+        If the layer has no recorded activity (not tracking, or no forward
+        since the reset).
+
+    See Also
+    --------
+    relu_fast.nn.dead_fraction : Their share of the channels.
+    relu_fast.relu_stats : The per-channel count behind it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.ReLU(track_activity=True)
+    >>> y = layer(np.array([[-1.0, 2.0, -3.0], [3.0, -4.0, -1.0]]))
+    >>> nn.never_active(layer)
+    array([2])
+    """
     if layer.ever_active is None:
         raise ValueError(f"{type(layer).__name__} has no recorded activity: create it with "
                          "track_activity=True and run forward first")
@@ -340,5 +1032,35 @@ def never_active(layer: "_Activation") -> NDArray[np.intp]:
 
 
 def dead_fraction(layer: "_Activation") -> float:
-    """Fraction of `layer`'s channels never active since its last reset_activity()."""
+    """Compute the fraction of a layer's channels never active since its last reset.
+
+    Parameters
+    ----------
+    layer : ReLU, LeakyReLU, ELU or PReLU
+        A layer made with ``track_activity=True`` that has run forward since
+        its last `reset_activity`.
+
+    Returns
+    -------
+    float
+        ``never_active(layer).size`` divided by the number of channels.
+
+    Raises
+    ------
+    ValueError
+        If the layer has no recorded activity (as `never_active`).
+
+    See Also
+    --------
+    relu_fast.nn.never_active : The indices of those channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.ReLU(track_activity=True)
+    >>> y = layer(np.array([[-1.0, 2.0, -3.0, 4.0]]))
+    >>> nn.dead_fraction(layer)
+    0.5
+    """
     return never_active(layer).size / layer.ever_active.size
