@@ -143,13 +143,26 @@ def meta_text(meta):
             f"recorded {date_text(meta)}")
 
 
-def _call_label(func, mode, row):
+def _call_label(func, mode, row, peers=True):
     rf = row.get("relu_fast", {}).get("call", func)
-    peers = [row[p]["call"] for p in PEERS if p in row]
-    return f"``{rf}``" + (" vs " + ", ".join(f"``{c}``" for c in peers) if peers else "")
+    calls = [row[p]["call"] for p in PEERS if p in row] if peers else []
+    return f"``{rf}``" + (" vs " + ", ".join(f"``{c}``" for c in calls) if calls else "")
 
 
-def summary_rows(results, dtype, cells=SUMMARY, with_p90=True):
+def peer_calls(results, dtype, cells=SUMMARY):
+    """[(relu_fast's call, {peer name: its call})] for the cells' (function, mode) groups."""
+    idx = index(results)
+    out = []
+    for func, mode, sizes in cells:
+        rows = [idx.get((func, dtype, mode), {}).get(n) for n in sizes]
+        rows = [r for r in rows if r and "relu_fast" in r]
+        if rows:
+            calls = {PEER_NAMES[p]: rows[0][p]["call"] for p in PEERS if p in rows[0]}
+            out.append((rows[0]["relu_fast"]["call"], calls))
+    return out
+
+
+def summary_rows(results, dtype, cells=SUMMARY, with_p90=True, peers_in_label=True):
     """Rows for a table of the chosen cells: call, n, per contender median (/ p90), ratios.
 
     A contender's time is ``median`` or ``median / p90`` in µs, with ``!`` when the
@@ -176,7 +189,7 @@ def summary_rows(results, dtype, cells=SUMMARY, with_p90=True):
             for c in PEERS:
                 r = row.get(c)
                 ratios.append(ratio(r["median_s"] / rf_t) if r else "–")
-            label = _call_label(func, mode, row) if first else ""
+            label = _call_label(func, mode, row, peers_in_label) if first else ""
             first = False
             rows.append([label, size(n)] + times + ratios)
     return rows

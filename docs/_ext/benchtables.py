@@ -69,10 +69,13 @@ class BenchSummary(_Base):
     def run(self):
         _meta, results = self._bench()
         dtype = self.arguments[0]
-        rows = bt.summary_rows(results, dtype)
+        rows = bt.summary_rows(results, dtype, peers_in_label=False)
         if not rows:
             raise self.severe(f"docs/bench.json has no {dtype} cells of the summary")
-        return self._render(_list_table(bt.summary_header(), rows))
+        legend = ["", "The peers of each call:", ""]
+        for rf_call, calls in bt.peer_calls(results, dtype):
+            legend.append(f"- ``{rf_call}``: " + "; ".join(f"{name} ``{c}``" for name, c in calls.items()))
+        return self._render(_list_table(bt.summary_header(), rows) + legend)
 
 
 class BenchFull(_Base):
@@ -84,9 +87,12 @@ class BenchFull(_Base):
         lines = []
         for func, mode, by_n in bt.groups(results, dtype):
             sizes = tuple(sorted(by_n))
-            rows = bt.summary_rows(results, dtype, ((func, mode, sizes),))
+            rows = bt.summary_rows(results, dtype, ((func, mode, sizes),), peers_in_label=False)
             title = "prelu + prelu_backward (C=100)" if func == "prelu" else func
-            lines += [f".. rubric:: {title}, {dtype}, {bt.MODE_NAMES.get(mode, mode)}", ""]
+            (rf_call, calls), = bt.peer_calls(results, dtype, ((func, mode, sizes),))
+            lines += [f".. rubric:: {title}, {dtype}, {bt.MODE_NAMES.get(mode, mode)}", "",
+                      "Peers: " + ("; ".join(f"{name} ``{c}``" for name, c in calls.items())
+                                   or "none") + ".", ""]
             lines += _list_table(bt.summary_header(), rows) + [""]
         if not lines:
             raise self.severe(f"docs/bench.json has no {dtype} cells")
