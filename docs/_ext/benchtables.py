@@ -142,10 +142,11 @@ class ContentionTable(_Base):
 def _check_data(app):
     path = os.path.join(app.srcdir, "bench.json")
     if not os.path.exists(path):
-        raise ConfigError(
-            f"docs/bench.json is missing ({path}): the performance page's tables are generated "
-            "from it at build time.  Restore it (git checkout docs/bench.json) or make a new one "
-            "with `python -m relu_fast bench --json docs/bench.json --plot docs/bench.png`.")
+        msg = (f"docs/bench.json is missing ({path}): the performance page's tables are generated "
+               "from it at build time.  Restore it (git checkout docs/bench.json) or make a new one "
+               "with `python -m relu_fast bench --json docs/bench.json --plot docs/bench.png`.")
+        sys.stderr.write(f"\nERROR: {msg}\n\n")   # first, before Sphinx's crash report
+        raise ConfigError(msg)
 
 
 def setup(app):
