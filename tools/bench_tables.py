@@ -1,0 +1,252 @@
+"""Tables of saved benchmark results, for the docs site and the README.
+
+Reads the JSON that ``python -m relu_fast bench --json PATH`` writes
+({"meta": {...}, "results": [{function, dtype, n, mode, contender, call,
+median_s, samples_s, ...}, ...]}) and the JSON of
+``python -m relu_fast bench --contention --json PATH`` ({"machine", "results":
+[{scenario, function, dtype, n, us: {contender: [median, p90]}}], "policy"}).
+It reads the files itself (no import of relu_fast's private modules), so it
+works on any saved run.  The medians are the bench's own (``median_s``); p90
+is computed here from each contender's samples (linear interpolation, as
+``numpy.percentile``'s default).  Used by docs/_ext/benchtables.py (the
+performance page) and tools/readme_speed_table.py (the README's table).
+"""
+import json
+import os
+import statistics
+
+UNSTEADY = 1.5   # as the bench: a median over 1.5x the fastest sample is flagged "!"
+PEERS = ("numpy", "torch")
+PEER_NAMES = {"relu_fast": "relu_fast", "numpy": "NumPy", "torch": "PyTorch"}
+MODE_NAMES = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
+FUNCTION_ORDER = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu",
+                  "elu_backward", "prelu")
+MODE_ORDER = ("out", "inplace", "alloc")
+
+# The cells the summary tables show (function, mode, sizes): the README's choice.
+SUMMARY = (
+    ("relu", "out", (100, 10_000, 1_000_000, 10_000_000, 100_000_000)),
+    ("relu", "alloc", (10_000_000, 100_000_000)),
+    ("relu_backward", "alloc", (10_000, 1_000_000, 10_000_000, 100_000_000)),
+    ("relu_backward", "out", (10_000_000, 100_000_000)),
+    ("elu", "alloc", (10_000, 1_000_000, 100_000_000)),
+    ("elu", "out", (10_000, 1_000_000, 100_000_000)),
+    ("elu_backward", "alloc", (10_000, 1_000_000, 100_000_000)),
+    ("elu_backward", "out", (10_000, 1_000_000, 10_000_000, 100_000_000)),
+    ("prelu", "alloc", (10_000, 1_000_000, 100_000_000)),
+)
+# The README's shorter table: float32, one line per call and size.
+README_CELLS = (
+    ("relu", "out", (100, 10_000, 1_000_000, 100_000_000)),
+    ("relu", "alloc", (10_000_000,)),
+    ("relu_backward", "alloc", (1_000_000,)),
+    ("elu", "alloc", (10_000, 1_000_000)),
+    ("elu_backward", "alloc", (1_000_000,)),
+    ("prelu", "alloc", (10_000, 1_000_000)),
+)
+
+
+class BenchDataError(Exception):
+    """A benchmark JSON file is missing or not in the expected format."""
+
+
+def load_bench(path):
+    if not os.path.exists(path):
+        raise BenchDataError(
+            f"{path} is missing: the performance tables are generated from it.  Make it with "
+            f"`python -m relu_fast bench --json {path} --plot {os.path.splitext(path)[0]}.png` "
+            "(a full run takes minutes; run it on a quiet machine).")
+    with open(path) as f:
+        data = json.load(f)
+    try:
+        meta, results = data["meta"], data["results"]
+        for r in results:
+            r["function"], r["dtype"], r["n"], r["mode"], r["contender"], r["call"]
+            r["median_s"], r["samples_s"]
+        meta["machine"], meta["date_utc"], meta["threads"]
+    except (KeyError, TypeError) as e:
+        raise BenchDataError(f"{path} is not the output of `python -m relu_fast bench --json` "
+                             f"(missing {e})") from None
+    if meta.get("levels"):
+        raise BenchDataError(f"{path} holds a --levels run; these tables compare with peers")
+    return meta, results
+
+
+def load_contention(path):
+    if not os.path.exists(path):
+        raise BenchDataError(f"{path} is missing: make it with "
+                             f"`python -m relu_fast bench --contention --json {path}`")
+    with open(path) as f:
+        data = json.load(f)
+    try:
+        for r in data["results"]:
+            r["scenario"], r["function"], r["dtype"], r["n"], r["us"]["1 thread"], r["us"]["default"]
+    except (KeyError, TypeError) as e:
+        raise BenchDataError(f"{path} is not the output of `python -m relu_fast bench "
+                             f"--contention --json` (missing {e})") from None
+    return data
+
+
+def text_header_date(path):
+    """The date in the first line of a bench text output ("... 2026-12-01 11:35 UTC"), or None."""
+    try:
+        with open(path) as f:
+            first = f.readline().split()
+    except OSError:
+        return None
+    return " ".join(first[-3:]) if len(first) >= 3 and first[-1] == "UTC" else None
+
+
+def p90(samples):
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=10, method="inclusive")[8]
+
+
+def steady(r):
+    return r["median_s"] <= UNSTEADY * min(r["samples_s"])
+
+
+def us(seconds):
+    v = seconds * 1e6
+    return f"{v:.3f}" if v < 10 else f"{v:.1f}" if v < 1000 else f"{v:.0f}"
+
+
+def ratio(x):
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def size(n):
+    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:.0e}"
+
+
+def index(results):
+    """{(function, dtype, mode): {n: {contender: result}}}"""
+    out = {}
+    for r in results:
+        out.setdefault((r["function"], r["dtype"], r["mode"]), {}).setdefault(r["n"], {})[
+            r["contender"]] = r
+    return out
+
+
+def date_text(meta):
+    d = meta["date_utc"]            # 2026-12-01T13:27:27Z
+    return d[:10] + " " + d[11:16] + " UTC"
+
+
+def meta_text(meta):
+    torch = meta.get("torch")
+    return (f"relu_fast {meta.get('relu_fast', '?')} (kernels {meta.get('kernel_level', '?')}, "
+            f"{meta['threads']} threads), NumPy {meta.get('numpy', '?')} (one thread)"
+            + (f", PyTorch {torch} ({meta['threads']} threads)" if torch else ", no PyTorch")
+            + f", Python {meta.get('python', '?')}; machine: {meta['machine']}; "
+            f"recorded {date_text(meta)}")
+
+
+def _call_label(func, mode, row, peers=True):
+    rf = row.get("relu_fast", {}).get("call", func)
+    calls = [row[p]["call"] for p in PEERS if p in row] if peers else []
+    return f"``{rf}``" + (" vs " + ", ".join(f"``{c}``" for c in calls) if calls else "")
+
+
+def peer_calls(results, dtype, cells=SUMMARY):
+    """[(relu_fast's call, {peer name: its call})] for the cells' (function, mode) groups."""
+    idx = index(results)
+    out = []
+    for func, mode, sizes in cells:
+        rows = [idx.get((func, dtype, mode), {}).get(n) for n in sizes]
+        rows = [r for r in rows if r and "relu_fast" in r]
+        if rows:
+            calls = {PEER_NAMES[p]: rows[0][p]["call"] for p in PEERS if p in rows[0]}
+            out.append((rows[0]["relu_fast"]["call"], calls))
+    return out
+
+
+def summary_rows(results, dtype, cells=SUMMARY, with_p90=True, peers_in_label=True):
+    """Rows for a table of the chosen cells: call, n, per contender median (/ p90), ratios.
+
+    A contender's time is ``median`` or ``median / p90`` in µs, with ``!`` when the
+    cell stayed unsteady; ratios are peer median / relu_fast median; "–" where a
+    peer has no such call.  Cells absent from the results are skipped."""
+    idx = index(results)
+    rows = []
+    for func, mode, sizes in cells:
+        by_n = idx.get((func, dtype, mode), {})
+        first = True
+        for n in sizes:
+            row = by_n.get(n)
+            if not row or "relu_fast" not in row:
+                continue
+            rf_t = row["relu_fast"]["median_s"]
+            times, ratios = [], []
+            for c in ("relu_fast",) + PEERS:
+                r = row.get(c)
+                if r is None:
+                    times.append("–")
+                    continue
+                t = us(r["median_s"]) + (f" / {us(p90(r['samples_s']))}" if with_p90 else "")
+                times.append(t + ("" if steady(r) else " !"))
+            for c in PEERS:
+                r = row.get(c)
+                ratios.append(ratio(r["median_s"] / rf_t) if r else "–")
+            label = _call_label(func, mode, row, peers_in_label) if first else ""
+            first = False
+            rows.append([label, size(n)] + times + ratios)
+    return rows
+
+
+def summary_header(with_p90=True):
+    what = " µs (median / p90)" if with_p90 else " µs"
+    return (["call", "n"] + [PEER_NAMES[c] + what for c in ("relu_fast",) + PEERS]
+            + ["NumPy / rf", "PyTorch / rf"])
+
+
+def groups(results, dtype):
+    """Every (function, mode) of a dtype in the bench's order: [(function, mode, {n: row})]."""
+    idx = index(results)
+    keys = sorted((k for k in idx if k[1] == dtype),
+                  key=lambda k: (FUNCTION_ORDER.index(k[0]) if k[0] in FUNCTION_ORDER else 99,
+                                 MODE_ORDER.index(k[2]) if k[2] in MODE_ORDER else 9))
+    return [(f, m, idx[(f, d, m)]) for f, d, m in keys]
+
+
+def unsteady_cells(results):
+    cells = set()
+    for r in results:
+        if not steady(r):
+            cells.add((r["function"], r["dtype"], r["mode"], r["n"]))
+    return len(cells), len({(r["function"], r["dtype"], r["mode"], r["n"]) for r in results})
+
+
+# -- contention ----------------------------------------------------------------
+
+SCENARIOS = {"quiet": "quiet", "busy": "busy-loop process on the other core",
+             "second": "second process calling relu_fast"}
+CONTENTION_CALLS = {"relu": "relu out=", "relu_backward": "relu_backward out=", "elu": "elu out=",
+                    "prelu": "prelu + prelu_backward"}
+CONTENDERS = ("1 thread", "default", "PyTorch", "NumPy")
+
+
+def contention_rows(data, dtypes=("float32", "float64"), functions=None):
+    rows = []
+    for r in data["results"]:
+        if r["dtype"] not in dtypes or (functions and r["function"] not in functions):
+            continue
+        u = r["us"]
+        one, dflt = u["1 thread"], u["default"]
+        cells = [f"{u[c][0]:.1f} / {u[c][1]:.1f}" if c in u and u[c][0] < 100 else
+                 f"{u[c][0]:.0f} / {u[c][1]:.0f}" if c in u else "–" for c in CONTENDERS]
+        rows.append([SCENARIOS.get(r["scenario"], r["scenario"]),
+                     CONTENTION_CALLS.get(r["function"], r["function"]), r["dtype"],
+                     size(r["n"])] + cells + [f"{dflt[0] / one[0]:.2f}", f"{dflt[1] / one[1]:.2f}"])
+    return rows
+
+
+CONTENTION_HEADER = (["scenario", "call", "dtype", "n"] + [f"{c} µs (median / p90)" for c in CONTENDERS]
+                     + ["default / 1 thread, median", "p90"])
+
+
+def markdown(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("``", "`") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
