@@ -10,6 +10,7 @@ Helpers (import them with ``from conftest import ...``):
 
 Every test runs with relu_fast's thread setting and kernel level restored afterwards.
 """
+import functools
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api, _threads
 from relu_fast import _reference as ref
+from relu_fast._functions import ARRAYS, FUNCTIONS
 
 DTYPES = (np.float32, np.float64)
 GRAIN = _threads._grain()
@@ -185,8 +187,10 @@ def python_lines(code, *, set_env=None, unset=(), timeout=120):
 # test_properties, test_fpenv)
 # ---------------------------------------------------------------------------
 
-FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "prelu", "prelu_backward",
-         "elu", "elu_backward", "elu_backward_result")
+# every function of the kernel table (the training helpers have tests of their own), and
+# elu_backward from the result
+FUNCS = tuple(n for n, f in FUNCTIONS.items()
+              if f.kind in ("unary", "binary", "prelu", "prelu_backward")) + ("elu_backward_result",)
 SLOPE, ALPHA = 0.2, 1.5
 
 
@@ -226,21 +230,21 @@ def compare(name, x, g, *, w=None, axis=1, slope=SLOPE, alpha=ALPHA):
         return _compare(name, x, g, w=w, axis=axis, slope=slope, alpha=alpha)
 
 
-# Each function called the same way on relu_fast and on its plain-NumPy twin in
-# relu_fast._reference (same names, same signatures), looked up by name.
-CALLS = {
-    "relu": lambda m, x, g, w, axis, slope, alpha: m.relu(x),
-    "relu_backward": lambda m, x, g, w, axis, slope, alpha: m.relu_backward(g, x),
-    "leaky_relu": lambda m, x, g, w, axis, slope, alpha: m.leaky_relu(x, slope),
-    "leaky_relu_backward": lambda m, x, g, w, axis, slope, alpha: m.leaky_relu_backward(g, x, slope),
-    "prelu": lambda m, x, g, w, axis, slope, alpha: m.prelu(x, w, axis=axis),
-    "prelu_backward": lambda m, x, g, w, axis, slope, alpha: m.prelu_backward(g, x, w, axis=axis),
-    "elu": lambda m, x, g, w, axis, slope, alpha: m.elu(x, alpha),
-    "elu_backward": lambda m, x, g, w, axis, slope, alpha: m.elu_backward(g, x, alpha),
-    # the gradient from elu's result y instead of x
-    "elu_backward_result": lambda m, x, g, w, axis, slope, alpha: m.elu_backward(
-        g, ref.elu(x, alpha), alpha, is_result=True),
-}
+def _call(name, m, x, g, w, axis, slope, alpha):
+    """Call `name` on module m (relu_fast or its plain-NumPy twin relu_fast._reference,
+    same names and signatures) with the arguments its declaration names."""
+    f = FUNCTIONS[name]
+    arrays = {"x": x, "grad_output": g, "weight": w}
+    values = {"negative_slope": slope, "alpha": alpha, "axis": axis}
+    return getattr(m, name)(*(arrays[a] for a in ARRAYS[f.kind]),
+                            **{p.name: values[p.name] for p in f.params if p.name in values})
+
+
+# name -> its call, alike on relu_fast and on relu_fast._reference
+CALLS = {name: functools.partial(_call, name) for name in FUNCS if name in FUNCTIONS}
+# the gradient from elu's result y instead of x
+CALLS["elu_backward_result"] = lambda m, x, g, w, axis, slope, alpha: m.elu_backward(
+    g, ref.elu(x, alpha), alpha, is_result=True)
 assert set(CALLS) == set(FUNCS)
 
 
@@ -257,8 +261,9 @@ def _compare(name, x, g, *, w, axis, slope, alpha):
     assert isinstance(got, np.ndarray)
     assert got.dtype == np.dtype(np.asarray(x).dtype.newbyteorder("=")), got.dtype
     assert got.shape == np.shape(x)
-    if name.startswith("elu"):
-        assert_ulp(got, want, 2)
+    ulps = FUNCTIONS[name.replace("_result", "")].ulps
+    if ulps:
+        assert_ulp(got, want, ulps)
     else:
         assert_same(got, want)
     return got

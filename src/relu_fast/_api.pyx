@@ -325,6 +325,8 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
 
 
 def _dask_call(name, *args, **kwargs):
+    """The one way dask arrays reach relu_fast._dask: as_array raised _DaskInput, and the
+    public function hands its arguments over (imported on first use: dask is optional)."""
     from relu_fast import _dask
     return getattr(_dask, name)(*args, **kwargs)
 
@@ -898,8 +900,13 @@ def prelu(x, weight, *, axis=1, out=None):
     array([[-0.25,  2.  ],
            [-0.75,  4.  ]], dtype=float32)
     """
-    if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
+    try:
+        return _prelu(x, weight, axis, out)
+    except _DaskInput:
         return _dask_call("prelu", x, weight, axis=axis, out=out)
+
+
+cdef object _prelu(object x, object weight, object axis, object out):
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     cdef cnp.ndarray w = _weight(weight, dt)
@@ -1012,10 +1019,10 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     >>> grad_weight
     array([-4., -4.], dtype=float32)
     """
-    if (not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__")) or (
-            not cnp.PyArray_Check(grad_output) and hasattr(grad_output, "__dask_graph__")):
+    try:
+        return _prelu_backward(grad_output, x, weight, axis, False)
+    except _DaskInput:
         return _dask_call("prelu_backward", grad_output, x, weight, axis=axis)
-    return _prelu_backward(grad_output, x, weight, axis, False)
 
 
 def _prelu_backward_sums(grad_output, x, weight, axis=1):

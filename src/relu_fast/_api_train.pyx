@@ -15,7 +15,7 @@ from relu_fast._threads cimport give_threads, take_threads, threads_for
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
-from relu_fast._api import _DaskInput
+from relu_fast._api import _DaskInput, _dask_call
 
 cnp.import_array()
 
@@ -291,10 +291,10 @@ def relu_stats(x, *, axis=1, out=None):
     >>> rf.relu_stats(x, axis=0)[1]          # 2 channels along axis 0
     array([0.33333333, 0.66666667])
     """
-    if not cnp.PyArray_Check(x) and hasattr(x, "__dask_graph__"):
-        from relu_fast import _dask
-        return _dask.relu_stats(x, axis=axis, out=out)
-    o, counts, per_channel = _relu_counts(x, axis, out)
+    try:
+        o, counts, per_channel = _relu_counts(x, axis, out)
+    except _DaskInput:
+        return _dask_call("relu_stats", x, axis=axis, out=out)
     if per_channel == 0:
         return o, np.full(counts.shape[0], np.nan)
     return o, counts / float(per_channel)
@@ -304,11 +304,7 @@ def _relu_counts(x, axis=1, out=None):
     """relu_stats' pass with the raw counts: (y, counts (int64 per channel), elements
     per channel).  dask adds the chunks' counts and elements before dividing."""
     cdef const KernelTable* tt = kernel_table()
-    cdef cnp.ndarray xa
-    try:
-        xa = as_array(x, "x")
-    except _DaskInput:
-        raise TypeError("_relu_counts takes NumPy arrays") from None
+    cdef cnp.ndarray xa = as_array(x, "x")    # a dask x: _DaskInput, to relu_stats
     cdef int dt = dtype_code(xa)
     cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner

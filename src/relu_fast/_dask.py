@@ -1,6 +1,7 @@
 """relu_fast on dask arrays: every public function returns a lazy dask array, chunk
 for chunk (each chunk goes through the compiled function on its worker; no extra
-pass).  relu_fast._api hands dask inputs over to the functions here.
+pass).  relu_fast._api hands dask inputs over to the functions here; the elementwise
+ones are made from their declarations (relu_fast._functions).
 
 Rules:
 - grad_output and x chunked differently: grad_output is rechunked to x's chunks
@@ -21,36 +22,20 @@ Rules:
   immutable).
 dask is an optional dependency: ``pip install relu_fast[dask]``.
 """
+import inspect
+
 import numpy as np
 import dask.array as da
 
 from . import _api, _api_train
+from ._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
 
 # -- per-chunk functions (module level, so workers import them by name) -----------
 
 
-def _relu(x):
-    return _api.relu(x)
-
-
-def _relu_backward(g, x):
-    return _api.relu_backward(g, x)
-
-
-def _leaky(x, s):
-    return _api.leaky_relu(x, s)
-
-
-def _leaky_backward(g, x, s):
-    return _api.leaky_relu_backward(g, x, s)
-
-
-def _elu(x, a):
-    return _api.elu(x, a)
-
-
-def _elu_backward(g, x, a, is_result):
-    return _api.elu_backward(g, x, a, is_result=is_result)
+def _apply(*blocks, fn, params):
+    """An elementwise function on one chunk (or a chunk of each operand)."""
+    return fn(*blocks, **params)
 
 
 def _keep(shape, ax):
@@ -163,46 +148,41 @@ def _check_binary(fn, g, x, *args, **kw):
 # -- public functions ---------------------------------------------------------------
 
 
-def relu(x, *, out=None):
-    _no_out(out, "relu")
-    x = _array(x)
-    _api.relu(_meta(x))
-    return x.map_blocks(_relu, dtype=x.dtype)
+def _elementwise(name):
+    """The dask version of the elementwise function `name`, made from its declaration:
+    the same signature; the eager checks on an empty array; then chunk by chunk."""
+    f = FUNCTIONS[name]
+    fn = getattr(_api, name)
+    P = inspect.Parameter
+    sig = inspect.Signature(
+        [P(a, P.POSITIONAL_OR_KEYWORD) for a in ARRAYS[f.kind]]
+        + [P(p.name, P.KEYWORD_ONLY if p.keyword else P.POSITIONAL_OR_KEYWORD, default=p.default)
+           for p in f.params]
+        + [P("out", P.KEYWORD_ONLY, default=None)])
+
+    def dask_version(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        _no_out(given.pop("out"), name)
+        params = {p.name: given[p.name] for p in f.params}
+        if f.kind == "unary":
+            x = _array(given["x"])
+            fn(_meta(x), **params)
+            return x.map_blocks(_apply, fn=fn, params=params, dtype=x.dtype)
+        g, x = _binary_inputs(given["grad_output"], given["x"])
+        _check_binary(fn, g, x, **params)
+        return da.map_blocks(_apply, g, x, fn=fn, params=params, dtype=g.dtype)
+
+    dask_version.__name__ = dask_version.__qualname__ = name
+    dask_version.__signature__ = sig
+    dask_version.__doc__ = f"{name} on dask arrays, chunk by chunk (see relu_fast.{name})."
+    return dask_version
 
 
-def relu_backward(grad_output, x, *, out=None):
-    _no_out(out, "relu_backward")
-    g, x = _binary_inputs(grad_output, x)
-    _check_binary(_api.relu_backward, g, x)
-    return da.map_blocks(_relu_backward, g, x, dtype=g.dtype)
-
-
-def leaky_relu(x, negative_slope=0.01, *, out=None):
-    _no_out(out, "leaky_relu")
-    x = _array(x)
-    _api.leaky_relu(_meta(x), negative_slope)
-    return x.map_blocks(_leaky, negative_slope, dtype=x.dtype)
-
-
-def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
-    _no_out(out, "leaky_relu_backward")
-    g, x = _binary_inputs(grad_output, x)
-    _check_binary(_api.leaky_relu_backward, g, x, negative_slope)
-    return da.map_blocks(_leaky_backward, g, x, negative_slope, dtype=g.dtype)
-
-
-def elu(x, alpha=1.0, *, out=None):
-    _no_out(out, "elu")
-    x = _array(x)
-    _api.elu(_meta(x), alpha)
-    return x.map_blocks(_elu, alpha, dtype=x.dtype)
-
-
-def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
-    _no_out(out, "elu_backward")
-    g, x = _binary_inputs(grad_output, x)
-    _check_binary(_api.elu_backward, g, x, alpha, is_result=is_result)
-    return da.map_blocks(_elu_backward, g, x, alpha, is_result, dtype=g.dtype)
+for _name in ELEMENTWISE:
+    globals()[_name] = _elementwise(_name)
+del _name
 
 
 def _channel_axis(x, weight, axis):

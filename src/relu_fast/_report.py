@@ -7,6 +7,7 @@ import numpy as np
 
 import relu_fast as rf
 from . import _api, _dispatch, _memory, _reference as ref, _threads
+from ._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
 
 
 def _cases(rng, dtype):
@@ -41,13 +42,16 @@ def self_check():
         w = np.array([0.25, -0.5, 0.0, 2.0], dtype=dtype)
         gx, gw = rf.prelu_backward(g2, x2, w)
         rgx, rgw = ref.prelu_backward(g2, x2, w)
-        checks = [
-            ("relu", _same(rf.relu(x), ref.relu(x))),
-            ("relu_backward", _same(rf.relu_backward(g, x), ref.relu_backward(g, x))),
-            ("leaky_relu", _same(rf.leaky_relu(x, 0.2), ref.leaky_relu(x, 0.2))),
-            ("leaky_relu_backward", _same(rf.leaky_relu_backward(g, x, 0.2), ref.leaky_relu_backward(g, x, 0.2))),
-            ("elu", _same(rf.elu(x, 1.5), ref.elu(x, 1.5), ulps=2)),
-            ("elu_backward", _same(rf.elu_backward(g, x, 1.5), ref.elu_backward(g, x, 1.5), ulps=2)),
+        args = {"x": x, "grad_output": g}
+        values = {"negative_slope": 0.2, "alpha": 1.5}
+        checks = []
+        for name in ELEMENTWISE:                  # as declared (relu_fast._functions)
+            f = FUNCTIONS[name]
+            a = [args[k] for k in ARRAYS[f.kind]]
+            kw = {p.name: values[p.name] for p in f.params if p.name in values}
+            checks.append((name, _same(getattr(rf, name)(*a, **kw), getattr(ref, name)(*a, **kw),
+                                       ulps=f.ulps)))
+        checks += [
             ("prelu", _same(rf.prelu(x2, w), ref.prelu(x2, w))),
             ("prelu_backward", _same(gx, rgx) and np.allclose(gw, rgw, rtol=1e-6 if dtype == np.float32 else 1e-12)),
         ]

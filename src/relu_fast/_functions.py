@@ -1,0 +1,80 @@
+"""Every public function of relu_fast, declared once.
+
+A declaration says what a function is: its arguments (with defaults, in order), how
+it is computed (``kind``: which driver and kernel-table slot; ``op``: the op code of
+``_table.pxd`` for the elementwise ones), which function it is the gradient of, its
+PyTorch counterpart, and how dask arrays are handled.  What follows from it:
+
+- the dask versions of the elementwise functions (``_dask`` makes them from here);
+- ``python -m relu_fast``'s self-check list (``_report``);
+- the tests' parametrisation: each function is compared with its plain-NumPy twin of
+  the same name in ``_reference``, for every dtype, layout, thread count and level
+  (``tests/conftest.py``), and ``tests/test_declarations.py`` checks that the public
+  function, its reference, its stub, its docs entry, its benchmark contenders and its
+  dask version agree with the declaration, so a place forgotten is a failing test.
+
+Pure Python without imports from the package: setup.py and tools may read it before
+anything is built.
+"""
+from typing import NamedTuple, Optional, Tuple
+
+
+class Param(NamedTuple):
+    """A scalar argument after the arrays.  ``keyword``: keyword-only."""
+    name: str
+    default: object
+    keyword: bool = False
+
+
+class Function(NamedTuple):
+    name: str
+    # "unary": y = f(x); "binary": grad_input = f'(x) * grad_output (arguments
+    # grad_output, x); "prelu", "prelu_backward": per-channel weights along `axis`;
+    # "mask", "mask_backward", "stats": the training helpers (_api_train)
+    kind: str
+    params: Tuple[Param, ...] = ()
+    op: Optional[str] = None              # op code in _table.pxd (unary/binary kinds)
+    gradient_of: Optional[str] = None     # the forward function, for a gradient
+    torch: Optional[str] = None           # the PyTorch function it matches
+    dask: str = "elementwise"             # "elementwise", "custom" (_dask), or "refused"
+    out: bool = True                      # takes out=
+    bench: bool = True                    # timed by bench/asv (_bench/contenders.py)
+    ulps: int = 0                         # tested to within this many ulp of _reference
+
+
+SLOPE = Param("negative_slope", 0.01)
+ALPHA = Param("alpha", 1.0)
+
+FUNCTIONS = {f.name: f for f in (
+    Function("relu", "unary", op="OP_RELU", torch="torch.nn.functional.relu"),
+    Function("relu_backward", "binary", op="OP_RELU_BWD", gradient_of="relu",
+             torch="torch.ops.aten.threshold_backward"),
+    Function("leaky_relu", "unary", (SLOPE,), op="OP_LEAKY",
+             torch="torch.nn.functional.leaky_relu"),
+    Function("leaky_relu_backward", "binary", (SLOPE,), op="OP_LEAKY_BWD",
+             gradient_of="leaky_relu", torch="torch.ops.aten.leaky_relu_backward"),
+    Function("elu", "unary", (ALPHA,), op="OP_ELU", torch="torch.nn.functional.elu", ulps=2),
+    Function("elu_backward", "binary", (ALPHA, Param("is_result", False, keyword=True)),
+             op="OP_ELU_BWD", gradient_of="elu", torch="torch.ops.aten.elu_backward", ulps=2),
+    Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
+             torch="torch.nn.functional.prelu"),
+    Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),
+             gradient_of="prelu", dask="custom", out=False),
+    Function("relu_mask", "mask", dask="refused", bench=False),
+    Function("relu_backward_mask", "mask_backward", gradient_of="relu_mask", dask="refused",
+             bench=False),
+    Function("relu_stats", "stats", (Param("axis", 1, keyword=True),), dask="custom", bench=False),
+)}
+
+# The array arguments of each kind, in order.
+ARRAYS = {
+    "unary": ("x",),
+    "binary": ("grad_output", "x"),
+    "prelu": ("x", "weight"),
+    "prelu_backward": ("grad_output", "x", "weight"),
+    "mask": ("x",),
+    "mask_backward": ("grad_output", "mask"),
+    "stats": ("x",),
+}
+
+ELEMENTWISE = tuple(name for name, f in FUNCTIONS.items() if f.kind in ("unary", "binary"))
