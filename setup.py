@@ -73,6 +73,24 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
+def _load_functions():
+    """relu_fast/_functions.py (the declarations), read without importing the package."""
+    namespace = {"__name__": "relu_fast_functions"}
+    with open(os.path.join(SRC, "_functions.py")) as f:
+        exec(compile(f.read(), f.name, "exec"), namespace)
+    return namespace
+
+
+def _api_stub():
+    """Write _api.pyi: its template with the elementwise overloads made from the declarations."""
+    with open(os.path.join(SRC, "_api.pyi.in")) as f:
+        template = f.read()
+    overloads = _load_functions()["stub_overloads"]()
+    assert "\n{elementwise}\n" in template
+    _write_if_changed(os.path.join(SRC, "_api.pyi"),
+                      template.replace("\n{elementwise}\n", "\n" + overloads + "\n", 1))
+
+
 def _kernel_shells(levels):
     """Write _kernels_<level>.pyx and .pyi for each level (the module name must be the file's)."""
     for name in levels:
@@ -206,6 +224,7 @@ def _ext(name, source):
 
 LEVELS = _levels()
 _kernel_shells(LEVELS)
+_api_stub()
 # module name -> its level's declaration (flags), for BuildExt
 KERNEL_MODULES = {f"{PKG}._kernels_{name}": lv for name, lv in LEVELS.items()}
 extensions = [_ext(f"_kernels_{name}", f"_kernels_{name}.pyx") for name in LEVELS]

@@ -78,3 +78,33 @@ ARRAYS = {
 }
 
 ELEMENTWISE = tuple(name for name, f in FUNCTIONS.items() if f.kind in ("unary", "binary"))
+
+
+# ---------------------------------------------------------------------------
+# Stubs: setup.py writes _api.pyi from _api.pyi.in, putting these overloads of the
+# elementwise functions where the template says {elementwise}.
+# ---------------------------------------------------------------------------
+
+_TYPES = {bool: "bool", float: "float", int: "int"}
+
+
+def _stub_params(f, array_type, out_type):
+    arrays = [f"{a}: {array_type}" for a in ARRAYS[f.kind]]
+    positional = [f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}" for p in f.params
+                  if not p.keyword]
+    keyword = [f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}" for p in f.params if p.keyword]
+    keyword.append(f"out: {out_type} = None")
+    return ", ".join(arrays + positional + ["*"] + keyword)
+
+
+def stub_overloads():
+    """The typed overloads of every elementwise function: x's dtype in, the same out."""
+    lines = []
+    for name in ELEMENTWISE:
+        f = FUNCTIONS[name]
+        lines += ["@overload",
+                  f"def {name}({_stub_params(f, 'NDArray[_F]', 'Optional[NDArray[_F]]')}) "
+                  "-> NDArray[_F]: ...",
+                  "@overload",
+                  f"def {name}({_stub_params(f, 'ArrayLike', '_Out')}) -> _Float: ..."]
+    return "\n".join(lines)
