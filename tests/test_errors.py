@@ -21,6 +21,8 @@ WITH_OUT = {
     "elu": lambda x, g, out: rf.elu(x, 1.0, out=out),
     "elu_backward": lambda x, g, out: rf.elu_backward(g, x, 1.0, out=out),
     "elu_backward_result": lambda x, g, out: rf.elu_backward(g, x, 1.0, is_result=True, out=out),
+    "hardtanh": lambda x, g, out: rf.hardtanh(x, -0.5, 0.5, out=out),
+    "hardtanh_backward": lambda x, g, out: rf.hardtanh_backward(g, x, -0.5, 0.5, out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -354,6 +356,43 @@ def test_parameters_must_be_finite(call, bad):
     with pytest.raises(ValueError, match="finite"):
         getattr(rf, call)(*args, out=out)
     guard.check()
+
+
+HARDTANH_CALLS = {
+    "hardtanh": lambda x, g, lo, hi, out: rf.hardtanh(x, lo, hi, out=out),
+    "hardtanh_backward": lambda x, g, lo, hi, out: rf.hardtanh_backward(g, x, lo, hi, out=out),
+}
+
+
+@pytest.mark.parametrize("which", ["min_val", "max_val"])
+@pytest.mark.parametrize("bad, exc, match", [
+    ("0.1", TypeError, "real number"), (True, TypeError, "real number"), (None, TypeError, "real number"),
+    (1j, TypeError, "real number"), ([0.1], TypeError, "real number"),
+    (float("nan"), ValueError, "finite"), (float("inf"), ValueError, "finite"),
+    (10**400, ValueError, "finite"), (1e300, ValueError, "overflow")], ids=repr)
+@pytest.mark.parametrize("name", list(HARDTANH_CALLS))
+def test_hardtanh_range_arguments(name, which, bad, exc, match):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    lo, hi = (bad, 1.0) if which == "min_val" else (-1.0, bad)
+    if match == "overflow" and which == "min_val":
+        lo = -bad                      # -1e300 <= 1.0: only the dtype refuses it
+    with pytest.raises(exc, match=match if match != "real number" else which):
+        HARDTANH_CALLS[name](x, g, lo, hi, out)
+    guard.check()
+
+
+@pytest.mark.parametrize("name", list(HARDTANH_CALLS))
+def test_hardtanh_min_above_max_is_refused(name):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="min_val must not exceed max_val"):
+        HARDTANH_CALLS[name](x, g, 1.0, -1.0, out)
+    guard.check()
+    equal = HARDTANH_CALLS[name](x, g, 0.5, 0.5, None)     # an empty range is fine
+    assert equal.shape == x.shape
 
 
 @pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0])

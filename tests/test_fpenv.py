@@ -11,7 +11,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api
 from relu_fast import _reference as ref
-from conftest import FUNCS, GRAIN, assert_same, compare
+from conftest import CALLS, FUNCS, GRAIN, assert_same, compare
 
 HAVE_FLUSH = _api._flush_denormals() == 0 and (_api._flush_denormals(True) != 0)
 _api._flush_denormals(False)
@@ -40,25 +40,7 @@ def flushing():
 
 def _run(name, x, g):
     w = np.linspace(-0.5, 1.5, x.shape[1]).astype(x.dtype) if x.ndim > 1 else x.dtype.type(0.25)
-    if name == "relu":
-        return rf.relu(x)
-    if name == "relu_backward":
-        return rf.relu_backward(g, x)
-    if name == "leaky_relu":
-        return rf.leaky_relu(x, 0.2)
-    if name == "leaky_relu_backward":
-        return rf.leaky_relu_backward(g, x, 0.2)
-    if name == "prelu":
-        return rf.prelu(x, w)
-    if name == "prelu_backward":
-        return rf.prelu_backward(g, x, w)
-    if name == "elu":
-        return rf.elu(x, 1.5)
-    if name == "elu_backward":
-        return rf.elu_backward(g, x, 1.5)
-    if name == "elu_backward_result":
-        return rf.elu_backward(g, rf.elu(x, 1.5), 1.5, is_result=True)
-    raise AssertionError(name)
+    return CALLS[name](rf, x, g, w, 1, 0.2, 1.5)
 
 
 @needs_flush
@@ -73,7 +55,8 @@ def test_flush_to_zero_set_by_the_caller_changes_nothing(name, shape, dtype, flu
     with rf.limit_threads(1):
         want = _run(name, x, g)
     # the flags off, the results are the reference's (denormals kept)
-    if name in ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "prelu"):
+    if name in ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "prelu",
+                "hardtanh", "hardtanh_backward"):
         compare(name, x, g, slope=0.2, w=np.linspace(-0.5, 1.5, shape[1]).astype(dtype)
                 if len(shape) > 1 else dtype(0.25))
     _api._flush_denormals(True, 2)

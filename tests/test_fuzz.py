@@ -26,8 +26,8 @@ from relu_fast import _reference as ref
 
 MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
-         "prelu", "prelu_backward")
-BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "prelu_backward"}
+         "hardtanh", "hardtanh_backward", "prelu", "prelu_backward")
+BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -155,6 +155,12 @@ def cases(draw):
         case["glay"] = draw(layouts(len(case["gshape"])))
     if name.startswith(("leaky", "elu")):
         case["param"] = draw(reals())
+    if name.startswith("hardtanh"):
+        # (min_val, max_val): mostly ordered, sometimes reversed, equal or not real
+        case["param"], case["param2"] = sorted((draw(st.floats(-10, 10)), draw(st.floats(-10, 10))),
+                                               reverse=draw(st.integers(0, 7)) == 0)
+        if draw(st.integers(0, 5)) == 0:
+            case[draw(st.sampled_from(("param", "param2")))] = draw(reals())
     if name == "elu_backward":
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name.startswith("prelu"):
@@ -221,6 +227,14 @@ def expected_errors(case, x, g, out, weight):
             errs.add(TypeError)
         elif not np.isfinite(float(case["param"])):
             errs.add(ValueError)      # slopes and alphas must be finite
+    if "param2" in case:
+        if not _real_ok(case["param2"]):
+            errs.add(TypeError)
+        elif not np.isfinite(float(case["param2"])):
+            errs.add(ValueError)
+        elif _real_ok(case["param"]) and np.isfinite(float(case["param"])) \
+                and float(case["param"]) > float(case["param2"]):
+            errs.add(ValueError)      # min_val > max_val
     if "is_result" in case:
         if not isinstance(case["is_result"], (bool, np.bool_)):
             errs.add(TypeError)
@@ -273,6 +287,10 @@ def reference(case, x, g, weight):
             return ref.elu(x, case["param"])
         if name == "elu_backward":
             return ref.elu_backward(g, x, case["param"], is_result=bool(case["is_result"]))
+        if name == "hardtanh":
+            return ref.hardtanh(x, case["param"], case["param2"])
+        if name == "hardtanh_backward":
+            return ref.hardtanh_backward(g, x, case["param"], case["param2"])
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -396,6 +414,10 @@ def call(case, x, g, weight, out):
             return f(g, x, case["param"], **kw)
         if name == "elu_backward":
             return f(g, x, case["param"], is_result=case["is_result"], **kw)
+        if name == "hardtanh":
+            return f(x, case["param"], case["param2"], **kw)
+        if name == "hardtanh_backward":
+            return f(g, x, case["param"], case["param2"], **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])

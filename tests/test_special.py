@@ -261,3 +261,42 @@ def test_denormals_not_flushed_in_parallel(dtype, nthreads):
         assert (rf.prelu(x.reshape(-1, 5), np.full(5, 0.5, dtype), axis=-1) != 0).all()
         assert (rf.elu(x) != 0).all()
         assert (rf.elu_backward(g, x) != 0).all()
+
+
+# ---------------------------------------------------------------------------
+# hardtanh
+# ---------------------------------------------------------------------------
+
+def test_hardtanh_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, d, -d], dtype)
+    want = arr([nan, 1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.0, -1.0, d, -d], dtype)
+    assert_same(rf.hardtanh(x), want)
+    # ReLU6: -0.0 stays -0.0 (inside [0, 6] as 0 == -0), negatives clip to +0
+    x6 = arr([-0.0, -3.0, 3.0, 6.0, 7.0, -inf, inf, nan, -d], dtype)
+    assert_same(rf.hardtanh(x6, 0.0, 6.0), arr([-0.0, 0.0, 3.0, 6.0, 6.0, 0.0, 6.0, nan, 0.0], dtype))
+    # the ends are rounded to x's dtype: 0.1 in float32 is 0.100000001...
+    assert_same(rf.hardtanh(arr([1.0], dtype), -1.0, 0.1), arr([0.1], dtype))
+    # a range of one point
+    assert_same(rf.hardtanh(arr([-2.0, 2.0, nan], dtype), 0.5, 0.5), arr([0.5, 0.5, nan], dtype))
+
+
+def test_hardtanh_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, d, -d], dtype)
+    g = np.full(x.shape, 1.5, dtype)
+    want = arr([0.0, 0.0, 0.0, 1.5, 1.5, 1.5, 1.5, 0.0, 0.0, 0.0, 0.0, 1.5, 1.5], dtype)
+    assert_same(rf.hardtanh_backward(g, x), want)
+    # the gradient's own specials pass inside the range, and give 0 outside
+    gs = arr([nan, inf, -inf, -0.0, d, nan, inf], dtype)
+    xs = arr([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -2.0], dtype)
+    assert_same(rf.hardtanh_backward(gs, xs), arr([nan, inf, -inf, -0.0, d, 0.0, 0.0], dtype))
+
+
+@pytest.mark.parametrize("n", [7, 3 * GRAIN + 5])
+def test_hardtanh_threads_and_levels_agree_on_specials(n, dtype):
+    x = np.resize(arr([nan, inf, -inf, 0.0, -0.0, 0.99, -0.99, 1.01, -1.01], dtype), n)
+    want = np.resize(arr([nan, 1.0, -1.0, 0.0, -0.0, 0.99, -0.99, 1.0, -1.0], dtype), n)
+    for t in (1, 2):
+        with rf.limit_threads(t):
+            assert_same(rf.hardtanh(x), want)

@@ -82,6 +82,25 @@ def test_leaky_relu(slope, dtype):
     same_ignoring_zero_sign(rf.leaky_relu_backward(gg, n(xt), slope), n(xt.grad))
 
 
+@pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (0.0, 6.0), (-0.5, 0.25), (2.0, 2.0), (-3.0, -1.0)])
+def test_hardtanh(lo, hi, dtype):
+    x = data((1000,), dtype)
+    g = data((1000,), dtype, seed=1)
+    x[:6] = [lo, hi, np.nextafter(dtype(lo), dtype(-np.inf)), np.nextafter(dtype(hi), dtype(np.inf)),
+             -0.0, 0.0]                           # the ends and their neighbours
+    assert_same(rf.hardtanh(x, lo, hi), n(F.hardtanh(t(x), lo, hi)))      # -0.0 kept, as torch
+    want = n(torch.ops.aten.hardtanh_backward(t(g), t(x), lo, hi))
+    same_ignoring_zero_sign(rf.hardtanh_backward(g, x, lo, hi), want)
+    # autograd
+    xs = data((300,), dtype, specials=False)
+    gs = data((300,), dtype, seed=2, specials=False)
+    xt = t(xs).requires_grad_()
+    F.hardtanh(xt, lo, hi).backward(t(gs))
+    same_ignoring_zero_sign(rf.hardtanh_backward(gs, xs, lo, hi), n(xt.grad))
+    if (lo, hi) == (0.0, 6.0):
+        assert_same(rf.hardtanh(x, 0.0, 6.0), n(F.relu6(t(x))))
+
+
 @pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
 def test_elu(alpha, dtype):
     x = data((2000,), dtype)

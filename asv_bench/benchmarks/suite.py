@@ -41,6 +41,8 @@ NAMES = {
     "leaky_relu_backward": ("LeakyReluBackward", "where", "numpy_backward_where"),
     "elu": ("Elu", "where_expm1", "numpy_where_expm1"),
     "elu_backward": ("EluBackward", "where_exp", "numpy_backward_where_exp"),
+    "hardtanh": ("Hardtanh", "clip", "numpy_clip"),
+    "hardtanh_backward": ("HardtanhBackward", "multiply_mask", "numpy_multiply_mask"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

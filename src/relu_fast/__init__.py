@@ -1,10 +1,11 @@
-"""ReLU, Leaky ReLU, PReLU and ELU and their gradients for NumPy arrays, compiled and threaded.
+"""ReLU, Leaky ReLU, PReLU, ELU and Hardtanh and their gradients for NumPy arrays, compiled and threaded.
 
 Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
-- `relu`, `leaky_relu`, `prelu`, `elu` and their gradients `relu_backward`,
-  `leaky_relu_backward`, `prelu_backward`, `elu_backward`;
+- `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh` and their gradients
+  `relu_backward`, `leaky_relu_backward`, `prelu_backward`, `elu_backward`,
+  `hardtanh_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -19,6 +20,8 @@ from ._version import __version__
 from ._api import (
     elu,
     elu_backward,
+    hardtanh,
+    hardtanh_backward,
     kernel_level,
     leaky_relu,
     leaky_relu_backward,
@@ -31,16 +34,19 @@ from ._memory import cache_info, set_cache_limit
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 from ._threads import get_num_threads, limit_threads, set_num_threads
 
+# the functions as declared in relu_fast._functions (tests/test_declarations.py checks)
 __all__ = [
     "__version__",
     "relu",
     "relu_backward",
     "leaky_relu",
     "leaky_relu_backward",
-    "prelu",
-    "prelu_backward",
     "elu",
     "elu_backward",
+    "hardtanh",
+    "hardtanh_backward",
+    "prelu",
+    "prelu_backward",
     "relu_mask",
     "relu_backward_mask",
     "relu_stats",

@@ -261,11 +261,16 @@ cdef int fits(double v, int dt, str name) except -1:
 # Elementwise drivers
 # ---------------------------------------------------------------------------
 
-cdef object _unary(int op, object x, object out, double param, str pname=None):
+cdef object _unary(int op, object x, object out, double param, str pname=None, double param2=0.0,
+                   str pname2=None):
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     if pname is not None:
         fits(param, dt, pname)
+    if pname2 is not None:
+        fits(param2, dt, pname2)
+    cdef double params[2]
+    params[0], params[1] = param, param2
     cdef int order = order_of(xa)
     cdef cnp.ndarray dst
     xa = direct(xa, order, dt)
@@ -279,21 +284,25 @@ cdef object _unary(int op, object x, object out, double param, str pname=None):
     if work >= grain():
         take_threads(nt)
         with nogil:
-            K.unary(op, dt, px, py, n, param, nt)
+            K.unary(op, dt, px, py, n, params, nt)
         give_threads(nt)
     else:
-        K.unary(op, dt, px, py, n, param, nt)
+        K.unary(op, dt, px, py, n, params, nt)
     fp_leave(fps)
     return deliver(out, dst)
 
 
 cdef object _binary(int op, object grad_output, object x, object out, double param,
-                    str pname=None):
+                    str pname=None, double param2=0.0, str pname2=None):
     cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     if pname is not None:
         fits(param, dt, pname)
+    if pname2 is not None:
+        fits(param2, dt, pname2)
+    cdef double params[2]
+    params[0], params[1] = param, param2
     cdef int order
     cdef cnp.ndarray dst
     if dtype_code(ga) != dt:
@@ -316,10 +325,10 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     if work >= grain():
         take_threads(nt)
         with nogil:
-            K.binary(op, dt, pg, px, pd, n, param, nt)
+            K.binary(op, dt, pg, px, pd, n, params, nt)
         give_threads(nt)
     else:
-        K.binary(op, dt, pg, px, pd, n, param, nt)
+        K.binary(op, dt, pg, px, pd, n, params, nt)
     fp_leave(fps)
     return deliver(out, dst)
 
@@ -720,6 +729,138 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
         return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out)
 
 
+cdef inline void _check_range(double lo, double hi) except *:
+    if lo > hi:
+        raise ValueError(f"min_val must not exceed max_val, got min_val={lo} > max_val={hi}")
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
+    r"""Clip x to the range [min_val, max_val] elementwise (hard tanh).
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    min_val, max_val : float
+        The ends of the range: finite real numbers (not bools) with
+        ``min_val <= max_val``, rounded to x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `min_val` or `max_val` is not a real
+        number, or `out` is not an ndarray, has another dtype, or is given with
+        a dask array.
+    ValueError
+        If `min_val` or `max_val` is not finite or overflows x's dtype, if
+        ``min_val > max_val``, or if `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.hardtanh_backward : Its gradient.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} a & x < a \\ b & x > b \\ x & \text{otherwise}
+              \end{cases}
+
+    with a = `min_val` and b = `max_val` rounded to x's dtype, as
+    ``torch.nn.functional.hardtanh``.  NaN stays NaN; -inf gives a and +inf
+    gives b; inside the range -0.0 stays -0.0.  ``hardtanh(x, 0.0, 6.0)`` is
+    ReLU6.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.hardtanh(np.array([-3.0, -0.5, 0.5, 3.0]))
+    array([-1. , -0.5,  0.5,  1. ])
+    >>> rf.hardtanh(np.array([-3.0, 2.0, 9.0], dtype=np.float32), 0.0, 6.0)
+    array([0., 2., 6.], dtype=float32)
+    """
+    cdef double lo = real(min_val, "min_val")
+    cdef double hi = real(max_val, "max_val")
+    _check_range(lo, hi)
+    try:
+        return _unary(OP_HARDTANH, x, out, lo, "min_val", hi, "max_val")
+    except _DaskInput:
+        return _dask_call("hardtanh", x, min_val, max_val, out=out)
+
+
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
+    r"""Compute the gradient of hardtanh: grad_output where min_val < x < max_val, else 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to hardtanh's output, of x's shape and
+        dtype.
+    x : array_like
+        The input of `relu_fast.hardtanh`, float32 or float64.  If either
+        argument is a dask array, the result is a lazy dask array.
+    min_val, max_val : float
+        The ends of the range, as given to `relu_fast.hardtanh`.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `min_val` or `max_val` is not a real number, or `out` is not an ndarray,
+        has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `min_val` or `max_val` is not
+        finite or overflows x's dtype, ``min_val > max_val``, or `out` has
+        another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.hardtanh : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & a < x < b \\
+              0 & \text{otherwise} \end{cases}
+
+    with a = `min_val`, b = `max_val` rounded to x's dtype and g =
+    `grad_output`, as ``torch.ops.aten.hardtanh_backward``: 0 at the ends
+    themselves and where x is NaN; g passes unchanged (NaN and inf included).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-3.0, -1.0, 0.5, 1.0])
+    >>> rf.hardtanh_backward(np.ones(4), x)
+    array([0., 0., 1., 0.])
+    """
+    cdef double lo = real(min_val, "min_val")
+    cdef double hi = real(max_val, "max_val")
+    _check_range(lo, hi)
+    try:
+        return _binary(OP_HARDTANH_BWD, grad_output, x, out, lo, "min_val", hi, "max_val")
+    except _DaskInput:
+        return _dask_call("hardtanh_backward", grad_output, x, min_val, max_val, out=out)
+
+
 # ---------------------------------------------------------------------------
 # PReLU
 # ---------------------------------------------------------------------------
@@ -929,12 +1070,13 @@ cdef object _prelu(object x, object weight, object axis, object out):
         main, rest = outer // k, outer % k
         C, inner = k * L, 1
         skip = main * C * cnp.PyArray_ITEMSIZE(xa)
+    cdef double alpha = (<float*>pw)[0] if dt == DT_F32 else (<double*>pw)[0]
     cdef fpstate fps = fp_enter()
     take_threads(nt)
     if C == 1:
         # one alpha: exactly leaky_relu with that slope
         with nogil:
-            K.unary(OP_LEAKY, dt, px, pd, n, (<float*>pw)[0] if dt == DT_F32 else (<double*>pw)[0], nt)
+            K.unary(OP_LEAKY, dt, px, pd, n, &alpha, nt)
     else:
         with nogil:
             K.prelu_forward(dt, px, pw, pd, main, C, inner, nt)

@@ -303,6 +303,16 @@ cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double a
             y[i] = v if v > 0 else e
 
 
+cdef inline void hardtanh_span(const floating* x, floating* y, Py_ssize_t n, floating lo,
+                               floating hi) noexcept nogil:
+    # y = x < lo ? lo : (x > hi ? hi : x)  (keeps NaN, and -0.0 inside the range)
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        y[i] = lo if v < lo else (hi if v > hi else v)
+
+
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = x <= 0 ? 0 : g  (NaN in x passes the gradient)
     cdef Py_ssize_t i
@@ -321,6 +331,16 @@ cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* 
     for i in range(n):
         v = g[i]
         gx[i] = v if x[i] > 0 else slope * v
+
+
+cdef inline void hardtanh_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                   floating lo, floating hi) noexcept nogil:
+    # gx = lo < x < hi ? g : 0  (0 at the ends and for NaN x, as PyTorch)
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        gx[i] = g[i] if (v > lo) & (v < hi) else 0
 
 
 cdef inline floating elu_bwd_wide_lane(floating gv, floating v, double alpha) noexcept nogil:
@@ -446,25 +466,29 @@ cdef inline void elu_bwd_result_span(const floating* g, const floating* y, float
         gx[i] = gv if v > 0 else <floating>(<double>gv * (<double>v + alpha))
 
 
-cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, double p) noexcept nogil:
+cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p) noexcept nogil:
     if op == OP_RELU:
         relu_span(x, y, n)
     elif op == OP_LEAKY:
-        leaky_span(x, y, n, <floating>p)
+        leaky_span(x, y, n, <floating>p[0])
+    elif op == OP_HARDTANH:
+        hardtanh_span(x, y, n, <floating>p[0], <floating>p[1])
     else:
-        elu_span(x, y, n, p)
+        elu_span(x, y, n, p[0])
 
 
 cdef inline void binary_span(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
-                             double p) noexcept nogil:
+                             const double* p) noexcept nogil:
     if op == OP_RELU_BWD:
         relu_bwd_span(g, x, gx, n)
     elif op == OP_LEAKY_BWD:
-        leaky_bwd_span(g, x, gx, n, <floating>p)
+        leaky_bwd_span(g, x, gx, n, <floating>p[0])
     elif op == OP_ELU_BWD:
-        elu_bwd_span(g, x, gx, n, p)
+        elu_bwd_span(g, x, gx, n, p[0])
+    elif op == OP_HARDTANH_BWD:
+        hardtanh_bwd_span(g, x, gx, n, <floating>p[0], <floating>p[1])
     else:
-        elu_bwd_result_span(g, x, gx, n, p)
+        elu_bwd_result_span(g, x, gx, n, p[0])
 
 
 # ---------------------------------------------------------------------------
@@ -505,7 +529,7 @@ cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
     return (c + 63) // 64 * 64
 
 
-cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, double p,
+cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
                              bint stream) noexcept nogil:
     cdef floating buf[STREAM_BLOCK]
     cdef Py_ssize_t lo = 0, k
@@ -521,9 +545,9 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
             done = relu_stream_f64(x, y, n)
     elif op == OP_LEAKY:
         if floating is float:
-            done = leaky_stream_f32(x, y, n, <float>p)
+            done = leaky_stream_f32(x, y, n, <float>p[0])
         else:
-            done = leaky_stream_f64(x, y, n, p)
+            done = leaky_stream_f64(x, y, n, p[0])
     if done:
         store_fence()
         return
@@ -538,7 +562,7 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
 
 
 cdef inline void binary_piece(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
-                              double p, bint stream) noexcept nogil:
+                              const double* p, bint stream) noexcept nogil:
     cdef floating buf[STREAM_BLOCK]
     cdef Py_ssize_t lo = 0, k
     cdef bint done = False
@@ -552,9 +576,9 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
             done = relu_bwd_stream_f64(g, x, gx, n)
     elif op == OP_LEAKY_BWD:
         if floating is float:
-            done = leaky_bwd_stream_f32(g, x, gx, n, <float>p)
+            done = leaky_bwd_stream_f32(g, x, gx, n, <float>p[0])
         else:
-            done = leaky_bwd_stream_f64(g, x, gx, n, p)
+            done = leaky_bwd_stream_f64(g, x, gx, n, p[0])
     if done:
         store_fence()
         return
@@ -568,7 +592,7 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
     store_fence()
 
 
-cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
+cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
     cdef long long t0, tb
@@ -597,7 +621,7 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, double p
     team_done(t0, &work)
 
 
-cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, double p,
+cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, const double* p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
@@ -863,14 +887,14 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
 # Entry points (dtype switch) and the table handed to the API layer.
 # ---------------------------------------------------------------------------
 
-cdef void unary(int op, int dtype, const void* x, void* y, Py_ssize_t n, double p, int nthreads) noexcept nogil:
+cdef void unary(int op, int dtype, const void* x, void* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
     if dtype == DT_F32:
         unary_t(op, <const float*>x, <float*>y, n, p, nthreads)
     else:
         unary_t(op, <const double*>x, <double*>y, n, p, nthreads)
 
 
-cdef void binary(int op, int dtype, const void* g, const void* x, void* gx, Py_ssize_t n, double p,
+cdef void binary(int op, int dtype, const void* g, const void* x, void* gx, Py_ssize_t n, const double* p,
                  int nthreads) noexcept nogil:
     if dtype == DT_F32:
         binary_t(op, <const float*>g, <const float*>x, <float*>gx, n, p, nthreads)

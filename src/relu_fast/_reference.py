@@ -68,6 +68,21 @@ def elu_backward(grad_output, x, alpha=1.0, is_result=False):
     return np.where(x > 0, g, neg)
 
 
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """min_val where x < min_val, max_val where x > max_val, else x (NaN stays NaN);
+    the ends in x's dtype."""
+    x = np.asarray(x)
+    lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)
+    return np.where(x < lo, lo, np.where(x > hi, hi, x))
+
+
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0):
+    """grad_output where min_val < x < max_val, else 0 (the ends and NaN x give 0)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)
+    return np.where((x > lo) & (x < hi), g, g.dtype.type(0))
+
+
 def _alpha_along(x, weight, axis):
     """weight broadcast against x: one alpha, or one per index along `axis`."""
     w = np.asarray(weight, dtype=x.dtype).reshape(-1)

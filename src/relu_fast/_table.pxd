@@ -3,23 +3,26 @@
 # in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
 
 cdef enum:
-    TABLE_ABI = 4
+    TABLE_ABI = 5
     DT_F32 = 0
     DT_F64 = 1
     # unary ops: y = f(x)
     OP_RELU = 0
     OP_LEAKY = 1
     OP_ELU = 2
+    OP_HARDTANH = 3
     # binary ops: gx = f'(x) * g
     OP_RELU_BWD = 0
     OP_LEAKY_BWD = 1
     OP_ELU_BWD = 2
     OP_ELU_BWD_RESULT = 3
+    OP_HARDTANH_BWD = 4
 
+# params: the op's scalar arguments in declaration order (relu_fast._functions)
 ctypedef void (*unary_fn)(int op, int dtype, const void* x, void* y,
-                          Py_ssize_t n, double param, int nthreads) noexcept nogil
+                          Py_ssize_t n, const double* params, int nthreads) noexcept nogil
 ctypedef void (*binary_fn)(int op, int dtype, const void* g, const void* x, void* gx,
-                           Py_ssize_t n, double param, int nthreads) noexcept nogil
+                           Py_ssize_t n, const double* params, int nthreads) noexcept nogil
 ctypedef void (*prelu_fwd_fn)(int dtype, const void* x, const void* w, void* y,
                               Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
                               int nthreads) noexcept nogil

@@ -20,7 +20,7 @@ import numpy as np
 import relu_fast as rf
 
 FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
-             "prelu")
+             "hardtanh", "hardtanh_backward", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -31,6 +31,8 @@ MODES = {
     "leaky_relu_backward": ("out", "alloc"),
     "elu": ("out", "inplace", "alloc"),
     "elu_backward": ("out", "alloc"),
+    "hardtanh": ("out", "inplace", "alloc"),
+    "hardtanh_backward": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -38,6 +40,7 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 FAMILIES = ("relu_fast", "numpy", "torch")
 SLOPE = 0.01            # leaky_relu's negative_slope
 ALPHA = 1.0             # elu's alpha
+LO, HI = -1.0, 1.0      # hardtanh's min_val, max_val
 CHANNELS = 100          # bench's prelu channels, x shaped (batch, CHANNELS, inner)
 
 
@@ -178,6 +181,16 @@ def _aten_leaky_relu_backward(T, tx, tg):
     return lambda: op(tg, tx, SLOPE, False)
 
 
+def _aten_hardtanh_backward_out(T, tx, tg, to):
+    op = T.ops.aten.hardtanh_backward.grad_input
+    return lambda: op(tg, tx, LO, HI, grad_input=to)
+
+
+def _aten_hardtanh_backward(T, tx, tg):
+    op = T.ops.aten.hardtanh_backward.default
+    return lambda: op(tg, tx, LO, HI)
+
+
 def _aten_elu_out(T, tx, to):
     op = T.ops.aten.elu.out
     return lambda: op(tx, ALPHA, 1, 1, out=to)
@@ -210,6 +223,8 @@ _rf_elu_into = lambda x, o: lambda: rf.elu(x, ALPHA, out=o)
 _np_elu = lambda x, o: lambda: _np_elu_into(x, o)
 _rf_elu_backward_into = lambda g, x, o: lambda: rf.elu_backward(g, x, ALPHA, out=o)
 _np_elu_backward = lambda g, x, o: lambda: _np_elu_backward_into(g, x, ALPHA, o)
+_rf_hardtanh_into = lambda x, o: lambda: rf.hardtanh(x, LO, HI, out=o)
+_np_hardtanh_into = lambda x, o: lambda: np.clip(x, LO, HI, out=o)
 _rf_prelu_into = lambda x, w, o: lambda: rf.prelu(x, w, axis=1, out=o)
 _np_prelu = lambda x, w, o: lambda: _np_prelu_into(x, w, o)
 
@@ -297,6 +312,30 @@ TABLE = {
         Call("np.where(x > 0, g, g * np.exp(x))",
              lambda g, x: lambda: np.where(x > 0, g, g * (ALPHA * np.exp(x)))),
         Call("aten.elu_backward(g, 1, 1, 1, False, x)", _aten_elu_backward)),
+
+    ("hardtanh", "out"): Row(
+        Call("hardtanh(x, out=o)", _rf_hardtanh_into),
+        Call("np.clip(x, -1, 1, out=o)", _np_hardtanh_into),
+        Call("torch.clamp(x, -1, 1, out=o)", lambda T, tx, to: lambda: T.clamp(tx, LO, HI, out=to))),
+    ("hardtanh", "inplace"): Row(
+        Call("hardtanh(x, out=x)", _rf_hardtanh_into),
+        Call("np.clip(x, -1, 1, out=x)", _np_hardtanh_into),
+        Call("F.hardtanh_(x)", lambda F, tx: lambda: F.hardtanh_(tx, LO, HI))),
+    ("hardtanh", "alloc"): Row(
+        Call("hardtanh(x)", lambda x: lambda: rf.hardtanh(x, LO, HI)),
+        Call("np.clip(x, -1, 1)", lambda x: lambda: np.clip(x, LO, HI)),
+        Call("F.hardtanh(x)", lambda F, tx: lambda: F.hardtanh(tx, LO, HI))),
+
+    ("hardtanh_backward", "out"): Row(
+        Call("hardtanh_backward(g, x, out=o)",
+             lambda g, x, o: lambda: rf.hardtanh_backward(g, x, LO, HI, out=o)),
+        Call("np.multiply(g, (x > -1) & (x < 1), out=o)",
+             lambda g, x, o: lambda: np.multiply(g, (x > LO) & (x < HI), out=o)),
+        Call("aten.hardtanh_backward(g, x, -1, 1, grad_input=o)", _aten_hardtanh_backward_out)),
+    ("hardtanh_backward", "alloc"): Row(
+        Call("hardtanh_backward(g, x)", lambda g, x: lambda: rf.hardtanh_backward(g, x, LO, HI)),
+        Call("g * ((x > -1) & (x < 1))", lambda g, x: lambda: g * ((x > LO) & (x < HI))),
+        Call("aten.hardtanh_backward(g, x, -1, 1)", _aten_hardtanh_backward)),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
