@@ -785,7 +785,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
     >>> import relu_fast as rf
     >>> rf.hardtanh(np.array([-3.0, -0.5, 0.5, 3.0]))
     array([-1. , -0.5,  0.5,  1. ])
-    >>> rf.hardtanh(np.array([-3.0, 2.0, 9.0], dtype=np.float32), 0.0, 6.0)
+    >>> x = np.array([-3.0, 2.0, 9.0], dtype=np.float32)
+    >>> rf.hardtanh(x, 0.0, 6.0)                  # ReLU6
     array([0., 2., 6.], dtype=float32)
     """
     cdef double lo = real(min_val, "min_val")
