@@ -100,3 +100,33 @@ def test_a_user_script_is_clean_under_mypy_strict(tmp_path):
     wrong = USER_SCRIPT + "bad: npt.NDArray[np.float64] = rf.relu(x)\n"
     proc = _mypy_strict(tmp_path, wrong)
     assert proc.returncode != 0 and "Incompatible types in assignment" in proc.stdout, proc.stdout
+
+
+DASK_SCRIPT = '''\
+import numpy as np
+import numpy.typing as npt
+import dask.array as da
+
+import relu_fast as rf
+
+xd: da.Array = da.from_array(np.ones((2, 4), np.float32))  # type: ignore[no-untyped-call]
+y: da.Array = rf.relu(xd)
+g: da.Array = rf.leaky_relu_backward(xd, xd, 0.1)
+h: da.Array = rf.hardtanh(xd, 0.0, 6.0)
+p: da.Array = rf.prelu(xd, 0.25)
+gi, gw = rf.prelu_backward(xd, xd, 0.25)
+k: da.Array = gw
+ys, frac = rf.relu_stats(xd)
+f: da.Array = frac
+x: npt.NDArray[np.float32] = np.ones(4, np.float32)
+yx: npt.NDArray[np.float32] = rf.relu(x)
+'''
+
+
+def test_dask_arrays_in_give_dask_arrays_out_in_the_stubs(tmp_path):
+    pytest.importorskip("dask.array")
+    proc = _mypy_strict(tmp_path, DASK_SCRIPT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wrong = DASK_SCRIPT + "bad: npt.NDArray[np.float32] = rf.relu(xd)\n"
+    proc = _mypy_strict(tmp_path, wrong)
+    assert proc.returncode != 0 and "Incompatible types in assignment" in proc.stdout, proc.stdout

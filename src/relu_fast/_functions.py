@@ -103,13 +103,16 @@ def _stub_params(f, array_type, out_type):
 
 
 def stub_overloads():
-    """The typed overloads of every elementwise function: x's dtype in, the same out."""
+    """The typed overloads of every elementwise function: x's dtype in, the same out; a
+    dask array in (grad_output or x), a dask array out."""
     lines = []
     for name in ELEMENTWISE:
         f = FUNCTIONS[name]
         lines += ["@overload",
                   f"def {name}({_stub_params(f, 'NDArray[_F]', 'Optional[NDArray[_F]]')}) "
                   "-> NDArray[_F]: ...",
+                  "@overload",
+                  f"def {name}({_stub_params(f, '_D', 'None')}) -> _D: ...",
                   "@overload",
                   f"def {name}({_stub_params(f, 'ArrayLike', '_Out')}) -> _Float: ..."]
     return "\n".join(lines)
