@@ -229,7 +229,7 @@ _api_stub()
 KERNEL_MODULES = {f"{PKG}._kernels_{name}": lv for name, lv in LEVELS.items()}
 extensions = [_ext(f"_kernels_{name}", f"_kernels_{name}.pyx") for name in LEVELS]
 extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_threads", "_threads.pyx"),
-               _ext("_api", "_api.pyx"), _ext("_api_train", "_api_train.pyx")]
+               _ext("_args", "_args.pyx"), _ext("_api", "_api.pyx"), _ext("_api_train", "_api_train.pyx")]
 
 setup(
     ext_modules=cythonize(

@@ -16,7 +16,7 @@ import relu_fast
 from relu_fast import _dispatch
 
 KERNEL_LEVELS = _dispatch.LEVELS   # every declared level (stubs are generated for all)
-COMPILED = ["relu_fast._api", "relu_fast._api_train", "relu_fast._cpu", "relu_fast._threads"] + [f"relu_fast._kernels_{lv}" for lv in KERNEL_LEVELS]
+COMPILED = ["relu_fast._api", "relu_fast._api_train", "relu_fast._cpu", "relu_fast._threads", "relu_fast._args"] + [f"relu_fast._kernels_{lv}" for lv in KERNEL_LEVELS]
 
 MYPY_INI = """\
 [mypy]

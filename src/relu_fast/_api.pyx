@@ -3,23 +3,24 @@ the thread count from relu_fast._threads.  This layer knows nothing of instructi
 sets: it calls whatever kernel table _dispatch chose.
 """
 import numbers
-import os
 
 import numpy as np
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.math cimport isfinite, isinf
 
 from cython.parallel cimport parallel
 
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave, fp_flush_bits, fp_set_flush
 from relu_fast._openmp cimport RELU_FAST_OPENMP
 from relu_fast._table cimport *
+from relu_fast._args cimport (C_ORDER, F_ORDER, _native, as_array, deliver, destination, direct,
+                              dtype_code, empty_like, fits, is_direct, order_of, real)
 from relu_fast._threads cimport (elu_cost, give_threads, grain, take_threads, threads_for,
                                 use_team_report)
 
-from relu_fast import _dispatch, _memory
+from relu_fast import _dispatch
+from relu_fast._args import _DaskInput, _dask_call
 
 cnp.import_array()
 
@@ -100,164 +101,6 @@ def _flush_denormals(flag=None, int nthreads=1):
 HAVE_OPENMP = bool(RELU_FAST_OPENMP)
 
 # ---------------------------------------------------------------------------
-# Argument handling
-# ---------------------------------------------------------------------------
-
-cdef int dtype_code(cnp.ndarray a) noexcept:
-    cdef int t = cnp.PyArray_TYPE(a)
-    if t == cnp.NPY_FLOAT32:
-        return DT_F32
-    if t == cnp.NPY_FLOAT64:
-        return DT_F64
-    return -1
-
-
-cdef inline object _native(int dt):
-    return np.float32 if dt == DT_F32 else np.float64
-
-
-cdef cnp.ndarray as_array(object x, str name):
-    """x as an ndarray of float32/float64, else TypeError naming the dtype."""
-    cdef cnp.ndarray a
-    if cnp.PyArray_Check(x):
-        a = <cnp.ndarray>x
-    else:
-        if hasattr(x, "__dask_graph__"):
-            raise _DaskInput()
-        a = np.asarray(x)
-    if dtype_code(a) < 0:
-        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32 and float64 "
-                        f"(convert with .astype(numpy.float32) or numpy.float64)")
-    return a
-
-
-class _DaskInput(Exception):
-    """Raised inside the API to hand a dask array over to relu_fast._dask."""
-
-
-cdef inline bint is_direct(cnp.ndarray a, int order) noexcept:
-    """Can a kernel read/write `a` as one flat block in memory order `order`?"""
-    if not (cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_ISALIGNED(a)):
-        return False
-    if order == C_ORDER:
-        return cnp.PyArray_IS_C_CONTIGUOUS(a)
-    return cnp.PyArray_IS_F_CONTIGUOUS(a)
-
-
-cdef int order_of(cnp.ndarray a) noexcept:
-    if cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_IS_F_CONTIGUOUS(a):
-        return C_ORDER
-    return F_ORDER
-
-
-cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt):
-    """`a` itself if a kernel can use it in `order`, else a fresh native copy in that order."""
-    if is_direct(a, order):
-        return a
-    return np.array(a, dtype=_native(dt), order="F" if order == F_ORDER else "C", copy=True)
-
-
-cdef extern from "numpy/arrayobject.h":
-    object PyDataMem_SetHandler(object handler)
-
-cdef object _pool_handler = _memory.HANDLER
-cdef Py_ssize_t _pool_min = _memory.MIN_BYTES
-
-
-cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order):
-    """A new array shaped like `a`; from _memory's cache of freed blocks when large."""
-    cdef int nd = cnp.PyArray_NDIM(a)
-    cdef int typenum = cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64
-    if cnp.PyArray_SIZE(a) * (4 if dt == DT_F32 else 8) < _pool_min:
-        return cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), typenum, order == F_ORDER)
-    previous = PyDataMem_SetHandler(_pool_handler)
-    try:
-        return cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), typenum, order == F_ORDER)
-    finally:
-        PyDataMem_SetHandler(previous)
-
-
-cdef inline bint same_block(cnp.ndarray a, cnp.ndarray b) noexcept:
-    return cnp.PyArray_DATA(a) == cnp.PyArray_DATA(b) and cnp.PyArray_NBYTES(a) == cnp.PyArray_NBYTES(b)
-
-
-cdef inline bint partly_overlaps(cnp.ndarray out, cnp.ndarray a) noexcept:
-    """Do two flat blocks share memory without being the same block?"""
-    cdef char* o0 = <char*>cnp.PyArray_DATA(out)
-    cdef char* o1 = o0 + cnp.PyArray_NBYTES(out)
-    cdef char* a0 = <char*>cnp.PyArray_DATA(a)
-    cdef char* a1 = a0 + cnp.PyArray_NBYTES(a)
-    if o0 >= a1 or a0 >= o1:
-        return False
-    return not same_block(out, a)
-
-
-cdef cnp.ndarray check_out(object out, cnp.ndarray like, int dt, str what):
-    """Validate `out` against the result's shape and dtype; raise before anything is written."""
-    cdef cnp.ndarray o
-    if not cnp.PyArray_Check(out):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    o = <cnp.ndarray>out
-    if dtype_code(o) != dt:
-        raise TypeError(f"out has dtype {o.dtype} but {what} is {np.dtype(_native(dt))}")
-    if not cnp.PyArray_SAMESHAPE(o, like):
-        raise ValueError(f"out has shape {(<object>o).shape} but {what} has shape {(<object>like).shape}")
-    if not cnp.PyArray_ISWRITEABLE(o):
-        raise ValueError("out is read-only")
-    return o
-
-
-cdef cnp.ndarray destination(object out, cnp.ndarray like, int dt, int order, cnp.ndarray a,
-                             cnp.ndarray b):
-    """Where a kernel writes a result shaped like `like`: a new array when out is None;
-    else, after checking out, out itself when it is a flat block in `order` that is
-    disjoint from the inputs a, b (b may be None) or exactly one of them; else a
-    temporary that deliver() copies into out."""
-    cdef cnp.ndarray o
-    if out is None:
-        return empty_like(like, dt, order)
-    o = check_out(out, like, dt, "the result")
-    if (is_direct(o, order) and not partly_overlaps(o, a)
-            and (b is None or not partly_overlaps(o, b))):
-        return o
-    return empty_like(o, dt, order)
-
-
-cdef cnp.ndarray deliver(object out, cnp.ndarray dst):
-    """The call's result: dst, copied into out first if it was a temporary."""
-    if out is None:
-        return dst
-    if dst is not out:
-        np.copyto(out, dst)
-    return <cnp.ndarray>out
-
-
-cdef double real(object v, str name) except? -1.0:
-    """A finite real parameter (slope, alpha) as a C double."""
-    cdef double d
-    if type(v) is float:
-        d = <double>v
-    elif isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-    else:
-        try:
-            d = float(v)
-        except OverflowError:
-            raise ValueError(f"{name} must be finite, got {v!r}") from None
-    if not isfinite(d):
-        raise ValueError(f"{name} must be finite, got {d}")
-    return d
-
-
-cdef int fits(double v, int dt, str name) except -1:
-    """A finite parameter must stay finite in x's dtype (1e300 is no float32 slope: as
-    inf it would turn 0 * slope into NaN)."""
-    if dt == DT_F32 and isinf(<float>v):
-        raise ValueError(f"{name} = {v!r} overflows float32, x's dtype")
-    return 0
-
-
-# ---------------------------------------------------------------------------
 # Elementwise drivers
 # ---------------------------------------------------------------------------
 
@@ -331,13 +174,6 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
         K.binary(op, dt, pg, px, pd, n, params, nt)
     fp_leave(fps)
     return deliver(out, dst)
-
-
-def _dask_call(name, *args, **kwargs):
-    """The one way dask arrays reach relu_fast._dask: as_array raised _DaskInput, and the
-    public function hands its arguments over (imported on first use: dask is optional)."""
-    from relu_fast import _dask
-    return getattr(_dask, name)(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------

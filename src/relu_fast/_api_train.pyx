@@ -1,6 +1,6 @@
 """Training helpers: relu with a 1-bit backward mask, backward from the mask, and relu
 with per-channel activity counts.  Same checks, layouts and threads as relu_fast._api,
-whose checks and kernel table this module cimports.
+whose kernel table it uses, with the argument checks of relu_fast._args.
 """
 import numbers
 
@@ -9,13 +9,14 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
 
-from relu_fast._api cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
-                             empty_like, kernel_table, order_of)
+from relu_fast._api cimport kernel_table
+from relu_fast._args cimport (C_ORDER, F_ORDER, as_array, deliver, destination, direct, dtype_code,
+                              empty_like, order_of)
 from relu_fast._threads cimport give_threads, take_threads, threads_for
 from relu_fast._table cimport *
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave
 
-from relu_fast._api import _DaskInput, _dask_call
+from relu_fast._args import _DaskInput, _dask_call
 
 cnp.import_array()
 

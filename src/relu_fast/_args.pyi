@@ -1,0 +1,6 @@
+# Types of the compiled module relu_fast._args (internal: used by relu_fast's own modules).
+from typing import Any
+
+class _DaskInput(Exception): ...
+
+def _dask_call(name: str, *args: Any, **kwargs: Any) -> Any: ...
