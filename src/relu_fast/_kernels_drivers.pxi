@@ -1,0 +1,158 @@
+# Included by _kernels.pxi: the elementwise drivers (threads, streaming stores).
+
+# ---------------------------------------------------------------------------
+# Drivers: split a contiguous array over threads.  nthreads <= 1 never enters an
+# OpenMP region (a forked child must not touch the parent's thread pool).
+# ---------------------------------------------------------------------------
+
+cdef extern from "_stream.h":
+    void stream_copy "relu_fast_stream_copy"(void* dst, const void* src, size_t nbytes) noexcept nogil
+    void store_fence "relu_fast_store_fence"() noexcept nogil
+
+
+cdef extern from "_stream.h":
+    bint relu_stream_f32 "relu_fast_relu_stream_f32"(const float* x, float* y, size_t n) noexcept nogil
+    bint relu_stream_f64 "relu_fast_relu_stream_f64"(const double* x, double* y, size_t n) noexcept nogil
+    bint leaky_stream_f32 "relu_fast_leaky_stream_f32"(const float* x, float* y, size_t n, float s) noexcept nogil
+    bint leaky_stream_f64 "relu_fast_leaky_stream_f64"(const double* x, double* y, size_t n, double s) noexcept nogil
+    bint relu_bwd_stream_f32 "relu_fast_relu_bwd_stream_f32"(const float* g, const float* x, float* y,
+                                                            size_t n) noexcept nogil
+    bint relu_bwd_stream_f64 "relu_fast_relu_bwd_stream_f64"(const double* g, const double* x, double* y,
+                                                            size_t n) noexcept nogil
+    bint leaky_bwd_stream_f32 "relu_fast_leaky_bwd_stream_f32"(const float* g, const float* x, float* y,
+                                                              size_t n, float s) noexcept nogil
+    bint leaky_bwd_stream_f64 "relu_fast_leaky_bwd_stream_f64"(const double* g, const double* x, double* y,
+                                                              size_t n, double s) noexcept nogil
+
+# Outputs at least this large (and not written in place) are written with
+# streaming stores: from the registers (above), else through a small L1 buffer
+# (measured: see README, "Instruction sets").
+cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
+cdef enum:
+    STREAM_BLOCK = 512      # elements computed into L1 before each streamed copy
+                            # (smaller buffers were slower on huge arrays: loads and stores take turns)
+
+
+cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
+    cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
+    return (c + 63) // 64 * 64
+
+
+cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
+                             bint stream) noexcept nogil:
+    cdef floating buf[STREAM_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    cdef bint done
+    if not stream:
+        unary_span(op, x, y, n, p)
+        return
+    done = False
+    if op == OP_RELU:
+        if floating is float:
+            done = relu_stream_f32(x, y, n)
+        else:
+            done = relu_stream_f64(x, y, n)
+    elif op == OP_LEAKY:
+        if floating is float:
+            done = leaky_stream_f32(x, y, n, <float>p[0])
+        else:
+            done = leaky_stream_f64(x, y, n, p[0])
+    if done:
+        store_fence()
+        return
+    while lo < n:
+        k = n - lo
+        if k > STREAM_BLOCK:
+            k = STREAM_BLOCK
+        unary_span(op, x + lo, buf, k, p)
+        stream_copy(y + lo, buf, k * sizeof(floating))
+        lo += k
+    store_fence()
+
+
+cdef inline void binary_piece(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                              const double* p, bint stream) noexcept nogil:
+    cdef floating buf[STREAM_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    cdef bint done = False
+    if not stream:
+        binary_span(op, g, x, gx, n, p)
+        return
+    if op == OP_RELU_BWD:
+        if floating is float:
+            done = relu_bwd_stream_f32(g, x, gx, n)
+        else:
+            done = relu_bwd_stream_f64(g, x, gx, n)
+    elif op == OP_LEAKY_BWD:
+        if floating is float:
+            done = leaky_bwd_stream_f32(g, x, gx, n, <float>p[0])
+        else:
+            done = leaky_bwd_stream_f64(g, x, gx, n, p[0])
+    if done:
+        store_fence()
+        return
+    while lo < n:
+        k = n - lo
+        if k > STREAM_BLOCK:
+            k = STREAM_BLOCK
+        binary_span(op, g + lo, x + lo, buf, k, p)
+        stream_copy(gx + lo, buf, k * sizeof(floating))
+        lo += k
+    store_fence()
+
+
+cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
+    cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
+    cdef long long t0, tb
+    cdef team_work work
+    # ELU is compute-bound: streaming through the buffer made it slower (README,
+    # "Instruction sets"), so its stores stay ordinary
+    cdef bint stream = (<const floating*>y != x and op != OP_ELU
+                        and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
+    if nthreads <= 1 or n <= 128:
+        unary_piece(op, x, y, n, p, stream)
+        return
+    chunk = chunk_size(n, nthreads)
+    nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work_init(&work)
+    for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()                     # each thread: the caller's FTZ/DAZ cleared
+        tb = piece_begin()
+        lo = k * chunk
+        hi = lo + chunk
+        if hi > n:
+            hi = n
+        unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
+        piece_end(&work, tb)
+        fp_leave(fps)
+    team_done(t0, &work)
+
+
+cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, const double* p,
+                   int nthreads) noexcept nogil:
+    cdef Py_ssize_t k, lo, hi, chunk, nchunks
+    cdef fpstate fps
+    cdef long long t0, tb
+    cdef team_work work
+    cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
+                        and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
+    if nthreads <= 1 or n <= 128:
+        binary_piece(op, g, x, gx, n, p, stream)
+        return
+    chunk = chunk_size(n, nthreads)
+    nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work_init(&work)
+    for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()
+        tb = piece_begin()
+        lo = k * chunk
+        hi = lo + chunk
+        if hi > n:
+            hi = n
+        binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
+        piece_end(&work, tb)
+        fp_leave(fps)
+    team_done(t0, &work)
