@@ -26,7 +26,7 @@ cdef extern from "_stream.h":
 
 # Outputs at least this large (and not written in place) are written with
 # streaming stores: from the registers (above), else through a small L1 buffer
-# (measured: see README, "Instruction sets").
+# (why and when: docs/isa.rst).
 cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
 cdef enum:
     STREAM_BLOCK = 512      # elements computed into L1 before each streamed copy

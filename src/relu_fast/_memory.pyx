@@ -2,9 +2,9 @@
 blocks, up to a limit, for the next call (C code and rules in _pool.h).
 
 An allocating call on a large array otherwise pays for fresh pages every time: a
-page fault per page and the kernel zeroing it (relu(x), float32, 1e7 elements,
-2 threads: 4.3 ms with fresh pages, 1.8 ms reusing a block, 1.6 ms into out=).  Only
-outputs of at least MIN_BYTES use it; the arrays own their data as usual.
+page fault per page and the kernel zeroing it, most of the call's time (the docs'
+memory page has the measurements).  Only outputs of at least MIN_BYTES use it; the
+arrays own their data as usual.
 """
 import os
 import warnings

@@ -3,8 +3,7 @@
  *
  * Why: fresh memory from the OS costs a page fault per page and the kernel zeroes
  * every page before the process sees it.  For an allocating call on a large array
- * that is most of the time (relu(x), float32, 1e7, 2 threads: 4.3 ms with fresh
- * pages, 1.8 ms reusing a block, 1.6 ms into out=; README, "Memory").  A block freed
+ * that is most of the time (docs/memory.rst has the measurements).  A block freed
  * by one call and taken by the next has its pages mapped.
  *
  * Rules:
