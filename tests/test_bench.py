@@ -5,6 +5,7 @@ import statistics
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from relu_fast import _api, _bench, _dispatch
@@ -211,7 +212,20 @@ def test_contention_smoke_without_peer(tmp_path, capsys):
     for r in data["results"]:
         assert {"1 thread", "default", "NumPy"} <= set(r["us"]) and "PyTorch" not in r["us"]
         assert all(r["calls"][k] >= 3 for k in r["calls"])
+        # the memory floor, timed in relu_fast's own rotation (no PyTorch needed)
+        floor = r["scenario"] == "quiet" and r["function"] == "relu"
+        assert ({"floor, 1 thread", "floor, threads"} <= set(r["us"])) == floor
     assert "a busy-loop process on the other core" in out and "targets (issue 13)" in out
+
+
+def test_contention_floor_copies_every_byte():
+    from relu_fast._bench import contention
+    x = np.random.default_rng(0).standard_normal(10001).astype(np.float32)
+    (_, one), (_, two) = contention._floor_contenders(x)
+    two()
+    out = two.__closure__                      # the floor's output array, found by value
+    arrays = [c.cell_contents for c in out if isinstance(c.cell_contents, np.ndarray)]
+    assert any(a is not x and np.array_equal(a, x) for a in arrays)
 
 
 def test_contention_peer_process_times_pytorch(tmp_path, capsys):
@@ -221,7 +235,8 @@ def test_contention_peer_process_times_pytorch(tmp_path, capsys):
     assert rc == 0 and "in a process of its own" in out
     for r in data["results"]:
         assert "PyTorch" in r["us"] and r["calls"]["PyTorch"] >= 3
-        assert ("floor, threads" in r["us"]) == (r["scenario"] == "quiet" and r["function"] == "relu")
+        floor = r["scenario"] == "quiet" and r["function"] == "relu"
+        assert ({"floor, 1 thread", "floor, threads"} <= set(r["us"])) == floor
     code = ("import sys, relu_fast._bench.contention as c; "
             "c.main(['--contention', '--scenarios', 'quiet', '--functions', 'relu', '--dtypes', "
             "'float32', '--sizes', '1e3', '--budget', '0.002', '--min-calls', '2', '--quiet']); "
