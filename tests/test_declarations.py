@@ -114,7 +114,8 @@ def test_dask_as_declared(name):
     f = FUNCTIONS[name]
     x = da.from_array(np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6), chunks=(2, 3))
     args = {"x": x, "grad_output": x, "weight": np.float32(0.25), "mask": x}
-    call = lambda: getattr(rf, name)(*(args[a] for a in ARRAYS[f.kind]))  # noqa: E731
+    required = {p.name: 0.5 for p in f.params if p.default is _functions.REQUIRED}
+    call = lambda: getattr(rf, name)(*(args[a] for a in ARRAYS[f.kind]), **required)  # noqa: E731
     if f.dask == "refused":
         assert not hasattr(_dask, name)
         with pytest.raises(TypeError, match="dask"):
