@@ -748,8 +748,7 @@ def relu6(x, *, out=None):
     See Also
     --------
     relu_fast.relu6_backward : Its gradient.
-    relu_fast.hardtanh : The same with any range; ``relu6(x)`` is
-        ``hardtanh(x, 0.0, 6.0)``.
+    relu_fast.hardtanh : The same with any range (relu6 is hardtanh on [0, 6]).
 
     Notes
     -----
@@ -997,7 +996,7 @@ def hardsigmoid(x, *, out=None):
     See Also
     --------
     relu_fast.hardsigmoid_backward : Its gradient.
-    relu_fast.hardswish : x times the hard sigmoid.
+    relu_fast.hardswish : The hard sigmoid times x.
 
     Notes
     -----
