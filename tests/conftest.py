@@ -235,7 +235,9 @@ def _call(name, m, x, g, w, axis, slope, alpha):
     same names and signatures) with the arguments its declaration names."""
     f = FUNCTIONS[name]
     arrays = {"x": x, "grad_output": g, "weight": w}
-    values = {"negative_slope": slope, "alpha": alpha, "axis": axis}
+    # threshold's required scalars: a threshold between the data's values, a value apart
+    values = {"negative_slope": slope, "alpha": alpha, "axis": axis, "threshold": 0.25,
+              "value": -2.5}
     return getattr(m, name)(*(arrays[a] for a in ARRAYS[f.kind]),
                             **{p.name: values[p.name] for p in f.params if p.name in values})
 

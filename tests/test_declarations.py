@@ -30,7 +30,7 @@ def test_every_public_function_is_declared():
     assert public - CONTROLS == set(FUNCTIONS)       # imported, and declared
     assert all(hasattr(rf, n) for n in rf.__all__)
     assert set(rf.__all__) == set(FUNCTIONS) | CONTROLS
-    assert len(FUNCTIONS) == 13 and all(f.kind in ARRAYS for f in FUNCTIONS.values())
+    assert len(FUNCTIONS) == 21 and all(f.kind in ARRAYS for f in FUNCTIONS.values())
 
 
 def _declared_signature(f):
@@ -100,8 +100,11 @@ def test_gradient_pairs(name):
     if f.gradient_of is not None:
         forward = FUNCTIONS[f.gradient_of]
         assert name == f"{forward.name}_backward" or name == "relu_backward_mask"
-        # a gradient takes its forward's scalar arguments
-        assert {p.name for p in forward.params} <= {p.name for p in f.params}
+        # a gradient takes its forward's scalar arguments, but for those the gradient
+        # does not depend on (threshold's value: PyTorch's threshold_backward has none)
+        unused = {"threshold_backward": {"value"}}.get(name, set())
+        assert {p.name for p in forward.params} - unused <= {p.name for p in f.params}
+        assert not unused & {p.name for p in f.params}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -111,7 +114,8 @@ def test_dask_as_declared(name):
     f = FUNCTIONS[name]
     x = da.from_array(np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6), chunks=(2, 3))
     args = {"x": x, "grad_output": x, "weight": np.float32(0.25), "mask": x}
-    call = lambda: getattr(rf, name)(*(args[a] for a in ARRAYS[f.kind]))  # noqa: E731
+    required = {p.name: 0.5 for p in f.params if p.default is _functions.REQUIRED}
+    call = lambda: getattr(rf, name)(*(args[a] for a in ARRAYS[f.kind]), **required)  # noqa: E731
     if f.dask == "refused":
         assert not hasattr(_dask, name)
         with pytest.raises(TypeError, match="dask"):

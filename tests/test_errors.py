@@ -23,6 +23,18 @@ WITH_OUT = {
     "elu_backward_result": lambda x, g, out: rf.elu_backward(g, x, 1.0, is_result=True, out=out),
     "hardtanh": lambda x, g, out: rf.hardtanh(x, -0.5, 0.5, out=out),
     "hardtanh_backward": lambda x, g, out: rf.hardtanh_backward(g, x, -0.5, 0.5, out=out),
+    "hardtanh_backward_result": lambda x, g, out: rf.hardtanh_backward(g, x, -0.5, 0.5, is_result=True,
+                                                                        out=out),
+    "relu6": lambda x, g, out: rf.relu6(x, out=out),
+    "relu6_backward": lambda x, g, out: rf.relu6_backward(g, x, out=out),
+    "relu6_backward_result": lambda x, g, out: rf.relu6_backward(g, x, is_result=True, out=out),
+    "threshold": lambda x, g, out: rf.threshold(x, 0.25, -1.0, out=out),
+    "threshold_backward": lambda x, g, out: rf.threshold_backward(g, x, 0.25, out=out),
+    "hardsigmoid": lambda x, g, out: rf.hardsigmoid(x, out=out),
+    "hardsigmoid_backward": lambda x, g, out: rf.hardsigmoid_backward(g, x, out=out),
+    "hardsigmoid_backward_result": lambda x, g, out: rf.hardsigmoid_backward(g, x, is_result=True, out=out),
+    "hardswish": lambda x, g, out: rf.hardswish(x, out=out),
+    "hardswish_backward": lambda x, g, out: rf.hardswish_backward(g, x, out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -400,6 +412,73 @@ def test_elu_backward_is_result_must_be_bool(bad):
     x, g = data()
     with pytest.raises(TypeError, match="is_result"):
         rf.elu_backward(g, x, is_result=bad)
+
+
+THRESHOLD_CALLS = {
+    "threshold": lambda x, g, t, v, out: rf.threshold(x, t, v, out=out),
+    "threshold_backward": lambda x, g, t, v, out: rf.threshold_backward(g, x, t, out=out),
+}
+
+
+@pytest.mark.parametrize("which", ["threshold", "value"])
+@pytest.mark.parametrize("bad, exc, match", [
+    ("0.1", TypeError, "real number"), (True, TypeError, "real number"), (None, TypeError, "real number"),
+    (1j, TypeError, "real number"), ([0.1], TypeError, "real number"),
+    (float("nan"), ValueError, "finite"), (float("-inf"), ValueError, "finite"),
+    (10**400, ValueError, "finite"), (1e300, ValueError, "overflow")], ids=repr)
+@pytest.mark.parametrize("name", list(THRESHOLD_CALLS))
+def test_threshold_arguments(name, which, bad, exc, match):
+    if name == "threshold_backward" and which == "value":
+        pytest.skip("threshold_backward takes no value")
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    t, v = (bad, 1.0) if which == "threshold" else (0.5, bad)
+    with pytest.raises(exc, match=match if match != "real number" else which):
+        THRESHOLD_CALLS[name](x, g, t, v, out)
+    guard.check()
+
+
+def test_threshold_arguments_are_required_and_backward_takes_no_value():
+    x, g = data()
+    with pytest.raises(TypeError):
+        rf.threshold(x, 0.5)                  # value has no default, as PyTorch's
+    with pytest.raises(TypeError):
+        rf.threshold_backward(g, x)
+    with pytest.raises(TypeError):
+        rf.threshold_backward(g, x, 0.5, -1.0)
+
+
+IS_RESULT_CALLS = {
+    "hardtanh_backward": lambda g, x, r: rf.hardtanh_backward(g, x, is_result=r),
+    "relu6_backward": lambda g, x, r: rf.relu6_backward(g, x, is_result=r),
+    "hardsigmoid_backward": lambda g, x, r: rf.hardsigmoid_backward(g, x, is_result=r),
+}
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0])
+@pytest.mark.parametrize("name", list(IS_RESULT_CALLS))
+def test_is_result_must_be_bool(name, bad):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(TypeError, match="is_result"):
+        IS_RESULT_CALLS[name](g, x, bad)
+    guard.check()
+    assert IS_RESULT_CALLS[name](g, x, np.True_).shape == x.shape     # NumPy's bool is a bool
+
+
+@pytest.mark.parametrize("name", ["hardtanh_backward", "relu6_backward", "hardsigmoid_backward",
+                                  "threshold_backward", "hardswish_backward"])
+def test_is_result_is_keyword_only_or_absent(name):
+    x, g = data()
+    f = getattr(rf, name)
+    if name in IS_RESULT_CALLS:
+        with pytest.raises(TypeError):
+            f(g, x, *([-1.0, 1.0] if name == "hardtanh_backward" else []), True)
+    else:
+        with pytest.raises(TypeError, match="is_result"):
+            f(g, x, *([0.5] if name == "threshold_backward" else []), is_result=True)
 
 
 # ---------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from relu_fast import _reference as ref
 
 MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
-         "hardtanh", "hardtanh_backward", "prelu", "prelu_backward")
-BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "prelu_backward"}
+         "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
+         "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "prelu", "prelu_backward")
+BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
+          "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -161,6 +163,13 @@ def cases(draw):
                                                reverse=draw(st.integers(0, 7)) == 0)
         if draw(st.integers(0, 5)) == 0:
             case[draw(st.sampled_from(("param", "param2")))] = draw(reals())
+    if name.startswith("threshold"):
+        # threshold (and value for the forward): finite, sometimes not real
+        case["param"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
+        if name == "threshold":
+            case["param2"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
+    if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
+        case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name == "elu_backward":
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name.startswith("prelu"):
@@ -232,14 +241,15 @@ def expected_errors(case, x, g, out, weight):
             errs.add(TypeError)
         elif not np.isfinite(float(case["param2"])):
             errs.add(ValueError)
-        elif _real_ok(case["param"]) and np.isfinite(float(case["param"])) \
-                and float(case["param"]) > float(case["param2"]):
+        elif case["name"].startswith("hardtanh") and _real_ok(case["param"]) \
+                and np.isfinite(float(case["param"])) and float(case["param"]) > float(case["param2"]):
             errs.add(ValueError)      # min_val > max_val
     if "is_result" in case:
         if not isinstance(case["is_result"], (bool, np.bool_)):
             errs.add(TypeError)
-        elif case["is_result"] and _real_ok(case["param"]) and not float(case["param"]) >= 0:
-            errs.add(ValueError)
+        elif name == "elu_backward" and case["is_result"] and _real_ok(case["param"]) \
+                and not float(case["param"]) >= 0:
+            errs.add(ValueError)      # elu from its output needs alpha >= 0
     if name.startswith("prelu"):
         axis, nd = case["axis"], np.ndim(x)
         if isinstance(weight, np.ndarray):
@@ -291,6 +301,18 @@ def reference(case, x, g, weight):
             return ref.hardtanh(x, case["param"], case["param2"])
         if name == "hardtanh_backward":
             return ref.hardtanh_backward(g, x, case["param"], case["param2"])
+        if name == "relu6":
+            return ref.relu6(x)
+        if name in ("relu6_backward", "hardsigmoid_backward"):
+            return getattr(ref, name)(g, x, is_result=bool(case["is_result"]))
+        if name == "threshold":
+            return ref.threshold(x, case["param"], case["param2"])
+        if name == "threshold_backward":
+            return ref.threshold_backward(g, x, case["param"])
+        if name in ("hardsigmoid", "hardswish"):
+            return getattr(ref, name)(x)
+        if name == "hardswish_backward":
+            return ref.hardswish_backward(g, x)
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -417,7 +439,17 @@ def call(case, x, g, weight, out):
         if name == "hardtanh":
             return f(x, case["param"], case["param2"], **kw)
         if name == "hardtanh_backward":
-            return f(g, x, case["param"], case["param2"], **kw)
+            return f(g, x, case["param"], case["param2"], is_result=case["is_result"], **kw)
+        if name in ("relu6", "hardsigmoid", "hardswish"):
+            return f(x, **kw)
+        if name in ("relu6_backward", "hardsigmoid_backward"):
+            return f(g, x, is_result=case["is_result"], **kw)
+        if name == "threshold":
+            return f(x, case["param"], case["param2"], **kw)
+        if name == "threshold_backward":
+            return f(g, x, case["param"], **kw)
+        if name == "hardswish_backward":
+            return f(g, x, **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])
@@ -508,7 +540,8 @@ def test_fuzz_covers_refusals_and_successes():
     seen = set()
     rng_cases = cases()
 
-    @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # about 60 examples a function (20 functions): each sees both outcomes
+    @settings(max_examples=1200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(case=rng_cases)
     def collect(case):
         rng = np.random.default_rng(case["seed"])

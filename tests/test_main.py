@@ -22,7 +22,9 @@ def test_self_check_every_function_passes():
     names = {name.split("[")[0] for name, _ in results}
     # every function of the kernel table, as declared
     assert names == {"relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
-                     "hardtanh", "hardtanh_backward", "prelu", "prelu_backward"}
+                     "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
+                     "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
+                     "hardswish_backward", "prelu", "prelu_backward"}
     assert all(ok for _, ok in results), [n for n, ok in results if not ok]
 
 

@@ -300,3 +300,181 @@ def test_hardtanh_threads_and_levels_agree_on_specials(n, dtype):
     for t in (1, 2):
         with rf.limit_threads(t):
             assert_same(rf.hardtanh(x), want)
+
+
+# ---------------------------------------------------------------------------
+# hardtanh_backward from the output; relu6, threshold, hardsigmoid, hardswish
+# ---------------------------------------------------------------------------
+
+def tiny(dtype):
+    """The smallest denormal: x (x + 3) / 6 rounds it to 0 (a tie, to even)."""
+    return np.finfo(dtype).smallest_subnormal
+
+
+def hexes(values, dtype):
+    return arr([float.fromhex(v) for v in values], dtype)
+
+
+@pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (0.0, 6.0), (0.5, 0.5), (-0.0, 0.0), (-3.0, -1.0)])
+def test_hardtanh_backward_from_output_equals_from_input(lo, hi, dtype):
+    d = den(dtype)
+    x = np.concatenate([arr([nan, inf, -inf, 0.0, -0.0, d, -d, lo, hi], dtype),
+                        np.nextafter(arr([lo, hi], dtype), dtype(-inf)),
+                        np.nextafter(arr([lo, hi], dtype), dtype(inf)),
+                        np.random.default_rng(0).standard_normal(1000).astype(dtype) * 4])
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    want = rf.hardtanh_backward(g, x, lo, hi)
+    assert_same(rf.hardtanh_backward(g, rf.hardtanh(x, lo, hi), lo, hi, is_result=True), want)
+    # the table on y itself: inside (a, b) g passes, the ends and NaN give 0
+    y = arr([nan, -1.0, 1.0, 0.5, -0.0], dtype)
+    assert_same(rf.hardtanh_backward(np.full(5, 1.5, dtype), y, is_result=True),
+                arr([0.0, 0.0, 0.0, 1.5, 1.5], dtype))
+
+
+def test_relu6_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 3.0, 6.0, 6.5, -2.0, d, -d], dtype)
+    want = arr([nan, 6.0, 0.0, 0.0, -0.0, 3.0, 6.0, 6.0, 0.0, d, 0.0], dtype)
+    assert_same(rf.relu6(x), want)
+
+
+def test_relu6_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 3.0, 6.0, 6.5, -2.0, d, -d], dtype)
+    g = np.full(x.shape, 1.5, dtype)
+    # 0 at both ends (PyTorch's autograd: hardtanh_backward with 0 and 6), and for NaN x
+    want = arr([0.0, 0.0, 0.0, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 1.5, 0.0], dtype)
+    assert_same(rf.relu6_backward(g, x), want)
+    # from the output: y = 0, -0, 6, NaN give 0, and y inside passes g
+    assert_same(rf.relu6_backward(g, rf.relu6(x), is_result=True), want)
+    gs = arr([nan, inf, -inf, -0.0, d, nan, inf], dtype)
+    xs = arr([1.0, 1.0, 1.0, 1.0, 1.0, 7.0, 0.0], dtype)
+    assert_same(rf.relu6_backward(gs, xs), arr([nan, inf, -inf, -0.0, d, 0.0, 0.0], dtype))
+
+
+def test_relu6_backward_from_output_equals_from_input(dtype):
+    d = den(dtype)
+    x = np.concatenate([arr([nan, inf, -inf, 0.0, -0.0, d, -d, 6.0], dtype),
+                        np.nextafter(arr([0.0, 6.0], dtype), dtype(inf)),
+                        np.nextafter(arr([0.0, 6.0], dtype), dtype(-inf)),
+                        np.random.default_rng(0).standard_normal(1000).astype(dtype) * 4 + 3])
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    assert_same(rf.relu6_backward(g, rf.relu6(x), is_result=True), rf.relu6_backward(g, x))
+
+
+def test_threshold_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 1.0, 1.5, -3.0, d], dtype)
+    want = arr([nan, inf, -2.0, -2.0, -2.0, -2.0, 1.5, -2.0, -2.0], dtype)   # x = t gives v
+    assert_same(rf.threshold(x, 1.0, -2.0), want)
+    # threshold and value are rounded to x's dtype: x = 0.1 is not above 0.1 in either
+    assert_same(rf.threshold(arr([0.1, 0.2], dtype), 0.1, 0.1), arr([0.1, 0.2], dtype))
+    # a NaN value is refused, a -0.0 value is kept as -0.0
+    assert_same(rf.threshold(arr([-1.0, 1.0], dtype), 0.0, -0.0), arr([-0.0, 1.0], dtype))
+
+
+def test_threshold_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 1.0, 1.5, -3.0, d], dtype)
+    g = np.full(x.shape, 1.5, dtype)
+    # 0 at x = t; NaN x passes g (x <= t fails), as PyTorch
+    want = arr([1.5, 1.5, 0.0, 0.0, 0.0, 0.0, 1.5, 0.0, 0.0], dtype)
+    assert_same(rf.threshold_backward(g, x, 1.0), want)
+    # threshold_backward(g, x, 0) is relu_backward
+    assert_same(rf.threshold_backward(g, x, 0.0), arr([1.5, 1.5, 0.0, 0.0, 0.0, 1.5, 1.5, 0.0, 1.5], dtype))
+
+
+def test_hardsigmoid_table(dtype):
+    d, s = den(dtype), tiny(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, -4.0, 4.0, 1.5, -1.5, d, -d, s], dtype)
+    want = arr([nan, 1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 0.0, 1.0, 0.75, 0.25, 0.5, 0.5, 0.5], dtype)
+    assert_same(rf.hardsigmoid(x), want)
+    # (x + 3) / 6, not x / 6 + 0.5: these x give PyTorch's bits, one ulp above the other
+    # formula's (x / 6 + 0.5 gives ...1c p-2 and ...992 p-1)
+    if dtype == np.float32:
+        xs, ys = ["-0x1.490254p+0"], ["0x1.24a91ep-2"]
+    else:
+        xs, ys = ["0x1.d8ff3ede22cb8p+0"], ["0x1.9daa6a4a0b993p-1"]
+    assert_same(rf.hardsigmoid(hexes(xs, dtype)), hexes(ys, dtype))
+    # the largest float below 3: x + 3 rounds to 6 (a tie, to even), so y is exactly 1
+    assert_same(rf.hardsigmoid(np.nextafter(arr([3.0], dtype), dtype(0))), arr([1.0], dtype))
+
+
+def test_hardsigmoid_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, -2.5, 2.5, d, -d], dtype)
+    g = np.full(x.shape, 6.0, dtype)
+    # g * (1/6 rounded to x's dtype): 6 * fl(1/6) is 1 + 3e-8 in float32, 1 - 2**-54 (a tie)
+    # in float64, both rounding to 1; 0 at -3 and 3 and for NaN x
+    want = arr([0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0], dtype)
+    assert_same(rf.hardsigmoid_backward(g, x), want)
+    # the product's rounding: 1/6 in x's dtype, not PyTorch's float32 constant in float64
+    one_sixth = "0x1.555556p-3" if dtype == np.float32 else "0x1.5555555555555p-3"
+    assert_same(rf.hardsigmoid_backward(arr([1.0], dtype), arr([0.0], dtype)), hexes([one_sixth], dtype))
+    # from the output y: 0 < y < 1 passes g / 6; y = 0, 1 and NaN give 0
+    y = arr([nan, 0.0, 1.0, 0.5, 0.25, d, inf], dtype)
+    assert_same(rf.hardsigmoid_backward(np.full(7, 6.0, dtype), y, is_result=True),
+                arr([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0], dtype))
+
+
+def test_hardsigmoid_backward_from_output_equals_from_input_but_below_3(dtype):
+    d = den(dtype)
+    below3 = np.nextafter(dtype(3), dtype(0))
+    x = np.concatenate([arr([nan, inf, -inf, 0.0, -0.0, d, -d, -3.0, 3.0], dtype),
+                        np.nextafter(arr([-3.0, 3.0], dtype), dtype(inf)),
+                        np.nextafter(arr([-3.0], dtype), dtype(0)),
+                        np.random.default_rng(0).standard_normal(1000).astype(dtype) * 3])
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    assert below3 not in x
+    assert_same(rf.hardsigmoid_backward(g, rf.hardsigmoid(x), is_result=True),
+                rf.hardsigmoid_backward(g, x))
+    # the one x whose y cannot tell: y = 1 there, so 0 from y, g / 6 from x
+    x3 = arr([below3], dtype)
+    assert_same(rf.hardsigmoid_backward(arr([6.0], dtype), x3), arr([1.0], dtype))
+    assert_same(rf.hardsigmoid_backward(arr([6.0], dtype), rf.hardsigmoid(x3), is_result=True),
+                arr([0.0], dtype))
+
+
+def test_hardswish_table(dtype):
+    s = tiny(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, -4.0, 4.0, -1.5, 1.5, s, -s], dtype)
+    # -inf: the limit -0 (PyTorch: -inf * 0 = NaN); x <= -3: x * 0 = -0
+    want = arr([nan, inf, -0.0, 0.0, -0.0, -0.0, 3.0, -0.0, 4.0, -0.375, 1.125, 0.0, -0.0], dtype)
+    assert_same(rf.hardswish(x), want)
+    # above 3, (x * 6) / 6 is rounded twice: one ulp below x here, as PyTorch
+    if dtype == np.float32:
+        xs, ys = ["0x1.86693cp+1"], ["0x1.86693ap+1"]
+    else:
+        xs, ys = ["0x1.97875b83be3bep+1"], ["0x1.97875b83be3bdp+1"]
+    assert_same(rf.hardswish(hexes(xs, dtype)), hexes(ys, dtype))
+    # x * 6 overflows above max / 6, as PyTorch
+    assert_same(rf.hardswish(arr([np.finfo(dtype).max / 2], dtype)), arr([inf], dtype))
+
+
+def test_hardswish_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, -4.0, 4.0, -1.5, 1.5, -2.25, 2.25, d], dtype)
+    g = np.full(x.shape, 3.0, dtype)
+    # g (x / 3 + 1/2) inside; 0 at x = -3, g at x = 3 (PyTorch's ends); NaN x gives NaN
+    want = arr([nan, 3.0, 0.0, 1.5, 1.5, 0.0, 3.0, 0.0, 3.0, 0.0, 3.0, -0.75, 3.75, 1.5], dtype)
+    assert_same(rf.hardswish_backward(g, x), want)
+    gs = arr([nan, inf, -inf, -0.0, nan, inf], dtype)
+    xs = arr([0.0, 0.0, 4.0, 4.0, -4.0, -1.5], dtype)
+    # inf * (x / 3 + 1/2) = inf * 0 is NaN at x = -1.5, as PyTorch
+    assert_same(rf.hardswish_backward(gs, xs), arr([nan, inf, -inf, -0.0, 0.0, nan], dtype))
+
+
+@pytest.mark.parametrize("n", [7, 3 * GRAIN + 5])
+def test_piecewise_threads_agree_on_specials(n, dtype):
+    x = np.resize(arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, 6.0, -1.5], dtype), n)
+    want = {
+        "relu6": arr([nan, 6.0, 0.0, 0.0, -0.0, 0.0, 3.0, 6.0, 0.0], dtype),
+        "hardsigmoid": arr([nan, 1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 1.0, 0.25], dtype),
+        "hardswish": arr([nan, inf, -0.0, 0.0, -0.0, -0.0, 3.0, 6.0, -0.375], dtype),
+    }
+    for t in (1, 2):
+        with rf.limit_threads(t):
+            for name, w in want.items():
+                assert_same(getattr(rf, name)(x), np.resize(w, n))
+            assert_same(rf.threshold(x, 0.0, 9.0),
+                        np.resize(arr([nan, inf, 9.0, 9.0, 9.0, 9.0, 3.0, 6.0, 9.0], dtype), n))

@@ -203,3 +203,105 @@ def test_torch_set_num_threads_then_relu_fast_setting_wins():
     if got[0] != "1":
         pytest.skip("this torch does not share relu_fast's OpenMP runtime")
     assert got == ["1", "2"]
+
+
+# ---------------------------------------------------------------------------
+# relu6, threshold, hardsigmoid, hardswish: bit for bit, the ends of each piece included
+# ---------------------------------------------------------------------------
+
+def ends(dtype, points):
+    """Each point, its neighbours on both sides, and the specials (NaN, ±inf, ±0, denormals)."""
+    p = np.array(points, dtype)
+    s = np.finfo(dtype).smallest_subnormal
+    return np.concatenate([p, np.nextafter(p, dtype(-np.inf)), np.nextafter(p, dtype(np.inf)),
+                           np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, s, -s, 1e-40, -1e-40], dtype)])
+
+
+def pieces(dtype, points):
+    """The ends first, then data: PyTorch's kernels take the first elements in their
+    vector loop (its last few, in the scalar tail, can treat NaN otherwise)."""
+    return np.concatenate([ends(dtype, points), data((2000,), dtype, specials=False)])
+
+
+def not_nan(x, *arrays):
+    keep = ~np.isnan(x)
+    return [a[keep] for a in arrays]
+
+
+def autograd(f, x, g):
+    xt = t(x).requires_grad_()
+    f(xt).backward(t(g))
+    return n(xt.grad)
+
+
+def test_relu6(dtype):
+    x = pieces(dtype, [0.0, 6.0, 3.0])
+    g = data(x.shape, dtype, seed=1, specials=False)
+    assert_same(rf.relu6(x), n(F.relu6(t(x))))
+    got = rf.relu6_backward(g, x)
+    assert_same(got, n(torch.ops.aten.hardtanh_backward(t(g), t(x), 0.0, 6.0)))
+    assert_same(got, autograd(F.relu6, x, g))       # autograd: 0 at 0 and at 6
+    assert_same(rf.relu6_backward(g, rf.relu6(x), is_result=True), got)
+
+
+@pytest.mark.parametrize("th, value", [(0.0, 0.0), (1.0, -2.0), (-0.5, 7.0), (0.1, 0.1)])
+def test_threshold(th, value, dtype):
+    x = pieces(dtype, [th, value])
+    g = data(x.shape, dtype, seed=1, specials=False)
+    assert_same(rf.threshold(x, th, value), n(F.threshold(t(x), th, value)))
+    got = rf.threshold_backward(g, x, th)
+    assert_same(got, n(torch.ops.aten.threshold_backward(t(g), t(x), th)))   # NaN passes g, as here
+    assert_same(got, autograd(lambda a: F.threshold(a, th, value), x, g))
+
+
+def test_hardsigmoid(dtype):
+    x = pieces(dtype, [-3.0, 3.0, 0.0])
+    g = data(x.shape, dtype, seed=1, specials=False)
+    assert_same(rf.hardsigmoid(x), n(F.hardsigmoid(t(x))))      # (x + 3) / 6: the same bits
+    got = rf.hardsigmoid_backward(g, x)
+    want = n(torch.ops.aten.hardsigmoid_backward(t(g), t(x)))
+    assert_same(want, autograd(F.hardsigmoid, x, g))
+    if dtype == np.float32:
+        assert_same(got, want)
+    else:
+        test_hardsigmoid_backward_float64_differs_from_torch_as_documented()
+        # the same mask; the values differ by PyTorch's float32 1/6 only
+        inside = (x > -3) & (x < 3)
+        assert_same(got, np.where(inside, g * (1 / 6), 0.0))
+        assert_same(want, np.where(inside, g * np.float64(np.float32(1 / 6)), 0.0))
+
+
+def test_hardsigmoid_backward_float64_differs_from_torch_as_documented():
+    x, g = np.zeros(70), np.full(70, 6.0)
+    assert rf.hardsigmoid_backward(g, x)[0] == 1.0          # 6 * (1/6 in float64)
+    assert n(torch.ops.aten.hardsigmoid_backward(t(g), t(x)))[0] == 6.0 * float(np.float32(1 / 6))
+
+
+def test_hardswish(dtype):
+    x = pieces(dtype, [-3.0, 3.0, -1.5, 0.0])
+    g = data(x.shape, dtype, seed=1, specials=False)
+    got, want = rf.hardswish(x), n(F.hardswish(t(x)))
+    keep = x != -np.inf
+    assert_same(got[keep], want[keep])                          # x (x + 3 clipped) / 6: the same bits
+    test_hardswish_minus_inf_differs_from_torch_as_documented(dtype)
+    grad = rf.hardswish_backward(g, x)
+    assert_same(grad, n(torch.ops.aten.hardswish_backward(t(g), t(x))))   # 0 at -3, g at 3, NaN -> NaN
+    assert_same(grad, autograd(F.hardswish, x, g))
+
+
+def test_hardswish_minus_inf_differs_from_torch_as_documented(dtype=np.float32):
+    # PyTorch: -inf * clip(-inf + 3, 0, 6) = -inf * 0 = NaN; relu_fast: the limit, -0
+    x = np.full(70, -np.inf, dtype)
+    assert np.isnan(n(F.hardswish(t(x)))).all()
+    assert_same(rf.hardswish(x), np.full(70, -0.0, dtype))
+
+
+def test_nan_in_the_gradients_follows_torchs_vector_loop(dtype):
+    # PyTorch's scalar tail (the last elements) passes g for a NaN x in hardtanh_backward
+    # and hardswish_backward; its vector loop gives 0 and NaN: relu_fast does the latter
+    x = np.full(70, np.nan, dtype)
+    g = np.full(70, 1.5, dtype)
+    for ours, theirs in [(rf.relu6_backward(g, x), torch.ops.aten.hardtanh_backward(t(g), t(x), 0.0, 6.0)),
+                         (rf.hardswish_backward(g, x), torch.ops.aten.hardswish_backward(t(g), t(x)))]:
+        assert_same(ours[:16], n(theirs)[:16])
+    assert_same(rf.hardswish_backward(g, x), x)

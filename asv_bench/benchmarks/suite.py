@@ -2,8 +2,8 @@
 
 The table (src/relu_fast/_bench/contenders.py, shared with `python -m relu_fast bench`)
 declares relu_fast's call and the NumPy baseline of each (function, mode) once; this module
-makes asv's classes from it.  Each of relu.py, leaky_relu.py, elu.py and prelu.py asks for
-its functions' classes, so a benchmark keeps the name it had when those modules were written
+makes asv's classes from it.  Each module (relu.py, leaky_relu.py, elu.py, hardtanh.py, ...) asks
+for its functions' classes, so a benchmark keeps the name it had when those modules were written
 by hand (asv matches results across commits by module, class and method name).
 
 For each function: `<Class>` times relu_fast under limit_threads(1 or all), `<Class>NumPy` the
@@ -43,6 +43,14 @@ NAMES = {
     "elu_backward": ("EluBackward", "where_exp", "numpy_backward_where_exp"),
     "hardtanh": ("Hardtanh", "clip", "numpy_clip"),
     "hardtanh_backward": ("HardtanhBackward", "multiply_mask", "numpy_multiply_mask"),
+    "relu6": ("Relu6", "clip", "numpy_clip"),
+    "relu6_backward": ("Relu6Backward", "multiply_mask", "numpy_multiply_mask"),
+    "threshold": ("Threshold", "where", "numpy_where"),
+    "threshold_backward": ("ThresholdBackward", "multiply_mask", "numpy_multiply_mask"),
+    "hardsigmoid": ("Hardsigmoid", "clip_divide", "numpy_clip_divide"),
+    "hardsigmoid_backward": ("HardsigmoidBackward", "multiply_mask", "numpy_multiply_mask"),
+    "hardswish": ("Hardswish", "multiply_clip", "numpy_multiply_clip"),
+    "hardswish_backward": ("HardswishBackward", "where", "numpy_where"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

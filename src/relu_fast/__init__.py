@@ -1,11 +1,13 @@
-"""ReLU, Leaky ReLU, PReLU, ELU and Hardtanh and their gradients for NumPy arrays, compiled and threaded.
+"""ReLU and its family (Leaky ReLU, PReLU, ELU, the piecewise-linear ones) and their gradients for NumPy arrays, compiled and threaded.
 
 Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
-- `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh` and their gradients
-  `relu_backward`, `leaky_relu_backward`, `prelu_backward`, `elu_backward`,
-  `hardtanh_backward`;
+- `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
+  `hardsigmoid`, `hardswish` and their gradients `relu_backward`,
+  `leaky_relu_backward`, `prelu_backward`, `elu_backward`, `hardtanh_backward`,
+  `relu6_backward`, `threshold_backward`, `hardsigmoid_backward`,
+  `hardswish_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -20,6 +22,10 @@ from ._version import __version__
 from ._api import (
     elu,
     elu_backward,
+    hardsigmoid,
+    hardsigmoid_backward,
+    hardswish,
+    hardswish_backward,
     hardtanh,
     hardtanh_backward,
     kernel_level,
@@ -28,7 +34,11 @@ from ._api import (
     prelu,
     prelu_backward,
     relu,
+    relu6,
+    relu6_backward,
     relu_backward,
+    threshold,
+    threshold_backward,
 )
 from ._memory import cache_info, set_cache_limit
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
@@ -45,6 +55,14 @@ __all__ = [
     "elu_backward",
     "hardtanh",
     "hardtanh_backward",
+    "relu6",
+    "relu6_backward",
+    "threshold",
+    "threshold_backward",
+    "hardsigmoid",
+    "hardsigmoid_backward",
+    "hardswish",
+    "hardswish_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",

@@ -565,6 +565,11 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
         return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out)
 
 
+cdef inline void _check_is_result(object is_result) except *:
+    if not isinstance(is_result, (bool, np.bool_)):
+        raise TypeError(f"is_result must be a bool, got {type(is_result).__name__}")
+
+
 cdef inline void _check_range(double lo, double hi) except *:
     if lo > hi:
         raise ValueError(f"min_val must not exceed max_val, got min_val={lo} > max_val={hi}")
@@ -634,7 +639,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
         return _dask_call("hardtanh", x, min_val, max_val, out=out)
 
 
-def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=False, out=None):
     r"""Compute the gradient of hardtanh: grad_output where min_val < x < max_val, else 0.
 
     Parameters
@@ -643,10 +648,14 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
         Gradient of the loss with respect to hardtanh's output, of x's shape and
         dtype.
     x : array_like
-        The input of `relu_fast.hardtanh`, float32 or float64.  If either
-        argument is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.hardtanh` (float32 or float64), or its output y
+        if `is_result` is true.  If either argument is a dask array, the result
+        is a lazy dask array.
     min_val, max_val : float
         The ends of the range, as given to `relu_fast.hardtanh`.
+    is_result : bool
+        Whether `x` holds hardtanh's output y instead of its input.  Backward
+        from the output lets an in-place forward (``out=x``) drop x.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -661,8 +670,9 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
     ------
     TypeError
         If x or grad_output is not float32 or float64, their dtypes differ,
-        `min_val` or `max_val` is not a real number, or `out` is not an ndarray,
-        has another dtype, or is given with dask arrays.
+        `min_val` or `max_val` is not a real number, `is_result` is not a bool,
+        or `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
     ValueError
         If grad_output and x differ in shape, `min_val` or `max_val` is not
         finite or overflows x's dtype, ``min_val > max_val``, or `out` has
@@ -671,6 +681,7 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
     See Also
     --------
     relu_fast.hardtanh : The forward function.
+    relu_fast.relu6_backward : The same with the range [0, 6].
 
     Notes
     -----
@@ -681,6 +692,11 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
     `grad_output`, as ``torch.ops.aten.hardtanh_backward``: 0 at the ends
     themselves and where x is NaN; g passes unchanged (NaN and inf included).
 
+    From the output y = hardtanh(x) (``is_result=True``) the rule is the same,
+    :math:`a < y < b`: inside the range y is x, and elsewhere y is a, b or NaN,
+    none of them inside.  So the two agree value for value, with a == b too
+    (nothing is inside).
+
     Examples
     --------
     >>> import numpy as np
@@ -688,14 +704,513 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, out=None):
     >>> x = np.array([-3.0, -1.0, 0.5, 1.0])
     >>> rf.hardtanh_backward(np.ones(4), x)
     array([0., 0., 1., 0.])
+    >>> rf.hardtanh_backward(np.ones(4), rf.hardtanh(x), is_result=True)
+    array([0., 0., 1., 0.])
     """
     cdef double lo = real(min_val, "min_val")
     cdef double hi = real(max_val, "max_val")
     _check_range(lo, hi)
+    _check_is_result(is_result)
     try:
+        # the same kernel from x or from y (see Notes)
         return _binary(OP_HARDTANH_BWD, grad_output, x, out, lo, "min_val", hi, "max_val")
     except _DaskInput:
-        return _dask_call("hardtanh_backward", grad_output, x, min_val, max_val, out=out)
+        return _dask_call("hardtanh_backward", grad_output, x, min_val, max_val,
+                          is_result=is_result, out=out)
+
+
+def relu6(x, *, out=None):
+    r"""Apply ReLU6, min(max(x, 0), 6), elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray or has
+        another dtype, or `out` is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.relu6_backward : Its gradient.
+    relu_fast.hardtanh : The same with any range (relu6 is hardtanh on [0, 6]).
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} 0 & x < 0 \\ 6 & x > 6 \\ x & \text{otherwise}
+              \end{cases}
+
+    as ``torch.nn.functional.relu6``: NaN stays NaN, -inf gives 0 and +inf
+    gives 6, -0.0 stays -0.0 and a negative denormal gives +0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.relu6(np.array([-2.0, -0.0, 3.5, 6.0, 8.0], dtype=np.float32))
+    array([ 0. , -0. ,  3.5,  6. ,  6. ], dtype=float32)
+    """
+    try:
+        return _unary(OP_HARDTANH, x, out, 0.0, None, 6.0, None)
+    except _DaskInput:
+        return _dask_call("relu6", x, out=out)
+
+
+def relu6_backward(grad_output, x, *, is_result=False, out=None):
+    r"""Compute the gradient of relu6: grad_output where 0 < x < 6, else 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to relu6's output, of x's shape and
+        dtype.
+    x : array_like
+        The input of `relu_fast.relu6` (float32 or float64), or its output y if
+        `is_result` is true.  If either argument is a dask array, the result is
+        a lazy dask array.
+    is_result : bool
+        Whether `x` holds relu6's output y instead of its input.  Backward from
+        the output lets an in-place forward (``out=x``) drop x.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `is_result` is not a bool, or `out` is not an ndarray, has another
+        dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.relu6 : The forward function.
+    relu_fast.hardtanh_backward : The same with any range.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & 0 < x < 6 \\
+              0 & \text{otherwise} \end{cases}
+
+    with g = `grad_output`, as PyTorch's autograd of ``relu6`` (which is
+    ``aten.hardtanh_backward`` with 0 and 6): 0 at x = 0 (and -0), at x = 6 and
+    where x is NaN; g passes unchanged inside (NaN and inf included).  From the
+    output y (``is_result=True``) the rule is :math:`0 < y < 6`, which gives the
+    same value for every x (y is x inside, 0, 6 or NaN elsewhere).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 3.0, 6.0, 7.0])
+    >>> rf.relu6_backward(np.ones(5), x)
+    array([0., 0., 1., 0., 0.])
+    >>> rf.relu6_backward(np.ones(5), rf.relu6(x), is_result=True)
+    array([0., 0., 1., 0., 0.])
+    """
+    _check_is_result(is_result)
+    try:
+        # the same kernel from x or from y (see Notes)
+        return _binary(OP_HARDTANH_BWD, grad_output, x, out, 0.0, None, 6.0, None)
+    except _DaskInput:
+        return _dask_call("relu6_backward", grad_output, x, is_result=is_result, out=out)
+
+
+def threshold(x, threshold, value, *, out=None):
+    r"""Keep x where it exceeds threshold, else put value there, elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    threshold : float
+        The threshold: a finite real number (not a bool) that fits in x's
+        dtype, rounded to it.
+    value : float
+        What replaces x where ``x <= threshold``: a finite real number (not a
+        bool) that fits in x's dtype, rounded to it.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `threshold` or `value` is not a real
+        number, or `out` is not an ndarray, has another dtype, or is given with
+        a dask array.
+    ValueError
+        If `threshold` or `value` is not finite or overflows x's dtype, or if
+        `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.threshold_backward : Its gradient.
+    relu_fast.relu : ``threshold(x, 0.0, 0.0)`` but for the sign of zeros.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > t \\ v & \text{otherwise} \end{cases}
+
+    with t = `threshold` and v = `value` rounded to x's dtype, as
+    ``torch.nn.functional.threshold``: x = t gives v, NaN stays NaN, -inf
+    gives v and +inf stays +inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.threshold(np.array([-1.0, 0.5, 1.0, 2.0]), 0.5, -7.0)
+    array([-7., -7.,  1.,  2.])
+    """
+    cdef double t = real(threshold, "threshold")
+    cdef double v = real(value, "value")
+    try:
+        return _unary(OP_THRESHOLD, x, out, t, "threshold", v, "value")
+    except _DaskInput:
+        return _dask_call("threshold", x, threshold, value, out=out)
+
+
+def threshold_backward(grad_output, x, threshold, *, out=None):
+    r"""Compute the gradient of threshold: grad_output where x > threshold, else 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to threshold's output, of x's shape
+        and dtype.
+    x : array_like
+        The input of `relu_fast.threshold`, float32 or float64.  If either
+        argument is a dask array, the result is a lazy dask array.
+    threshold : float
+        The threshold given to `relu_fast.threshold` (its `value` does not enter
+        the gradient).
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `threshold` is not a real number, or `out` is not an ndarray, has
+        another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `threshold` is not finite or
+        overflows x's dtype, or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.threshold : The forward function.
+    relu_fast.relu_backward : ``threshold_backward(g, x, 0.0)``.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} 0 & x \le t \\
+              g & \text{otherwise} \end{cases}
+
+    with t = `threshold` rounded to x's dtype and g = `grad_output`, as
+    ``torch.ops.aten.threshold_backward``: 0 at x = t; a NaN x fails the test
+    :math:`x \le t` and passes g (as `relu_fast.relu_backward` does).  There is
+    no ``is_result``: where y equals `value` the output cannot tell whether x
+    was above the threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.5, 1.0, 2.0])
+    >>> rf.threshold_backward(np.ones(4), x, 0.5)
+    array([0., 0., 1., 1.])
+    """
+    cdef double t = real(threshold, "threshold")
+    try:
+        return _binary(OP_THRESHOLD_BWD, grad_output, x, out, t, "threshold")
+    except _DaskInput:
+        return _dask_call("threshold_backward", grad_output, x, threshold, out=out)
+
+
+def hardsigmoid(x, *, out=None):
+    r"""Apply the hard sigmoid, relu6(x + 3) / 6, elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray or has
+        another dtype, or `out` is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.hardsigmoid_backward : Its gradient.
+    relu_fast.hardswish : The hard sigmoid times x.
+
+    Notes
+    -----
+    .. math:: y = \frac{\min(\max(x + 3, 0), 6)}{6}
+              = \begin{cases} 0 & x \le -3 \\ 1 & x \ge 3 \\
+              x/6 + 1/2 & \text{otherwise} \end{cases}
+
+    computed in that order, x + 3, the clip, then the division by 6, in x's
+    dtype: the bits of ``torch.nn.functional.hardsigmoid`` (``x / 6 + 0.5``
+    differs from it in the last bit for some x).  NaN stays NaN, -inf gives 0,
+    +inf gives 1, and both zeros give 0.5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.hardsigmoid(np.array([-4.0, -1.5, 0.0, 1.5, 4.0]))
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    try:
+        return _unary(OP_HARDSIGMOID, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("hardsigmoid", x, out=out)
+
+
+def hardsigmoid_backward(grad_output, x, *, is_result=False, out=None):
+    r"""Compute the gradient of hardsigmoid: grad_output / 6 where -3 < x < 3, else 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to hardsigmoid's output, of x's shape
+        and dtype.
+    x : array_like
+        The input of `relu_fast.hardsigmoid` (float32 or float64), or its output
+        y if `is_result` is true.  If either argument is a dask array, the
+        result is a lazy dask array.
+    is_result : bool
+        Whether `x` holds hardsigmoid's output y instead of its input.  Backward
+        from the output lets an in-place forward (``out=x``) drop x.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `is_result` is not a bool, or `out` is not an ndarray, has another
+        dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.hardsigmoid : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g \cdot \frac16 &
+              -3 < x < 3 \\ 0 & \text{otherwise} \end{cases}
+
+    with g = `grad_output` and 1/6 rounded to x's dtype, as
+    ``torch.ops.aten.hardsigmoid_backward``: 0 at x = -3 and x = 3 and where x
+    is NaN.  In float64 PyTorch multiplies by 1/6 rounded to float32, off by
+    about 3e-8 relative; relu_fast uses float64's 1/6, so float64 results
+    differ from PyTorch's there (float32 ones are the same bits).
+
+    From the output y (``is_result=True``) the rule is :math:`0 < y < 1`.  It
+    gives the value from x for every x but one per dtype: the largest float
+    below 3, whose y rounds up to exactly 1, gets 0 from y (g/6 from x).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-3.0, -1.5, 0.0, 3.0], dtype=np.float32)
+    >>> g = np.full(4, 6.0, dtype=np.float32)
+    >>> rf.hardsigmoid_backward(g, x)
+    array([0., 1., 1., 0.], dtype=float32)
+    >>> rf.hardsigmoid_backward(g, rf.hardsigmoid(x), is_result=True)
+    array([0., 1., 1., 0.], dtype=float32)
+    """
+    _check_is_result(is_result)
+    try:
+        return _binary(OP_HARDSIGMOID_BWD_RESULT if is_result else OP_HARDSIGMOID_BWD, grad_output,
+                       x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("hardsigmoid_backward", grad_output, x, is_result=is_result, out=out)
+
+
+def hardswish(x, *, out=None):
+    r"""Apply the hard swish, x * relu6(x + 3) / 6, elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray or has
+        another dtype, or `out` is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.hardswish_backward : Its gradient.
+    relu_fast.hardsigmoid : The factor x is multiplied by.
+
+    Notes
+    -----
+    .. math:: y = \frac{x \cdot \min(\max(x + 3, 0), 6)}{6}
+              = \begin{cases} -0 & x \le -3 \\ x & x \ge 3 \\
+              x (x + 3) / 6 & \text{otherwise} \end{cases}
+
+    computed in that order (x + 3, the clip, the product with x, the division
+    by 6) in x's dtype: the bits of ``torch.nn.functional.hardswish``, so above
+    3 the result can differ from x in the last bit, and above the dtype's
+    largest value / 6 the product overflows to inf, as in PyTorch.  NaN stays
+    NaN and +inf stays +inf.  For -inf PyTorch gives NaN (-inf * 0); relu_fast
+    gives the limit, -0, the value of every x <= -3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.hardswish(np.array([-4.0, -1.5, 0.0, 1.5, 4.0]))
+    array([-0.   , -0.375,  0.   ,  1.125,  4.   ])
+    """
+    try:
+        return _unary(OP_HARDSWISH, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("hardswish", x, out=out)
+
+
+def hardswish_backward(grad_output, x, *, out=None):
+    r"""Compute the gradient of hardswish: 0, grad_output * (x / 3 + 1/2) or grad_output.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to hardswish's output, of x's shape
+        and dtype.
+    x : array_like
+        The input of `relu_fast.hardswish`, float32 or float64.  If either
+        argument is a dask array, the result is a lazy dask array.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ, or
+        `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.hardswish : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} 0 & x \le -3 \\
+              g & x \ge 3 \\ g \, (x / 3 + 1/2) & \text{otherwise} \end{cases}
+
+    with g = `grad_output`, in that order in x's dtype, as
+    ``torch.ops.aten.hardswish_backward`` (and PyTorch's autograd): 0 at
+    x = -3 and g at x = 3, where the one-sided slopes differ.  A NaN x gives
+    NaN, as PyTorch's vectorised loop (its scalar loop, used for the last few
+    elements of an array, passes g).  There is no ``is_result``: hardswish is
+    not one-to-one on [-3, -1.5], so the output cannot tell x.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-4.0, -3.0, -1.5, 0.0, 3.0])
+    >>> rf.hardswish_backward(np.ones(5), x)
+    array([0. , 0. , 0. , 0.5, 1. ])
+    """
+    try:
+        return _binary(OP_HARDSWISH_BWD, grad_output, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("hardswish_backward", grad_output, x, out=out)
 
 
 # ---------------------------------------------------------------------------

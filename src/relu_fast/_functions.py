@@ -16,11 +16,16 @@ PyTorch counterpart, and how dask arrays are handled.  What follows from it:
 Pure Python without imports from the package: setup.py and tools may read it before
 anything is built.
 """
+from inspect import Parameter
 from typing import NamedTuple, Optional, Tuple
+
+# the default of a required scalar argument (threshold's threshold and value): no default
+REQUIRED = Parameter.empty
 
 
 class Param(NamedTuple):
-    """A scalar argument after the arrays.  ``keyword``: keyword-only."""
+    """A scalar argument after the arrays.  ``keyword``: keyword-only; ``default``
+    `REQUIRED` for one without a default (it must come before those with one)."""
     name: str
     default: object
     keyword: bool = False
@@ -44,6 +49,8 @@ class Function(NamedTuple):
 
 SLOPE = Param("negative_slope", 0.01)
 ALPHA = Param("alpha", 1.0)
+# the gradient from the forward's output y instead of x, where y determines it
+IS_RESULT = Param("is_result", False, keyword=True)
 
 FUNCTIONS = {f.name: f for f in (
     Function("relu", "unary", op="OP_RELU", torch="torch.nn.functional.relu"),
@@ -58,9 +65,25 @@ FUNCTIONS = {f.name: f for f in (
              op="OP_ELU_BWD", gradient_of="elu", torch="torch.ops.aten.elu_backward", ulps=2),
     Function("hardtanh", "unary", (Param("min_val", -1.0), Param("max_val", 1.0)),
              op="OP_HARDTANH", torch="torch.nn.functional.hardtanh"),
-    Function("hardtanh_backward", "binary", (Param("min_val", -1.0), Param("max_val", 1.0)),
+    Function("hardtanh_backward", "binary", (Param("min_val", -1.0), Param("max_val", 1.0), IS_RESULT),
              op="OP_HARDTANH_BWD", gradient_of="hardtanh",
              torch="torch.ops.aten.hardtanh_backward"),
+    # relu6 is hardtanh's kernel with (0, 6), as in PyTorch
+    Function("relu6", "unary", op="OP_HARDTANH", torch="torch.nn.functional.relu6"),
+    Function("relu6_backward", "binary", (IS_RESULT,), op="OP_HARDTANH_BWD", gradient_of="relu6",
+             torch="torch.ops.aten.hardtanh_backward"),
+    Function("threshold", "unary", (Param("threshold", REQUIRED), Param("value", REQUIRED)),
+             op="OP_THRESHOLD", torch="torch.nn.functional.threshold"),
+    # the gradient does not depend on value, and (as PyTorch's) does not take it
+    Function("threshold_backward", "binary", (Param("threshold", REQUIRED),),
+             op="OP_THRESHOLD_BWD", gradient_of="threshold",
+             torch="torch.ops.aten.threshold_backward"),
+    Function("hardsigmoid", "unary", op="OP_HARDSIGMOID", torch="torch.nn.functional.hardsigmoid"),
+    Function("hardsigmoid_backward", "binary", (IS_RESULT,), op="OP_HARDSIGMOID_BWD",
+             gradient_of="hardsigmoid", torch="torch.ops.aten.hardsigmoid_backward"),
+    Function("hardswish", "unary", op="OP_HARDSWISH", torch="torch.nn.functional.hardswish"),
+    Function("hardswish_backward", "binary", op="OP_HARDSWISH_BWD", gradient_of="hardswish",
+             torch="torch.ops.aten.hardswish_backward"),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),
@@ -93,11 +116,16 @@ ELEMENTWISE = tuple(name for name, f in FUNCTIONS.items() if f.kind in ("unary",
 _TYPES = {bool: "bool", float: "float", int: "int"}
 
 
+def _stub_param(p):
+    if p.default is REQUIRED:
+        return f"{p.name}: float"
+    return f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}"
+
+
 def _stub_params(f, array_type, out_type):
     arrays = [f"{a}: {array_type}" for a in ARRAYS[f.kind]]
-    positional = [f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}" for p in f.params
-                  if not p.keyword]
-    keyword = [f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}" for p in f.params if p.keyword]
+    positional = [_stub_param(p) for p in f.params if not p.keyword]
+    keyword = [_stub_param(p) for p in f.params if p.keyword]
     keyword.append(f"out: {out_type} = None")
     return ", ".join(arrays + positional + ["*"] + keyword)
 

@@ -54,6 +54,46 @@ cdef inline void hardtanh_span(const floating* x, floating* y, Py_ssize_t n, flo
         y[i] = lo if v < lo else (hi if v > hi else v)
 
 
+cdef inline void threshold_span(const floating* x, floating* y, Py_ssize_t n, floating th,
+                                floating value) noexcept nogil:
+    # y = x <= th ? value : x  (PyTorch's test: NaN fails it and stays NaN)
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        y[i] = value if v <= th else v
+
+
+cdef inline floating relu6_of_shift(floating v) noexcept nogil:
+    # min(max(x + 3, 0), 6), as PyTorch's hardsigmoid/hardswish kernels (NaN stays NaN;
+    # x = -3 gives +0).  The constants are cast: Cython writes a bare 3 as the double
+    # 3.0, which would do float32 arithmetic in float64 and round differently.
+    cdef floating c = v + <floating>3
+    c = 0 if c < 0 else c
+    return <floating>6 if c > 6 else c
+
+
+cdef inline void hardsigmoid_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = min(max(x + 3, 0), 6) / 6: PyTorch's order of operations, so the same bits
+    # (x / 6 + 0.5 differs in the last bit for some x)
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] = relu6_of_shift(x[i]) / <floating>6
+
+
+cdef inline void hardswish_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = (x * min(max(x + 3, 0), 6)) / 6 in PyTorch's order.  Where the clip is 0 (x <= -3)
+    # the product is -0 for every finite x, so -inf gets that limit too instead of
+    # -inf * 0 = NaN.
+    cdef Py_ssize_t i
+    cdef floating v, c, nz = 0
+    nz = -nz
+    for i in range(n):
+        v = x[i]
+        c = relu6_of_shift(v)
+        y[i] = nz if c == 0 else (v * c) / <floating>6
+
+
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = x <= 0 ? 0 : g  (NaN in x passes the gradient)
     cdef Py_ssize_t i
@@ -82,6 +122,43 @@ cdef inline void hardtanh_bwd_span(const floating* g, const floating* x, floatin
     for i in range(n):
         v = x[i]
         gx[i] = g[i] if (v > lo) & (v < hi) else 0
+
+
+cdef inline void threshold_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                    floating th) noexcept nogil:
+    # gx = x <= th ? 0 : g  (NaN x passes the gradient, as PyTorch and relu_backward)
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        gx[i] = 0 if v <= th else g[i]
+
+
+cdef inline void hardsigmoid_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                      bint from_result) noexcept nogil:
+    # gx = -3 < x < 3 ? g * (1/6) : 0, or from the output y: 0 < y < 1 ? g * (1/6) : 0.
+    # The product by 1/6 rounded to x's dtype is PyTorch's float32 arithmetic (its
+    # float64 kernel multiplies by the float32 constant; see docs/semantics.rst).
+    cdef Py_ssize_t i
+    cdef floating v, lo, hi
+    cdef floating sixth = <floating>(1.0 / 6.0)
+    lo, hi = (0, 1) if from_result else (-3, 3)
+    for i in range(n):
+        v = x[i]
+        gx[i] = g[i] * sixth if (v > lo) & (v < hi) else 0
+
+
+cdef inline void hardswish_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
+    # gx = x <= -3 ? 0 : (x >= 3 ? g : g * (x / 3 + 0.5)): PyTorch's ends (0 at -3, g at 3)
+    # and arithmetic, each step rounded to x's dtype (typed constants: see
+    # relu6_of_shift); NaN x gives NaN (the middle piece), as PyTorch's vector loop
+    cdef Py_ssize_t i
+    cdef floating v, gv
+    cdef floating three = 3, half = 0.5
+    for i in range(n):
+        v = x[i]
+        gv = g[i]
+        gx[i] = 0 if v <= -three else (gv if v >= three else gv * (v / three + half))
 
 
 cdef inline floating elu_bwd_wide_lane(floating gv, floating v, double alpha) noexcept nogil:
@@ -214,6 +291,12 @@ cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n
         leaky_span(x, y, n, <floating>p[0])
     elif op == OP_HARDTANH:
         hardtanh_span(x, y, n, <floating>p[0], <floating>p[1])
+    elif op == OP_THRESHOLD:
+        threshold_span(x, y, n, <floating>p[0], <floating>p[1])
+    elif op == OP_HARDSIGMOID:
+        hardsigmoid_span(x, y, n)
+    elif op == OP_HARDSWISH:
+        hardswish_span(x, y, n)
     else:
         elu_span(x, y, n, p[0])
 
@@ -228,5 +311,13 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
         elu_bwd_span(g, x, gx, n, p[0])
     elif op == OP_HARDTANH_BWD:
         hardtanh_bwd_span(g, x, gx, n, <floating>p[0], <floating>p[1])
+    elif op == OP_THRESHOLD_BWD:
+        threshold_bwd_span(g, x, gx, n, <floating>p[0])
+    elif op == OP_HARDSIGMOID_BWD:
+        hardsigmoid_bwd_span(g, x, gx, n, False)
+    elif op == OP_HARDSIGMOID_BWD_RESULT:
+        hardsigmoid_bwd_span(g, x, gx, n, True)
+    elif op == OP_HARDSWISH_BWD:
+        hardswish_bwd_span(g, x, gx, n)
     else:
         elu_bwd_result_span(g, x, gx, n, p[0])

@@ -76,11 +76,80 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     return np.where(x < lo, lo, np.where(x > hi, hi, x))
 
 
-def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0):
-    """grad_output where min_val < x < max_val, else 0 (the ends and NaN x give 0)."""
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, is_result=False):
+    """grad_output where min_val < x < max_val, else 0 (the ends and NaN x give 0);
+    from the output y the same test on y (y is x inside the range, an end or NaN outside)."""
     g, x = np.asarray(grad_output), np.asarray(x)
     lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)
     return np.where((x > lo) & (x < hi), g, g.dtype.type(0))
+
+
+def relu6(x):
+    """hardtanh(x, 0, 6): 0 where x < 0, 6 where x > 6, else x (NaN and -0.0 kept)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def relu6_backward(grad_output, x, is_result=False):
+    """grad_output where 0 < x < 6 (or 0 < y < 6 from the output), else 0."""
+    return hardtanh_backward(grad_output, x, 0.0, 6.0)
+
+
+def threshold(x, threshold, value):
+    """x where x > threshold, else value (NaN stays NaN); both in x's dtype."""
+    x = np.asarray(x)
+    t, v = x.dtype.type(threshold), x.dtype.type(value)
+    return np.where(x <= t, v, x)
+
+
+def threshold_backward(grad_output, x, threshold):
+    """0 where x <= threshold, else grad_output (NaN x passes the gradient)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    return np.where(x <= x.dtype.type(threshold), g.dtype.type(0), g)
+
+
+def _relu6_shifted(x):
+    """min(max(x + 3, 0), 6) in x's dtype, NaN kept (PyTorch's first steps)."""
+    t = x.dtype.type
+    c = x + t(3)
+    c = np.where(c < 0, t(0), c)
+    return np.where(c > 6, t(6), c)
+
+
+def hardsigmoid(x):
+    """min(max(x + 3, 0), 6) / 6 in x's dtype, in that order (PyTorch's)."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        return _relu6_shifted(x) / x.dtype.type(6)
+
+
+def hardsigmoid_backward(grad_output, x, is_result=False):
+    """grad_output * (1/6 in x's dtype) where -3 < x < 3, else 0 (ends and NaN give 0);
+    from the output y: where 0 < y < 1."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    t = x.dtype.type
+    lo, hi = (t(0), t(1)) if is_result else (t(-3), t(3))
+    with np.errstate(all="ignore"):
+        return np.where((x > lo) & (x < hi), g * t(1 / 6), t(0))
+
+
+def hardswish(x):
+    """(x * min(max(x + 3, 0), 6)) / 6 in x's dtype, in that order (PyTorch's); -0 where
+    the clip is 0 (x <= -3), -inf included (PyTorch: -inf * 0 = NaN)."""
+    x = np.asarray(x)
+    t = x.dtype.type
+    c = _relu6_shifted(x)
+    with np.errstate(all="ignore"):
+        return np.where(c == 0, t(-0.0), (x * c) / t(6))
+
+
+def hardswish_backward(grad_output, x):
+    """0 where x <= -3, grad_output where x >= 3, else grad_output * (x / 3 + 0.5)
+    (NaN x gives NaN)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    t = x.dtype.type
+    with np.errstate(all="ignore"):
+        mid = g * (x / t(3) + t(0.5))
+    return np.where(x <= -3, t(0), np.where(x >= 3, g, mid))
 
 
 def _alpha_along(x, weight, axis):

@@ -43,7 +43,7 @@ def self_check():
         gx, gw = rf.prelu_backward(g2, x2, w)
         rgx, rgw = ref.prelu_backward(g2, x2, w)
         args = {"x": x, "grad_output": g}
-        values = {"negative_slope": 0.2, "alpha": 1.5}
+        values = {"negative_slope": 0.2, "alpha": 1.5, "threshold": 0.25, "value": -2.5}
         checks = []
         for name in ELEMENTWISE:                  # as declared (relu_fast._functions)
             f = FUNCTIONS[name]

@@ -3,20 +3,27 @@
 # in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
 
 cdef enum:
-    TABLE_ABI = 5
+    TABLE_ABI = 6
     DT_F32 = 0
     DT_F64 = 1
     # unary ops: y = f(x)
     OP_RELU = 0
     OP_LEAKY = 1
     OP_ELU = 2
-    OP_HARDTANH = 3
+    OP_HARDTANH = 3             # also relu6, with (0, 6)
+    OP_THRESHOLD = 4
+    OP_HARDSIGMOID = 5
+    OP_HARDSWISH = 6
     # binary ops: gx = f'(x) * g
     OP_RELU_BWD = 0
     OP_LEAKY_BWD = 1
     OP_ELU_BWD = 2
     OP_ELU_BWD_RESULT = 3
-    OP_HARDTANH_BWD = 4
+    OP_HARDTANH_BWD = 4         # also relu6_backward, and both from the result
+    OP_THRESHOLD_BWD = 5
+    OP_HARDSIGMOID_BWD = 6
+    OP_HARDSIGMOID_BWD_RESULT = 7
+    OP_HARDSWISH_BWD = 8
 
 # params: the op's scalar arguments in declaration order (relu_fast._functions)
 ctypedef void (*unary_fn)(int op, int dtype, const void* x, void* y,

@@ -20,7 +20,9 @@ import numpy as np
 import relu_fast as rf
 
 FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
-             "hardtanh", "hardtanh_backward", "prelu")
+             "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
+             "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
+             "hardswish_backward", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -33,6 +35,16 @@ MODES = {
     "elu_backward": ("out", "alloc"),
     "hardtanh": ("out", "inplace", "alloc"),
     "hardtanh_backward": ("out", "alloc"),
+    "relu6": ("out", "inplace", "alloc"),
+    "relu6_backward": ("out", "alloc"),
+    "threshold": ("out", "inplace", "alloc"),
+    "threshold_backward": ("out", "alloc"),
+    "hardsigmoid": ("out", "inplace", "alloc"),
+    "hardsigmoid_backward": ("out", "alloc"),
+    # hardswish in place would halve small x on every call (x (x + 3) / 6 ~ x / 2) down
+    # into subnormals, as leaky_relu's would
+    "hardswish": ("out", "alloc"),
+    "hardswish_backward": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -41,6 +53,7 @@ FAMILIES = ("relu_fast", "numpy", "torch")
 SLOPE = 0.01            # leaky_relu's negative_slope
 ALPHA = 1.0             # elu's alpha
 LO, HI = -1.0, 1.0      # hardtanh's min_val, max_val
+TH, VAL = 0.5, -1.0     # threshold's threshold, value
 CHANNELS = 100          # bench's prelu channels, x shaped (batch, CHANNELS, inner)
 
 
@@ -191,6 +204,39 @@ def _aten_hardtanh_backward(T, tx, tg):
     return lambda: op(tg, tx, LO, HI)
 
 
+def _aten_out(name, *args):
+    """aten.<name> writing into `to` (.out, or .grad_input where a gradient has it), the
+    scalars after the tensors; build() passes the operands the factory names."""
+    if not name.endswith("_backward"):
+        return lambda T, tx, to: (lambda op: lambda: op(tx, *args, out=to))(
+            getattr(T.ops.aten, name).out)
+    def make(T, tx, tg, to):
+        packet = getattr(T.ops.aten, name)
+        if "grad_input" in packet.overloads():
+            return lambda: packet.grad_input(tg, tx, *args, grad_input=to)
+        return lambda: packet.out(tg, tx, *args, out=to)
+    return make
+
+
+def _aten(name, *args):
+    """aten.<name>.default, allocating."""
+    if not name.endswith("_backward"):
+        return lambda T, tx: (lambda op: lambda: op(tx, *args))(getattr(T.ops.aten, name).default)
+    return lambda T, tx, tg: (lambda op: lambda: op(tg, tx, *args))(getattr(T.ops.aten, name).default)
+
+
+def _np_threshold_into(x, out):
+    if out is not x:
+        np.copyto(out, x)
+    return np.copyto(out, x.dtype.type(VAL), where=x <= TH)
+
+
+def _np_hardswish_backward_into(g, x, out):
+    np.multiply(g, x / 3 + 0.5, out=out)
+    np.copyto(out, 0, where=x <= -3)
+    return np.copyto(out, g, where=x >= 3)
+
+
 def _aten_elu_out(T, tx, to):
     op = T.ops.aten.elu.out
     return lambda: op(tx, ALPHA, 1, 1, out=to)
@@ -225,6 +271,12 @@ _rf_elu_backward_into = lambda g, x, o: lambda: rf.elu_backward(g, x, ALPHA, out
 _np_elu_backward = lambda g, x, o: lambda: _np_elu_backward_into(g, x, ALPHA, o)
 _rf_hardtanh_into = lambda x, o: lambda: rf.hardtanh(x, LO, HI, out=o)
 _np_hardtanh_into = lambda x, o: lambda: np.clip(x, LO, HI, out=o)
+_rf_relu6_into = lambda x, o: lambda: rf.relu6(x, out=o)
+_np_relu6_into = lambda x, o: lambda: np.clip(x, 0.0, 6.0, out=o)
+_rf_threshold_into = lambda x, o: lambda: rf.threshold(x, TH, VAL, out=o)
+_np_threshold = lambda x, o: lambda: _np_threshold_into(x, o)
+_rf_hardsigmoid_into = lambda x, o: lambda: rf.hardsigmoid(x, out=o)
+_np_hardsigmoid_into = lambda x, o: lambda: np.divide(np.clip(x + 3, 0, 6), 6, out=o)
 _rf_prelu_into = lambda x, w, o: lambda: rf.prelu(x, w, axis=1, out=o)
 _np_prelu = lambda x, w, o: lambda: _np_prelu_into(x, w, o)
 
@@ -336,6 +388,98 @@ TABLE = {
         Call("hardtanh_backward(g, x)", lambda g, x: lambda: rf.hardtanh_backward(g, x, LO, HI)),
         Call("g * ((x > -1) & (x < 1))", lambda g, x: lambda: g * ((x > LO) & (x < HI))),
         Call("aten.hardtanh_backward(g, x, -1, 1)", _aten_hardtanh_backward)),
+
+    ("relu6", "out"): Row(
+        Call("relu6(x, out=o)", _rf_relu6_into),
+        Call("np.clip(x, 0, 6, out=o)", _np_relu6_into),
+        Call("torch.clamp(x, 0, 6, out=o)", lambda T, tx, to: lambda: T.clamp(tx, 0.0, 6.0, out=to))),
+    ("relu6", "inplace"): Row(
+        Call("relu6(x, out=x)", _rf_relu6_into),
+        Call("np.clip(x, 0, 6, out=x)", _np_relu6_into),
+        Call("F.relu6(x, inplace=True)", lambda F, tx: lambda: F.relu6(tx, inplace=True))),
+    ("relu6", "alloc"): Row(
+        Call("relu6(x)", lambda x: lambda: rf.relu6(x)),
+        Call("np.clip(x, 0, 6)", lambda x: lambda: np.clip(x, 0.0, 6.0)),
+        Call("F.relu6(x)", lambda F, tx: lambda: F.relu6(tx))),
+
+    ("relu6_backward", "out"): Row(
+        Call("relu6_backward(g, x, out=o)", lambda g, x, o: lambda: rf.relu6_backward(g, x, out=o)),
+        Call("np.multiply(g, (x > 0) & (x < 6), out=o)",
+             lambda g, x, o: lambda: np.multiply(g, (x > 0) & (x < 6), out=o)),
+        Call("aten.hardtanh_backward(g, x, 0, 6, grad_input=o)", _aten_out("hardtanh_backward", 0.0, 6.0))),
+    ("relu6_backward", "alloc"): Row(
+        Call("relu6_backward(g, x)", lambda g, x: lambda: rf.relu6_backward(g, x)),
+        Call("g * ((x > 0) & (x < 6))", lambda g, x: lambda: g * ((x > 0) & (x < 6))),
+        Call("aten.hardtanh_backward(g, x, 0, 6)", _aten("hardtanh_backward", 0.0, 6.0))),
+
+    ("threshold", "out"): Row(
+        Call("threshold(x, 0.5, -1, out=o)", _rf_threshold_into),
+        Call("np.copyto(o, x); np.copyto(o, -1, where=x <= 0.5)", _np_threshold, _MASKED),
+        Call("aten.threshold(x, 0.5, -1, out=o)", _aten_out("threshold", TH, VAL))),
+    ("threshold", "inplace"): Row(
+        Call("threshold(x, 0.5, -1, out=x)", _rf_threshold_into),
+        Call("np.copyto(x, -1, where=x <= 0.5)", _np_threshold),
+        Call("F.threshold_(x, 0.5, -1)", lambda F, tx: lambda: F.threshold_(tx, TH, VAL))),
+    ("threshold", "alloc"): Row(
+        Call("threshold(x, 0.5, -1)", lambda x: lambda: rf.threshold(x, TH, VAL)),
+        Call("np.where(x > 0.5, x, -1)", lambda x: lambda: np.where(x > TH, x, x.dtype.type(VAL))),
+        Call("F.threshold(x, 0.5, -1)", lambda F, tx: lambda: F.threshold(tx, TH, VAL))),
+
+    ("threshold_backward", "out"): Row(
+        Call("threshold_backward(g, x, 0.5, out=o)",
+             lambda g, x, o: lambda: rf.threshold_backward(g, x, TH, out=o)),
+        Call("np.multiply(g, x > 0.5, out=o)", lambda g, x, o: lambda: np.multiply(g, x > TH, out=o)),
+        Call("aten.threshold_backward(g, x, 0.5, grad_input=o)", _aten_out("threshold_backward", TH))),
+    ("threshold_backward", "alloc"): Row(
+        Call("threshold_backward(g, x, 0.5)", lambda g, x: lambda: rf.threshold_backward(g, x, TH)),
+        Call("g * (x > 0.5)", lambda g, x: lambda: g * (x > TH)),
+        Call("aten.threshold_backward(g, x, 0.5)", _aten("threshold_backward", TH))),
+
+    ("hardsigmoid", "out"): Row(
+        Call("hardsigmoid(x, out=o)", _rf_hardsigmoid_into),
+        Call("np.divide(np.clip(x + 3, 0, 6), 6, out=o)", _np_hardsigmoid_into),
+        Call("aten.hardsigmoid(x, out=o)", _aten_out("hardsigmoid"))),
+    ("hardsigmoid", "inplace"): Row(
+        Call("hardsigmoid(x, out=x)", _rf_hardsigmoid_into),
+        Call("np.divide(np.clip(x + 3, 0, 6), 6, out=x)", _np_hardsigmoid_into),
+        Call("F.hardsigmoid(x, inplace=True)", lambda F, tx: lambda: F.hardsigmoid(tx, inplace=True))),
+    ("hardsigmoid", "alloc"): Row(
+        Call("hardsigmoid(x)", lambda x: lambda: rf.hardsigmoid(x)),
+        Call("np.clip(x + 3, 0, 6) / 6", lambda x: lambda: np.clip(x + 3, 0, 6) / 6),
+        Call("F.hardsigmoid(x)", lambda F, tx: lambda: F.hardsigmoid(tx))),
+
+    ("hardsigmoid_backward", "out"): Row(
+        Call("hardsigmoid_backward(g, x, out=o)",
+             lambda g, x, o: lambda: rf.hardsigmoid_backward(g, x, out=o)),
+        Call("np.multiply(g / 6, (x > -3) & (x < 3), out=o)",
+             lambda g, x, o: lambda: np.multiply(g / 6, (x > -3) & (x < 3), out=o)),
+        Call("aten.hardsigmoid_backward(g, x, grad_input=o)", _aten_out("hardsigmoid_backward"))),
+    ("hardsigmoid_backward", "alloc"): Row(
+        Call("hardsigmoid_backward(g, x)", lambda g, x: lambda: rf.hardsigmoid_backward(g, x)),
+        Call("g / 6 * ((x > -3) & (x < 3))", lambda g, x: lambda: g / 6 * ((x > -3) & (x < 3))),
+        Call("aten.hardsigmoid_backward(g, x)", _aten("hardsigmoid_backward"))),
+
+    ("hardswish", "out"): Row(
+        Call("hardswish(x, out=o)", lambda x, o: lambda: rf.hardswish(x, out=o)),
+        Call("np.divide(x * np.clip(x + 3, 0, 6), 6, out=o)",
+             lambda x, o: lambda: np.divide(x * np.clip(x + 3, 0, 6), 6, out=o)),
+        Call("aten.hardswish(x, out=o)", _aten_out("hardswish"))),
+    ("hardswish", "alloc"): Row(
+        Call("hardswish(x)", lambda x: lambda: rf.hardswish(x)),
+        Call("x * np.clip(x + 3, 0, 6) / 6", lambda x: lambda: x * np.clip(x + 3, 0, 6) / 6),
+        Call("F.hardswish(x)", lambda F, tx: lambda: F.hardswish(tx))),
+
+    ("hardswish_backward", "out"): Row(
+        Call("hardswish_backward(g, x, out=o)",
+             lambda g, x, o: lambda: rf.hardswish_backward(g, x, out=o)),
+        Call("np.multiply(g, x / 3 + 0.5, out=o); two masked copies",
+             lambda g, x, o: lambda: _np_hardswish_backward_into(g, x, o), _MASKED),
+        Call("aten.hardswish_backward(g, x, out=o)", _aten_out("hardswish_backward"))),
+    ("hardswish_backward", "alloc"): Row(
+        Call("hardswish_backward(g, x)", lambda g, x: lambda: rf.hardswish_backward(g, x)),
+        Call("np.where(x <= -3, 0, np.where(x >= 3, g, g * (x / 3 + 0.5)))",
+             lambda g, x: lambda: np.where(x <= -3, 0, np.where(x >= 3, g, g * (x / 3 + 0.5)))),
+        Call("aten.hardswish_backward(g, x)", _aten("hardswish_backward"))),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
