@@ -143,8 +143,11 @@ def _openmp_flags(compiler):
 
 # The kernel modules are one large translation unit each; gcc's inliner stops when a
 # unit has grown by inline-unit-growth percent, and the small math helpers that must
-# be inlined for ELU's loops to vectorise (expm1_reduced_fma) were the first left out.
-INLINE_FLAGS = ["--param", "inline-unit-growth=200"]
+# be inlined for ELU's loops to vectorise (expm1_reduced_fma) were the first left out;
+# with more activations the span dispatch (unary_span, binary_span) grew past the
+# limits for single functions too.
+INLINE_FLAGS = ["--param", "inline-unit-growth=200", "--param", "max-inline-insns-single=1000",
+                "--param", "large-function-growth=400"]
 
 
 def _accepts(compiler, flags):
