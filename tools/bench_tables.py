@@ -19,8 +19,6 @@ UNSTEADY = 1.5   # as the bench: a median over 1.5x the fastest sample is flagge
 PEERS = ("numpy", "torch")
 PEER_NAMES = {"relu_fast": "relu_fast", "numpy": "NumPy", "torch": "PyTorch"}
 MODE_NAMES = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
-FUNCTION_ORDER = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu",
-                  "elu_backward", "prelu")
 MODE_ORDER = ("out", "inplace", "alloc")
 
 # The cells the summary tables show (function, mode, sizes): the README's choice.
@@ -34,6 +32,9 @@ SUMMARY = (
     ("elu_backward", "alloc", (10_000, 1_000_000, 100_000_000)),
     ("elu_backward", "out", (10_000, 1_000_000, 10_000_000, 100_000_000)),
     ("prelu", "alloc", (10_000, 1_000_000, 100_000_000)),
+    ("hardtanh", "out", (100, 1_000_000, 100_000_000)),
+    ("hardtanh_backward", "out", (1_000_000, 100_000_000)),
+    ("hardswish", "alloc", (10_000, 1_000_000, 100_000_000)),
 )
 # The README's shorter table: float32, one line per call and size.
 README_CELLS = (
@@ -204,9 +205,10 @@ def summary_header(with_p90=True):
 def groups(results, dtype):
     """Every (function, mode) of a dtype in the bench's order: [(function, mode, {n: row})]."""
     idx = index(results)
+    # the functions in the order the run timed them (the bench's own order)
+    order = list(dict.fromkeys(r["function"] for r in results))
     keys = sorted((k for k in idx if k[1] == dtype),
-                  key=lambda k: (FUNCTION_ORDER.index(k[0]) if k[0] in FUNCTION_ORDER else 99,
-                                 MODE_ORDER.index(k[2]) if k[2] in MODE_ORDER else 9))
+                  key=lambda k: (order.index(k[0]), MODE_ORDER.index(k[2]) if k[2] in MODE_ORDER else 9))
     return [(f, m, idx[(f, d, m)]) for f, d, m in keys]
 
 
