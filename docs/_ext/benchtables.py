@@ -7,7 +7,7 @@
     .. contention-table::                median / p90 per scenario, call and size
        :dtypes: float32                  (default: both)
        :functions: relu prelu            (default: all)
-       :source: contention-no-torch.json (default: contention.json)
+       :source: another JSON file in docs/ (default: contention.json)
 
 The numbers come from the JSON at build time (tools/bench_tables.py reads it); the
 build stops with a clear message if docs/bench.json is missing.
