@@ -136,9 +136,9 @@ cdef inline void threshold_bwd_span(const floating* g, const floating* x, floati
 
 cdef inline void hardsigmoid_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                       bint from_result) noexcept nogil:
-    # gx = -3 < x < 3 ? g * (1/6) : 0, or from the output y: 0 < y < 1 ? g * (1/6) : 0.
-    # The product by 1/6 rounded to x's dtype is PyTorch's float32 arithmetic (its
-    # float64 kernel multiplies by the float32 constant; see docs/semantics.rst).
+    # gx = -3 < x < 3 ? g * (1/6) : 0, or from the output y: 0 < y < 1 ? g * (1/6) : 0,
+    # with 1/6 rounded to x's dtype: PyTorch's arithmetic in float32; its float64 kernel
+    # multiplies by float32's 1/6, relu_fast by float64's (docs/semantics.rst).
     cdef Py_ssize_t i
     cdef floating v, lo, hi
     cdef floating sixth = <floating>(1.0 / 6.0)
