@@ -22,6 +22,13 @@ def layers():
         "elu": lambda: nn.ELU(0.7),
         "prelu1": lambda: nn.PReLU(init=0.3, dtype=np.float64),
         "prelu": lambda: nn.PReLU(5, init=0.2, axis=1, dtype=np.float64),
+        "relu6": lambda: nn.ReLU6(),
+        "hardtanh": lambda: nn.Hardtanh(-0.7, 1.3),
+        "hardtanh_inplace": lambda: nn.Hardtanh(-0.7, 1.3, inplace=True),
+        "threshold": lambda: nn.Threshold(0.3, -2.0),
+        "hardsigmoid": lambda: nn.Hardsigmoid(),
+        "hardsigmoid_inplace": lambda: nn.Hardsigmoid(inplace=True),
+        "hardswish": lambda: nn.Hardswish(),
     }
 
 
@@ -77,6 +84,11 @@ def test_same_as_functional(dtype):
         (nn.LeakyReLU(0.2), rf.leaky_relu(x, 0.2), rf.leaky_relu_backward(g, x, 0.2), None),
         (nn.ELU(1.5), rf.elu(x, 1.5), rf.elu_backward(g, x, 1.5), None),
         (nn.PReLU(4, axis=1, dtype=dtype), rf.prelu(x, w, axis=1), *rf.prelu_backward(g, x, w, axis=1)),
+        (nn.ReLU6(), rf.relu6(x), rf.relu6_backward(g, x), None),
+        (nn.Hardtanh(-0.5, 0.8), rf.hardtanh(x, -0.5, 0.8), rf.hardtanh_backward(g, x, -0.5, 0.8), None),
+        (nn.Threshold(0.1, 7.0), rf.threshold(x, 0.1, 7.0), rf.threshold_backward(g, x, 0.1), None),
+        (nn.Hardsigmoid(), rf.hardsigmoid(x), rf.hardsigmoid_backward(g, x), None),
+        (nn.Hardswish(), rf.hardswish(x), rf.hardswish_backward(g, x), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -178,7 +190,10 @@ def test_inplace(dtype):
              (nn.ReLU(inplace=True, mask=False), nn.ReLU(), 0),
              (nn.LeakyReLU(0.1, inplace=True), nn.LeakyReLU(0.1), 0),
              (nn.ELU(0.8, inplace=True), nn.ELU(0.8), 4),
-             (nn.PReLU(3, init=0.3, dtype=dtype, inplace=True), nn.PReLU(3, init=0.3, dtype=dtype), 0)]
+             (nn.PReLU(3, init=0.3, dtype=dtype, inplace=True), nn.PReLU(3, init=0.3, dtype=dtype), 0),
+             (nn.ReLU6(inplace=True), nn.ReLU6(), 0),
+             (nn.Hardtanh(-0.4, 0.6, inplace=True), nn.Hardtanh(-0.4, 0.6), 0),
+             (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), 0)]
     for inplace, plain, ulps in pairs:
         x = x0.copy()
         y = inplace(x)
@@ -194,6 +209,23 @@ def test_inplace(dtype):
         if isinstance(plain, nn.PReLU):
             np.testing.assert_allclose(inplace.grad_weight, plain.grad_weight,
                                        rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_piecewise_layers_without_an_inplace_variant_refuse_it():
+    with pytest.raises(ValueError, match="gradient needs x"):
+        nn.Threshold(0.0, 0.0, inplace=True)
+    with pytest.raises(ValueError, match="gradient needs x"):
+        nn.Hardswish(inplace=True)
+    with pytest.raises(ValueError, match="min_val must not exceed max_val"):
+        nn.Hardtanh(1.0, -1.0)
+    layer = nn.Hardswish()
+    x = np.array([-4.0, 1.0, 4.0])
+    layer(x)
+    assert layer.saved_nbytes() == x.nbytes        # it keeps x
+    layer.backward(np.ones(3))
+    assert layer.saved_nbytes() == 0
+    with pytest.raises(RuntimeError, match="without a forward"):
+        layer.backward(np.ones(3))
 
 
 def test_inplace_needs_recoverable_signs():

@@ -1,4 +1,6 @@
-"""Activation layers for NumPy training loops: ReLU, LeakyReLU, PReLU, ELU.
+"""Activation layers for NumPy training loops, one per relu_fast activation.
+
+ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish.
 
 ``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
 what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
@@ -12,6 +14,10 @@ Layer           Kept
 ReLU            the 1-bit mask of relu_mask (x.size / 8 bytes); mask=False: x
 LeakyReLU, ELU  x; with inplace=True the output (backward from the output)
 PReLU           x; with inplace=True the output (every alpha in [tiny, 1])
+ReLU6, Hardtanh x; with inplace=True the output (backward from the output)
+Hardsigmoid     x; with inplace=True the output (backward from the output)
+Threshold       x (no in-place variant: the gradient needs x)
+Hardswish       x (no in-place variant: the gradient needs x)
 =============== =============================================================
 
 ``parameters()`` and ``grads()`` list the learnable arrays and their gradients
@@ -30,11 +36,14 @@ from typing import Any, List, Optional
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._api import (elu, elu_backward, leaky_relu, leaky_relu_backward, prelu, prelu_backward, relu,
-                   relu_backward)
+from ._api import (elu, elu_backward, hardsigmoid, hardsigmoid_backward, hardswish,
+                   hardswish_backward, hardtanh, hardtanh_backward, leaky_relu, leaky_relu_backward,
+                   prelu, prelu_backward, relu, relu6, relu6_backward, relu_backward, threshold,
+                   threshold_backward)
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 
-__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "never_active", "dead_fraction"]
+__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
+           "Hardswish", "never_active", "dead_fraction"]
 
 
 class _Activation:
@@ -986,6 +995,374 @@ class PReLU(_Activation):
         a = [f"num_parameters={self.num_parameters}", f"axis={self.axis}",
              f"dtype={self.weight.dtype.name}"]
         return ", ".join(a + ([super()._args()] if self.inplace else []))
+
+
+class _Piecewise(_Activation):
+    """Plumbing of the piecewise-linear layers: forward calls the function with the
+    layer's arguments and keeps x (inplace: the output, where the gradient can be had
+    from it); backward calls the gradient function on what was kept."""
+
+    _function: Any = None
+    _gradient: Any = None
+    _from_output = False          # the gradient can be computed from the output
+
+    def __init__(self, *, inplace: bool = False) -> None:
+        if inplace and not self._from_output:
+            raise ValueError(f"{type(self).__name__}(inplace=True) is not supported: its "
+                             "gradient needs x, which an in-place forward overwrites")
+        super().__init__(inplace=inplace)
+
+    def _scalars(self) -> tuple:
+        return ()
+
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return the activation of x and keep what backward needs.
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64 (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation, of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x is not float32 or float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.ReLU6().forward(np.array([-1.0, 3.0, 9.0]))
+        array([0., 3., 6.])
+        """
+        fn = type(self)._function
+        if self.inplace:
+            y = fn(x, *self._scalars(), out=x)
+            self._keep(y, y)
+        else:
+            y = fn(x, *self._scalars())
+            self._keep(np.asarray(x), y)
+        return y
+
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input, the gradient of the loss with respect to x.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.ReLU6()
+        >>> y = layer.forward(np.array([-1.0, 3.0, 9.0]))
+        >>> layer.backward(np.ones(3))
+        array([0., 1., 0.])
+        """
+        saved = self._peek(grad_output)
+        grad = type(self)._gradient
+        if self._from_output:
+            grad_input = grad(grad_output, saved, *self._scalars()[:2], is_result=self.inplace)
+        else:
+            grad_input = grad(grad_output, saved, *self._scalars()[:1])
+        self._free()
+        return grad_input
+
+
+class ReLU6(_Piecewise):
+    r"""ReLU6 layer: y = min(max(x, 0), 6).
+
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y, from which the gradient is exact.
+
+    Parameters
+    ----------
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+
+    Attributes
+    ----------
+    inplace : bool
+        The argument, as a bool.
+
+    See Also
+    --------
+    relu_fast.relu6 : The forward function.
+    relu_fast.relu6_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & 0 < x < 6 \\
+              0 & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.ReLU6()
+    >>> layer(np.array([-1.0, 3.0, 9.0]))
+    array([0., 3., 6.])
+    >>> layer.backward(np.ones(3))
+    array([0., 1., 0.])
+    """
+
+    _function = staticmethod(relu6)
+    _gradient = staticmethod(relu6_backward)
+    _from_output = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
+
+
+
+class Hardtanh(_Piecewise):
+    r"""Hardtanh layer: y = min(max(x, min_val), max_val).
+
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y, from which the gradient is exact.
+
+    Parameters
+    ----------
+    min_val, max_val : float
+        The ends of the range (see `relu_fast.hardtanh`).
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+
+    Attributes
+    ----------
+    min_val, max_val : float
+        The arguments, as given.
+    inplace : bool
+        The argument, as a bool.
+
+    Raises
+    ------
+    ValueError
+        If ``min_val > max_val``.
+
+    See Also
+    --------
+    relu_fast.hardtanh : The forward function.
+    relu_fast.hardtanh_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & a < x < b \\
+              0 & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Hardtanh(-1.0, 1.0)
+    >>> layer(np.array([-3.0, 0.5, 3.0]))
+    array([-1. ,  0.5,  1. ])
+    >>> layer.backward(np.ones(3))
+    array([0., 1., 0.])
+    """
+
+    _function = staticmethod(hardtanh)
+    _gradient = staticmethod(hardtanh_backward)
+    _from_output = True
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        if min_val > max_val:
+            raise ValueError(f"min_val must not exceed max_val, got min_val={min_val} > "
+                             f"max_val={max_val}")
+        super().__init__(inplace=inplace)
+        self.min_val = min_val
+        self.max_val = max_val
+
+    def _scalars(self) -> tuple:
+        return (self.min_val, self.max_val)
+
+    def _args(self):
+        return ", ".join([f"min_val={self.min_val}", f"max_val={self.max_val}"]
+                         + ([super()._args()] if self.inplace else []))
+
+
+class Threshold(_Piecewise):
+    r"""Threshold layer: y = x where x > threshold, else value.
+
+    Keeps x between forward and backward (its gradient needs x, so there is no
+    in-place variant).
+
+    Parameters
+    ----------
+    threshold : float
+        The threshold t.
+    value : float
+        What replaces x where x <= t.
+    inplace : bool
+        Must be False (accepted for PyTorch's signature).
+
+    Attributes
+    ----------
+    threshold, value : float
+        The arguments, as given.
+    inplace : bool
+        False.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True``.
+
+    See Also
+    --------
+    relu_fast.threshold : The forward function.
+    relu_fast.threshold_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > t \\
+              0 & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Threshold(0.5, -1.0)
+    >>> layer(np.array([0.0, 0.5, 2.0]))
+    array([-1., -1.,  2.])
+    >>> layer.backward(np.ones(3))
+    array([0., 0., 1.])
+    """
+
+    _function = staticmethod(threshold)
+    _gradient = staticmethod(threshold_backward)
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
+        self.threshold = threshold
+        self.value = value
+
+    def _scalars(self) -> tuple:
+        return (self.threshold, self.value)
+
+    def _args(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class Hardsigmoid(_Piecewise):
+    r"""Hardsigmoid layer: y = min(max(x + 3, 0), 6) / 6.
+
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y (the gradient from y is exact but at one point per dtype, see
+    `relu_fast.hardsigmoid_backward`).
+
+    Parameters
+    ----------
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+
+    Attributes
+    ----------
+    inplace : bool
+        The argument, as a bool.
+
+    See Also
+    --------
+    relu_fast.hardsigmoid : The forward function.
+    relu_fast.hardsigmoid_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g / 6 & -3 < x < 3 \\
+              0 & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Hardsigmoid()
+    >>> layer(np.array([-6.0, 0.0, 6.0]))
+    array([0. , 0.5, 1. ])
+    >>> layer.backward(np.array([6.0, 6.0, 6.0]))
+    array([0., 1., 0.])
+    """
+
+    _function = staticmethod(hardsigmoid)
+    _gradient = staticmethod(hardsigmoid_backward)
+    _from_output = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
+
+
+
+class Hardswish(_Piecewise):
+    r"""Hardswish layer: y = x * min(max(x + 3, 0), 6) / 6.
+
+    Keeps x between forward and backward (its gradient needs x, so there is no
+    in-place variant).
+
+    Parameters
+    ----------
+    inplace : bool
+        Must be False (accepted for PyTorch's signature).
+
+    Attributes
+    ----------
+    inplace : bool
+        False.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True``.
+
+    See Also
+    --------
+    relu_fast.hardswish : The forward function.
+    relu_fast.hardswish_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} 0 & x \le -3 \\
+              g & x \ge 3 \\ g \, (x / 3 + 1/2) & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Hardswish()
+    >>> layer(np.array([-4.0, 0.0, 4.0]))
+    array([-0.,  0.,  4.])
+    >>> layer.backward(np.ones(3))
+    array([0. , 0.5, 1. ])
+    """
+
+    _function = staticmethod(hardswish)
+    _gradient = staticmethod(hardswish_backward)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
 
 
 def never_active(layer: "_Activation") -> NDArray[np.intp]:
