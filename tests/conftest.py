@@ -235,11 +235,12 @@ def _call(name, m, x, g, w, axis, slope, alpha):
     same names and signatures) with the arguments its declaration names."""
     f = FUNCTIONS[name]
     arrays = {"x": x, "grad_output": g, "weight": w}
-    # threshold's required scalars: a threshold between the data's values, a value apart
-    values = {"negative_slope": slope, "alpha": alpha, "axis": axis, "threshold": 0.25,
-              "value": -2.5}
-    return getattr(m, name)(*(arrays[a] for a in ARRAYS[f.kind]),
-                            **{p.name: values[p.name] for p in f.params if p.name in values})
+    # the declared example values (relu_fast._functions), the slope, alpha and axis the
+    # calling test chose
+    values = {p.name: p.sample() for p in f.params if p.name != "is_result"}
+    values.update((k, v) for k, v in (("negative_slope", slope), ("alpha", alpha), ("axis", axis))
+                  if k in values)
+    return getattr(m, name)(*(arrays[a] for a in ARRAYS[f.kind]), **values)
 
 
 # name -> its call, alike on relu_fast and on relu_fast._reference

@@ -25,10 +25,17 @@ REQUIRED = Parameter.empty
 
 class Param(NamedTuple):
     """A scalar argument after the arrays.  ``keyword``: keyword-only; ``default``
-    `REQUIRED` for one without a default (it must come before those with one)."""
+    `REQUIRED` for one without a default (it must come before those with one);
+    ``example``: a value other than the default that the self-check and the tests'
+    reference comparison pass (None: the default)."""
     name: str
     default: object
     keyword: bool = False
+    example: object = None
+
+    def sample(self):
+        """The value the self-check and the generic tests call with."""
+        return self.default if self.example is None else self.example
 
 
 class Function(NamedTuple):
@@ -47,8 +54,11 @@ class Function(NamedTuple):
     ulps: int = 0                         # tested to within this many ulp of _reference
 
 
-SLOPE = Param("negative_slope", 0.01)
-ALPHA = Param("alpha", 1.0)
+SLOPE = Param("negative_slope", 0.01, example=0.2)
+ALPHA = Param("alpha", 1.0, example=1.5)
+MIN_VAL = Param("min_val", -1.0, example=-0.5)
+MAX_VAL = Param("max_val", 1.0, example=0.75)
+THRESHOLD = Param("threshold", REQUIRED, example=0.25)
 # the gradient from the forward's output y instead of x, where y determines it
 IS_RESULT = Param("is_result", False, keyword=True)
 
@@ -63,19 +73,19 @@ FUNCTIONS = {f.name: f for f in (
     Function("elu", "unary", (ALPHA,), op="OP_ELU", torch="torch.nn.functional.elu", ulps=2),
     Function("elu_backward", "binary", (ALPHA, Param("is_result", False, keyword=True)),
              op="OP_ELU_BWD", gradient_of="elu", torch="torch.ops.aten.elu_backward", ulps=2),
-    Function("hardtanh", "unary", (Param("min_val", -1.0), Param("max_val", 1.0)),
+    Function("hardtanh", "unary", (MIN_VAL, MAX_VAL),
              op="OP_HARDTANH", torch="torch.nn.functional.hardtanh"),
-    Function("hardtanh_backward", "binary", (Param("min_val", -1.0), Param("max_val", 1.0), IS_RESULT),
+    Function("hardtanh_backward", "binary", (MIN_VAL, MAX_VAL, IS_RESULT),
              op="OP_HARDTANH_BWD", gradient_of="hardtanh",
              torch="torch.ops.aten.hardtanh_backward"),
     # relu6 is hardtanh's kernel with (0, 6), as in PyTorch
     Function("relu6", "unary", op="OP_HARDTANH", torch="torch.nn.functional.relu6"),
     Function("relu6_backward", "binary", (IS_RESULT,), op="OP_HARDTANH_BWD", gradient_of="relu6",
              torch="torch.ops.aten.hardtanh_backward"),
-    Function("threshold", "unary", (Param("threshold", REQUIRED), Param("value", REQUIRED)),
+    Function("threshold", "unary", (THRESHOLD, Param("value", REQUIRED, example=-2.5)),
              op="OP_THRESHOLD", torch="torch.nn.functional.threshold"),
     # the gradient does not depend on value, and (as PyTorch's) does not take it
-    Function("threshold_backward", "binary", (Param("threshold", REQUIRED),),
+    Function("threshold_backward", "binary", (THRESHOLD,),
              op="OP_THRESHOLD_BWD", gradient_of="threshold",
              torch="torch.ops.aten.threshold_backward"),
     Function("hardsigmoid", "unary", op="OP_HARDSIGMOID", torch="torch.nn.functional.hardsigmoid"),

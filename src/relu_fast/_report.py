@@ -43,12 +43,11 @@ def self_check():
         gx, gw = rf.prelu_backward(g2, x2, w)
         rgx, rgw = ref.prelu_backward(g2, x2, w)
         args = {"x": x, "grad_output": g}
-        values = {"negative_slope": 0.2, "alpha": 1.5, "threshold": 0.25, "value": -2.5}
         checks = []
         for name in ELEMENTWISE:                  # as declared (relu_fast._functions)
             f = FUNCTIONS[name]
             a = [args[k] for k in ARRAYS[f.kind]]
-            kw = {p.name: values[p.name] for p in f.params if p.name in values}
+            kw = {p.name: p.sample() for p in f.params if p.name != "is_result"}
             checks.append((name, _same(getattr(rf, name)(*a, **kw), getattr(ref, name)(*a, **kw),
                                        ulps=f.ulps)))
         checks += [
