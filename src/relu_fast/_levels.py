@@ -18,7 +18,8 @@ LEVELS = {
 }
 # Built only with RELU_FAST_NATIVE=1, for the build machine's CPU (benchmark comparisons;
 # never in a shipped wheel).
-NATIVE = {"gcc": ["-march=native"], "msvc": [], "cpu_bit": None, "x86_64": False}
+NATIVE = {"gcc": ["-march=native"],   # RELU_FAST_NATIVE only
+          "msvc": [], "cpu_bit": None, "x86_64": False}
 
 NAMES = tuple(LEVELS)
 
