@@ -84,6 +84,21 @@ cdef inline double expm1_neg(double t, int degree) noexcept nogil:
     return t if t == 0 else e
 
 
+cdef inline double exp_neg(double t) noexcept nogil:
+    # exp(t) for t <= 0 (any, -inf included) or NaN, in float64, within 1 ulp; subnormal
+    # results through 2^k = 2^k1 2^k2 (k1 = max(k, -1000)), 0 below EXP_ZERO
+    cdef double m, k, r, p, k1, s1, s2
+    t = EXP_FLOOR if t < EXP_FLOOR else t    # NaN stays NaN
+    m = t * LOG2E + MAGIC
+    k = m - MAGIC
+    r = (t - k * LN2_HI) - k * LN2_LO
+    p = expm1_poly(r, 13)
+    k1 = k if k > -1000.0 else -1000.0
+    s1 = pow2_from_magic(k1 + MAGIC)
+    s2 = pow2_from_magic((k - k1) + MAGIC)
+    return (s1 * p + s1) * s2
+
+
 cdef inline double galpha_exp_neg(double t, double g, double alpha, int degree) noexcept nogil:
     # g * alpha * exp(t) for t in [EXP_FLOOR, 0] or NaN; exp(t) = 2^k (1 + p), split as
     # 2^k1 2^k2 with k1 = max(k, -1000), so that the gradient joins before the last

@@ -3,7 +3,7 @@
 # in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
 
 cdef enum:
-    TABLE_ABI = 6
+    TABLE_ABI = 7
     DT_F32 = 0
     DT_F64 = 1
     # unary ops: y = f(x)
@@ -14,6 +14,14 @@ cdef enum:
     OP_THRESHOLD = 4
     OP_HARDSIGMOID = 5
     OP_HARDSWISH = 6
+    OP_SELU = 7
+    OP_CELU = 8
+    OP_SILU = 9
+    OP_GELU = 10
+    OP_GELU_TANH = 11
+    OP_SOFTPLUS = 12
+    OP_MISH = 13
+    OP_RRELU = 14               # eval mode is OP_LEAKY; this is training mode
     # binary ops: gx = f'(x) * g
     OP_RELU_BWD = 0
     OP_LEAKY_BWD = 1
@@ -24,6 +32,16 @@ cdef enum:
     OP_HARDSIGMOID_BWD = 6
     OP_HARDSIGMOID_BWD_RESULT = 7
     OP_HARDSWISH_BWD = 8
+    OP_SELU_BWD = 9
+    OP_SELU_BWD_RESULT = 10
+    OP_CELU_BWD = 11
+    OP_CELU_BWD_RESULT = 12
+    OP_SILU_BWD = 13
+    OP_GELU_BWD = 14
+    OP_GELU_TANH_BWD = 15
+    OP_SOFTPLUS_BWD = 16
+    OP_MISH_BWD = 17
+    OP_RRELU_BWD = 18           # training mode
 
 # params: the op's scalar arguments in declaration order (relu_fast._functions)
 ctypedef void (*unary_fn)(int op, int dtype, const void* x, void* y,
