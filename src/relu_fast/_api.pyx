@@ -104,6 +104,15 @@ HAVE_OPENMP = bool(RELU_FAST_OPENMP)
 # Elementwise drivers
 # ---------------------------------------------------------------------------
 
+cdef inline Py_ssize_t _unary_work(int op, Py_ssize_t n, int dt) noexcept:
+    # the ops with an exp (or more) per element weigh more in the thread choice
+    return n * elu_cost(dt) if op == OP_ELU or OP_SELU <= op <= OP_MISH else n
+
+
+cdef inline Py_ssize_t _binary_work(int op, Py_ssize_t n, int dt) noexcept:
+    return n * elu_cost(dt) if op == OP_ELU_BWD or OP_SELU_BWD <= op <= OP_MISH_BWD else n
+
+
 cdef object _unary(int op, object x, object out, double param, str pname=None, double param2=0.0,
                    str pname2=None):
     cdef cnp.ndarray xa = as_array(x, "x")
@@ -119,7 +128,7 @@ cdef object _unary(int op, object x, object out, double param, str pname=None, d
     xa = direct(xa, order, dt)
     dst = destination(out, xa, dt, order, xa, None)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef Py_ssize_t work = n * elu_cost(dt) if op == OP_ELU else n
+    cdef Py_ssize_t work = _unary_work(op, n, dt)
     cdef int nt = threads_for(work)
     cdef const void* px = cnp.PyArray_DATA(xa)
     cdef void* py = cnp.PyArray_DATA(dst)
@@ -159,7 +168,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     ga = direct(ga, order, dt)
     dst = destination(out, xa, dt, order, xa, ga)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
-    cdef Py_ssize_t work = n * elu_cost(dt) if op == OP_ELU_BWD else n
+    cdef Py_ssize_t work = _binary_work(op, n, dt)
     cdef int nt = threads_for(work)
     cdef const void* pg = cnp.PyArray_DATA(ga)
     cdef const void* px = cnp.PyArray_DATA(xa)

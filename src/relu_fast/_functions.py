@@ -123,7 +123,7 @@ ELEMENTWISE = tuple(name for name, f in FUNCTIONS.items() if f.kind in ("unary",
 # elementwise functions where the template says {elementwise}.
 # ---------------------------------------------------------------------------
 
-_TYPES = {bool: "bool", float: "float", int: "int"}
+_TYPES = {bool: "bool", float: "float", int: "int", str: "str"}
 
 
 def _stub_param(p):
