@@ -35,6 +35,14 @@ WITH_OUT = {
     "hardsigmoid_backward_result": lambda x, g, out: rf.hardsigmoid_backward(g, x, is_result=True, out=out),
     "hardswish": lambda x, g, out: rf.hardswish(x, out=out),
     "hardswish_backward": lambda x, g, out: rf.hardswish_backward(g, x, out=out),
+    "selu": lambda x, g, out: rf.selu(x, out=out),
+    "selu_backward": lambda x, g, out: rf.selu_backward(g, x, out=out),
+    "selu_backward_result": lambda x, g, out: rf.selu_backward(g, x, is_result=True, out=out),
+    "celu": lambda x, g, out: rf.celu(x, 0.5, out=out),
+    "celu_backward": lambda x, g, out: rf.celu_backward(g, x, 0.5, out=out),
+    "celu_backward_result": lambda x, g, out: rf.celu_backward(g, x, 0.5, is_result=True, out=out),
+    "silu": lambda x, g, out: rf.silu(x, out=out),
+    "silu_backward": lambda x, g, out: rf.silu_backward(g, x, out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -439,6 +447,30 @@ def test_threshold_arguments(name, which, bad, exc, match):
     guard.check()
 
 
+@pytest.mark.parametrize("alpha", [0.0, -0.0, -1.0, -1e-300, np.float32(-2)])
+@pytest.mark.parametrize("backward", [False, True])
+def test_celu_alpha_must_be_positive(alpha, backward):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        if backward:
+            rf.celu_backward(g, x, alpha, out=out)
+        else:
+            rf.celu(x, alpha, out=out)
+    guard.check()
+
+
+@pytest.mark.parametrize("bad, exc", [(np.nan, ValueError), (np.inf, ValueError), (1e39, ValueError),
+                                      (True, TypeError), ("1", TypeError), (None, TypeError),
+                                      (1j, TypeError), ([1.0], TypeError)])
+def test_celu_alpha_type_and_range(bad, exc):
+    x, g = data()             # float32: 1e39 overflows it
+    for call in (lambda: rf.celu(x, bad), lambda: rf.celu_backward(g, x, bad)):
+        with pytest.raises(exc, match="alpha"):
+            call()
+
+
 def test_threshold_arguments_are_required_and_backward_takes_no_value():
     x, g = data()
     with pytest.raises(TypeError):
@@ -453,6 +485,8 @@ IS_RESULT_CALLS = {
     "hardtanh_backward": lambda g, x, r: rf.hardtanh_backward(g, x, is_result=r),
     "relu6_backward": lambda g, x, r: rf.relu6_backward(g, x, is_result=r),
     "hardsigmoid_backward": lambda g, x, r: rf.hardsigmoid_backward(g, x, is_result=r),
+    "selu_backward": lambda g, x, r: rf.selu_backward(g, x, is_result=r),
+    "celu_backward": lambda g, x, r: rf.celu_backward(g, x, is_result=r),
 }
 
 
@@ -469,13 +503,15 @@ def test_is_result_must_be_bool(name, bad):
 
 
 @pytest.mark.parametrize("name", ["hardtanh_backward", "relu6_backward", "hardsigmoid_backward",
-                                  "threshold_backward", "hardswish_backward"])
+                                  "threshold_backward", "hardswish_backward", "selu_backward",
+                                  "celu_backward", "silu_backward"])
 def test_is_result_is_keyword_only_or_absent(name):
     x, g = data()
     f = getattr(rf, name)
     if name in IS_RESULT_CALLS:
         with pytest.raises(TypeError):
-            f(g, x, *([-1.0, 1.0] if name == "hardtanh_backward" else []), True)
+            f(g, x, *([-1.0, 1.0] if name == "hardtanh_backward" else [1.0] if name == "celu_backward"
+                      else []), True)
     else:
         with pytest.raises(TypeError, match="is_result"):
             f(g, x, *([0.5] if name == "threshold_backward" else []), is_result=True)

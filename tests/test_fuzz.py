@@ -23,13 +23,16 @@ from hypothesis import strategies as st
 
 import relu_fast
 from relu_fast import _reference as ref
+from relu_fast._functions import FUNCTIONS
 
 MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
          "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
-         "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "prelu", "prelu_backward")
+         "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "selu", "selu_backward",
+         "celu", "celu_backward", "silu", "silu_backward", "prelu", "prelu_backward")
 BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
-          "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "prelu_backward"}
+          "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "selu_backward",
+          "celu_backward", "silu_backward", "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -155,7 +158,7 @@ def cases(draw):
         case["gdt"] = xdt if k > 1 else draw(st.sampled_from(("float32", "float64", "float16", ">f8")))
         case["gshape"] = shape if k != 1 else shape + (1,)
         case["glay"] = draw(layouts(len(case["gshape"])))
-    if name.startswith(("leaky", "elu")):
+    if name.startswith(("leaky", "elu", "celu")):
         case["param"] = draw(reals())
     if name.startswith("hardtanh"):
         # (min_val, max_val): mostly ordered, sometimes reversed, equal or not real
@@ -170,7 +173,7 @@ def cases(draw):
             case["param2"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
     if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
-    if name == "elu_backward":
+    if name in ("elu_backward", "selu_backward", "celu_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name.startswith("prelu"):
         k = draw(st.integers(0, 11))
@@ -236,6 +239,8 @@ def expected_errors(case, x, g, out, weight):
             errs.add(TypeError)
         elif not np.isfinite(float(case["param"])):
             errs.add(ValueError)      # slopes and alphas must be finite
+        elif name.startswith("celu") and not float(case["param"]) > 0:
+            errs.add(ValueError)      # celu's alpha must be > 0
     if "param2" in case:
         if not _real_ok(case["param2"]):
             errs.add(TypeError)
@@ -309,8 +314,16 @@ def reference(case, x, g, weight):
             return ref.threshold(x, case["param"], case["param2"])
         if name == "threshold_backward":
             return ref.threshold_backward(g, x, case["param"])
-        if name in ("hardsigmoid", "hardswish"):
+        if name in ("hardsigmoid", "hardswish", "selu", "silu"):
             return getattr(ref, name)(x)
+        if name in ("selu_backward",):
+            return ref.selu_backward(g, x, is_result=bool(case["is_result"]))
+        if name == "celu":
+            return ref.celu(x, case["param"])
+        if name == "celu_backward":
+            return ref.celu_backward(g, x, case["param"], is_result=bool(case["is_result"]))
+        if name == "silu_backward":
+            return ref.silu_backward(g, x)
         if name == "hardswish_backward":
             return ref.hardswish_backward(g, x)
         if name == "prelu":
@@ -430,8 +443,16 @@ def call(case, x, g, weight, out):
             return f(x, **kw)
         if name == "relu_backward":
             return f(g, x, **kw)
-        if name in ("leaky_relu", "elu"):
+        if name in ("leaky_relu", "elu", "celu"):
             return f(x, case["param"], **kw)
+        if name == "celu_backward":
+            return f(g, x, case["param"], is_result=case["is_result"], **kw)
+        if name == "selu_backward":
+            return f(g, x, is_result=case["is_result"], **kw)
+        if name in ("selu", "silu"):
+            return f(x, **kw)
+        if name == "silu_backward":
+            return f(g, x, **kw)
         if name == "leaky_relu_backward":
             return f(g, x, case["param"], **kw)
         if name == "elu_backward":
@@ -526,7 +547,7 @@ def run_case(case):
     if out is None:
         for r in arrays.raws:
             assert not np.shares_memory(got, r)
-    assert_same(got, want, ulps=2 if case["name"].startswith("elu") else 0)
+    assert_same(got, want, ulps=FUNCTIONS[case["name"]].ulps)
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)

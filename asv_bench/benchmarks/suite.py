@@ -51,6 +51,12 @@ NAMES = {
     "hardsigmoid_backward": ("HardsigmoidBackward", "multiply_mask", "numpy_multiply_mask"),
     "hardswish": ("Hardswish", "multiply_clip", "numpy_multiply_clip"),
     "hardswish_backward": ("HardswishBackward", "where", "numpy_where"),
+    "selu": ("Selu", "where_expm1", "numpy_where_expm1"),
+    "selu_backward": ("SeluBackward", "where_exp", "numpy_backward_where_exp"),
+    "celu": ("Celu", "where_expm1", "numpy_where_expm1"),
+    "celu_backward": ("CeluBackward", "where_exp", "numpy_backward_where_exp"),
+    "silu": ("Silu", "divide_exp", "numpy_divide_exp"),
+    "silu_backward": ("SiluBackward", "sigmoid", "numpy_sigmoid"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

@@ -64,9 +64,9 @@ def kernel_level():
 
     Notes
     -----
-    Every level gives bit-identical results, except that `relu_fast.elu` and
-    `relu_fast.elu_backward` on levels with FMA may differ from the x86 baseline in
-    the last bit.
+    Every level gives bit-identical results, except that `relu_fast.elu`, `relu_fast.silu`,
+    `relu_fast.selu`, `relu_fast.celu` and their gradients on levels with FMA may
+    differ from the x86 baseline in the last bit.
 
     Examples
     --------
@@ -1220,6 +1220,383 @@ def hardswish_backward(grad_output, x, *, out=None):
         return _binary(OP_HARDSWISH_BWD, grad_output, x, out, 0.0)
     except _DaskInput:
         return _dask_call("hardswish_backward", grad_output, x, out=out)
+
+
+def selu(x, *, out=None):
+    r"""Apply the scaled exponential linear unit elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.selu_backward : Its gradient.
+    relu_fast.elu : ELU with any alpha and no scale.
+
+    Notes
+    -----
+    .. math:: y = \lambda \begin{cases} x & x > 0 \\
+              \alpha \, (e^x - 1) & \text{otherwise} \end{cases}
+
+    with Klambauer et al.'s :math:`\alpha \approx 1.6733` and
+    :math:`\lambda \approx 1.0507` (``torch.nn.functional.selu``'s constants).
+    :math:`e^x - 1` is computed as expm1 and :math:`\lambda\alpha` is carried
+    to more than float64's precision, so results are within 1 ulp of the exact
+    value (docs: accuracy).  NaN stays NaN, +inf stays +inf, -inf gives
+    :math:`-\lambda\alpha`, -0.0 gives -0.0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.selu(np.array([-1.0, 0.0, 2.0, -np.inf]))
+    array([-1.11133074,  0.        ,  2.10140197, -1.75809934])
+    """
+    try:
+        return _unary(OP_SELU, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("selu", x, out=out)
+
+
+def selu_backward(grad_output, x, *, is_result=False, out=None):
+    r"""Compute the gradient of selu, from its input or (is_result=True) its output.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.selu` (float32 or float64), or its output y if
+        `is_result` is true.  If either argument is a dask array, the result is
+        a lazy dask array.
+    is_result : bool
+        Whether `x` holds selu's output y instead of its input.  Backward from
+        the output lets an in-place forward (``out=x``) drop x.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to the input of selu (grad_input), of x's
+        shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `is_result` is not a bool, or `out` is not an ndarray, has another
+        dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.selu : The forward function.
+
+    Notes
+    -----
+    From the input x, with g = grad_output:
+
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} \lambda g & x > 0 \\
+              g \, \lambda \alpha \, e^x & \text{otherwise} \end{cases}
+
+    so at x = 0 the result is :math:`\lambda\alpha g`, as PyTorch's.  A NaN x
+    gives NaN; -inf gives 0 (NaN for an infinite g).  From the output y
+    (``is_result=True``), since :math:`\lambda\alpha e^x = y + \lambda\alpha`
+    where y <= 0: :math:`\lambda g` where y > 0, else
+    :math:`g \, (y + \lambda\alpha)`, computed in float64; it agrees with the
+    gradient from x up to the rounding of y.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> rf.selu_backward(np.ones(3), x)
+    array([0.6467686 , 1.75809934, 1.05070099])
+    >>> rf.selu_backward(np.ones(3), rf.selu(x), is_result=True)
+    array([0.6467686 , 1.75809934, 1.05070099])
+    """
+    _check_is_result(is_result)
+    try:
+        return _binary(OP_SELU_BWD_RESULT if is_result else OP_SELU_BWD, grad_output, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("selu_backward", grad_output, x, is_result=is_result, out=out)
+
+
+cdef inline double _celu_alpha(object alpha) except? -1:
+    cdef double a = real(alpha, "alpha")
+    if not a > 0:
+        raise ValueError(f"alpha must be > 0 for CELU, got {a}")
+    return a
+
+
+def celu(x, alpha=1.0, *, out=None):
+    r"""Apply the continuously differentiable exponential linear unit elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    alpha : float
+        Scale of the negative part: a finite real number > 0 (not a bool) that
+        fits in x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `alpha` is not a real number (a str,
+        complex, bool, None or an array), or `out` is not an ndarray, has
+        another dtype, or is given with a dask array.
+    ValueError
+        If `alpha` is not finite, not > 0 or overflows x's dtype, or `out` has
+        another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.celu_backward : Its gradient.
+    relu_fast.elu : The same function for alpha = 1.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\
+              \alpha \, (e^{x/\alpha} - 1) & \text{otherwise} \end{cases}
+
+    (Barron, 2017).  The quotient is taken in float64 and :math:`e^t - 1` as
+    expm1; results are within 1 ulp (float32) and 2 ulp (float64) of the
+    exact value (docs: accuracy).  PyTorch also takes alpha < 0 (where the
+    negative part grows without bound); relu_fast refuses it, as it refuses
+    alpha = 0.  NaN stays NaN, +inf stays +inf, -inf gives -alpha, -0.0 gives
+    -0.0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0, -np.inf])
+    >>> rf.celu(x, alpha=0.5)
+    array([-0.43233236,  0.        ,  2.        , -0.5       ])
+    """
+    cdef double a = _celu_alpha(alpha)
+    try:
+        return _unary(OP_CELU, x, out, a, "alpha")
+    except _DaskInput:
+        return _dask_call("celu", x, alpha, out=out)
+
+
+def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
+    r"""Compute the gradient of celu, from its input or (is_result=True) its output.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.celu` (float32 or float64), or its output y if
+        `is_result` is true.  If either argument is a dask array, the result is
+        a lazy dask array.
+    alpha : float
+        The alpha the forward call used: a finite real number > 0 (not a bool)
+        that fits in x's dtype.
+    is_result : bool
+        Whether `x` holds celu's output y instead of its input.  Backward from
+        the output lets an in-place forward (``out=x``) drop x.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to the input of celu (grad_input), of x's
+        shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `alpha` is not a real number, `is_result` is not a bool, or `out` is
+        not an ndarray, has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `alpha` is not finite, not > 0
+        or overflows x's dtype, or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.celu : The forward function.
+
+    Notes
+    -----
+    From the input x, with g = grad_output:
+
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              g \, e^{x/\alpha} & \text{otherwise} \end{cases}
+
+    In float64 the exponent keeps what the rounding of :math:`x/\alpha` lost,
+    so that results stay within 2 ulp where :math:`x/\alpha` is large.  At
+    x = 0 the result is g; a NaN x gives NaN; -inf gives 0 (NaN for an
+    infinite g).  From the output y (``is_result=True``): g where y > 0, else
+    :math:`g \, (y/\alpha + 1)`, computed in float64; it agrees with the
+    gradient from x up to the rounding of y.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-1.0, 0.0, 2.0])
+    >>> rf.celu_backward(np.ones(3), x, alpha=0.5)
+    array([0.13533528, 1.        , 1.        ])
+    """
+    cdef double a = _celu_alpha(alpha)
+    _check_is_result(is_result)
+    try:
+        return _binary(OP_CELU_BWD_RESULT if is_result else OP_CELU_BWD, grad_output, x, out, a,
+                       "alpha")
+    except _DaskInput:
+        return _dask_call("celu_backward", grad_output, x, alpha, is_result=is_result, out=out)
+
+
+def silu(x, *, out=None):
+    r"""Apply the sigmoid linear unit (swish), x * sigmoid(x), elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.silu_backward : Its gradient.
+
+    Notes
+    -----
+    .. math:: y = \frac{x}{1 + e^{-x}}
+
+    computed as :math:`x/(1+e)` for x >= 0 and :math:`x e/(1+e)` for x < 0 with
+    :math:`e = e^{-|x|}`, in float64: no overflow, and results within 1 ulp
+    (float32) and 2 ulp (float64) of the exact value, subnormal ones included
+    (docs: accuracy).  NaN stays NaN, +inf stays +inf, -0.0 stays -0.0; -inf
+    gives -0.0, the limit (PyTorch: NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.silu(np.array([-1.0, 0.0, 2.0, -np.inf]))
+    array([-0.26894142,  0.        ,  1.76159416, -0.        ])
+    """
+    try:
+        return _unary(OP_SILU, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("silu", x, out=out)
+
+
+def silu_backward(grad_output, x, *, out=None):
+    r"""Compute the gradient of silu from its input.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.silu` (float32 or float64).  If either argument
+        is a dask array, the result is a lazy dask array.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to the input of silu (grad_input), of x's
+        shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ, or
+        `out` is not an ndarray, has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.silu : The forward function.
+
+    Notes
+    -----
+    With g = grad_output and :math:`s = 1/(1 + e^{-x})`:
+
+    .. math:: \frac{\partial L}{\partial x} = g \, s \, (1 + x (1 - s))
+
+    computed in float64 from :math:`e = e^{-|x|}` without overflow.  +inf
+    gives g and -inf gives -0.0 times g's sign, the limits (PyTorch: NaN); a
+    NaN x gives NaN.  There is no ``is_result``: silu is not one-to-one on
+    x < 0, so the output cannot tell x.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.silu_backward(np.ones(3), np.array([-1.0, 0.0, 2.0]))
+    array([0.07232949, 0.5       , 1.09078425])
+    """
+    try:
+        return _binary(OP_SILU_BWD, grad_output, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("silu_backward", grad_output, x, out=out)
 
 
 # ---------------------------------------------------------------------------

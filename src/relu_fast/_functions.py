@@ -52,6 +52,7 @@ class Function(NamedTuple):
     out: bool = True                      # takes out=
     bench: bool = True                    # timed by bench/asv (_bench/contenders.py)
     ulps: int = 0                         # tested to within this many ulp of _reference
+    fma: bool = False                     # may differ in the last bit on levels with FMA
 
 
 SLOPE = Param("negative_slope", 0.01, example=0.2)
@@ -70,9 +71,11 @@ FUNCTIONS = {f.name: f for f in (
              torch="torch.nn.functional.leaky_relu"),
     Function("leaky_relu_backward", "binary", (SLOPE,), op="OP_LEAKY_BWD",
              gradient_of="leaky_relu", torch="torch.ops.aten.leaky_relu_backward"),
-    Function("elu", "unary", (ALPHA,), op="OP_ELU", torch="torch.nn.functional.elu", ulps=2),
+    Function("elu", "unary", (ALPHA,), op="OP_ELU", torch="torch.nn.functional.elu", ulps=2,
+             fma=True),
     Function("elu_backward", "binary", (ALPHA, Param("is_result", False, keyword=True)),
-             op="OP_ELU_BWD", gradient_of="elu", torch="torch.ops.aten.elu_backward", ulps=2),
+             op="OP_ELU_BWD", gradient_of="elu", torch="torch.ops.aten.elu_backward", ulps=2,
+             fma=True),
     Function("hardtanh", "unary", (MIN_VAL, MAX_VAL),
              op="OP_HARDTANH", torch="torch.nn.functional.hardtanh"),
     Function("hardtanh_backward", "binary", (MIN_VAL, MAX_VAL, IS_RESULT),
@@ -94,6 +97,17 @@ FUNCTIONS = {f.name: f for f in (
     Function("hardswish", "unary", op="OP_HARDSWISH", torch="torch.nn.functional.hardswish"),
     Function("hardswish_backward", "binary", op="OP_HARDSWISH_BWD", gradient_of="hardswish",
              torch="torch.ops.aten.hardswish_backward"),
+    Function("selu", "unary", op="OP_SELU", torch="torch.nn.functional.selu", ulps=1,
+             fma=True),
+    Function("selu_backward", "binary", (IS_RESULT,), op="OP_SELU_BWD", gradient_of="selu",
+             torch="torch.ops.aten.elu_backward", ulps=2, fma=True),
+    Function("celu", "unary", (ALPHA,), op="OP_CELU", torch="torch.nn.functional.celu", ulps=2,
+             fma=True),
+    Function("celu_backward", "binary", (ALPHA, IS_RESULT), op="OP_CELU_BWD", gradient_of="celu",
+             torch="torch.ops.aten.elu_backward", ulps=2, fma=True),
+    Function("silu", "unary", op="OP_SILU", torch="torch.nn.functional.silu", ulps=2, fma=True),
+    Function("silu_backward", "binary", op="OP_SILU_BWD", gradient_of="silu",
+             torch="torch.ops.aten.silu_backward", ulps=3, fma=True),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),

@@ -284,6 +284,132 @@ cdef inline void elu_bwd_result_span(const floating* g, const floating* y, float
         gx[i] = gv if v > 0 else <floating>(<double>gv * (<double>v + alpha))
 
 
+# SELU's constants (Klambauer et al.), and scale * alpha, as float64 pairs hi + lo
+cdef double SELU_SCALE = 1.0507009873554805
+cdef double SELU_SCALE_LO = 3.9874847667154144e-17
+cdef double SELU_NEG = 1.7580993408473768           # scale * alpha
+cdef double SELU_NEG_LO = 1.41535193800845e-17
+
+
+cdef inline floating selu_pos(floating v) noexcept nogil:
+    # scale * x: float32 from the float64 product; float64 with scale as a pair (FMA)
+    if floating is float:
+        return <float>(<double>v * SELU_SCALE)
+    elif HAS_FMA:
+        return fma(v, SELU_SCALE, v * SELU_SCALE_LO)
+    else:
+        return v * SELU_SCALE
+
+
+cdef inline void selu_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = x > 0 ? scale * x : (scale * alpha) * expm1(x): ELU's lanes with scale * alpha
+    # as an exact pair on FMA levels, the plain ones elsewhere
+    cdef Py_ssize_t i
+    cdef floating v, e, af, alo
+    cdef double t
+    cdef float tf
+    if HAS_FMA:
+        af = <floating>SELU_NEG
+        alo = <floating>((SELU_NEG - <double>af) + SELU_NEG_LO)
+        for i in range(n):
+            v = x[i]
+            e = elu_fma_lane(v, af, alo, False)
+            y[i] = selu_pos(v) if v > 0 else e
+        return
+    for i in range(n):
+        v = x[i]
+        if floating is float:
+            tf = 0 if v > 0 else v
+            tf = EXPM1_FLOOR_F if tf < EXPM1_FLOOR_F else tf
+            e = <float>(SELU_NEG * expm1_neg_f(tf))
+        else:
+            t = 0.0 if v > 0 else v
+            t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
+            e = SELU_NEG * expm1_neg(t, 13)
+        y[i] = selu_pos(v) if v > 0 else e
+
+
+cdef inline void celu_fma_span(const double* x, double* y, Py_ssize_t n, double alpha) noexcept nogil:
+    # float64 on FMA levels: alpha * expm1(t) from ELU's exact-pair lane
+    cdef Py_ssize_t i
+    cdef double v, t, e
+    for i in range(n):
+        v = x[i]
+        t = 0.0 if v > 0 else v / alpha
+        e = elu_fma_lane(t, alpha, 0.0, False)
+        e = v if fabs(t) < 2.0 ** -54 else e
+        y[i] = v if v > 0 else e
+
+
+cdef inline void celu_span(const floating* x, floating* y, Py_ssize_t n, double alpha) noexcept nogil:
+    # y = x > 0 ? x : alpha * expm1(x / alpha), alpha > 0; the quotient in float64.
+    # Where |x / alpha| < 2^-54 the result is x (expm1(t) = t to within half an ulp),
+    # so a quotient that underflowed (alpha huge) does not lose x's bits.
+    cdef Py_ssize_t i
+    cdef floating v, e
+    cdef double t
+    if alpha == 1.0:
+        elu_span(x, y, n, 1.0)              # the same function
+        return
+    if floating is double:
+        if fma_alpha_ok(alpha):
+            celu_fma_span(x, y, n, alpha)
+            return
+    for i in range(n):
+        v = x[i]
+        t = 0.0 if v > 0 else <double>v / alpha     # NaN stays NaN
+        t = EXPM1_FLOOR if t < EXPM1_FLOOR else t
+        if floating is float:
+            e = <float>(alpha * expm1_neg(t, 8))
+        else:
+            e = alpha * expm1_neg(t, 13)
+        e = v if fabs(t) < 2.0 ** -54 else e
+        y[i] = v if v > 0 else e
+
+
+cdef inline double silu_f64(double v) noexcept nogil:
+    # float64 silu from exp(-|x|) = (eh + el) s2 as a pair and 1 + E as a pair dh + dl:
+    # x >= 0: x / (1 + E); x < 0: (x E) / (1 + E) with s2 applied last, each quotient
+    # corrected by its exact residual on FMA levels (about 0.5 ulp; 1 ulp without FMA)
+    cdef double el, s2, eh, dh, dl, q, n, nl, y, xc
+    eh = exp_neg_pair(-fabs(v), &el, &s2)
+    dh = 1.0 + eh * s2
+    dl = ((1.0 - dh) + eh * s2) + el * s2     # s2 < 1 only where E < 2^-1000: dh = 1
+    xc = -1000.0 if v < -1000.0 else v       # x e^x rounds to -0 below (-inf too)
+    if v >= 0:
+        n, nl = v, 0.0
+    else:
+        n = xc * eh
+        nl = xc * el
+        if HAS_FMA:
+            nl = nl + fma(xc, eh, -n)
+    q = n / dh
+    if HAS_FMA:
+        y = q + ((fma(-q, dh, n) + nl) - q * dl) / dh
+    else:
+        y = q + (nl - q * dl) / dh
+    y = q if (q == 0) | (fabs(q) == INFINITY) else y    # keeps -0, inf
+    return y if v >= 0 else y * s2
+
+
+cdef inline void silu_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = x / (1 + exp(-x)) as x >= 0 ? x / (1 + e) : (x e) / (1 + e), e = exp(-|x|) <= 1
+    # (no overflow, no NaN at -inf: the limit -0); float32 in float64, float64 with pairs
+    # (silu_f64). e = e1 s2 with s2 applied last, so that subnormal results round once.
+    cdef Py_ssize_t i
+    cdef double v, e1, s2, d, neg
+    for i in range(n):
+        v = x[i]
+        if floating is double:
+            y[i] = silu_f64(v)
+        else:
+            e1 = exp_neg_split(-fabs(v), &s2, 8)
+            d = 1.0 + e1 * s2
+            v = -1000.0 if v < -1000.0 else v   # x e^x rounds to -0 there: -inf gives -0
+            neg = ((v * e1) / d) * s2
+            y[i] = <float>(v / d if v >= 0 else neg)
+
+
 cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p) noexcept nogil:
     if op == OP_RELU:
         relu_span(x, y, n)
@@ -297,8 +423,174 @@ cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n
         hardsigmoid_span(x, y, n)
     elif op == OP_HARDSWISH:
         hardswish_span(x, y, n)
+    elif op == OP_SELU:
+        selu_span(x, y, n)
+    elif op == OP_CELU:
+        celu_span(x, y, n, p[0])
+    elif op == OP_SILU:
+        silu_span(x, y, n)
     else:
         elu_span(x, y, n, p[0])
+
+
+cdef inline void selu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                               bint from_result) noexcept nogil:
+    # gx = x > 0 ? g * scale : g * (scale * alpha) * exp(x), exp in float64 (ELU's wide
+    # lanes); from the output y: y > 0 ? g * scale : g * (y + scale * alpha)
+    cdef Py_ssize_t i
+    cdef floating v, gv, e
+    cdef double t
+    for i in range(n):
+        v = x[i]
+        gv = g[i]
+        if from_result:
+            e = <floating>(<double>gv * (<double>v + SELU_NEG))
+        else:
+            t = 0.0 if v > 0 else <double>v
+            t = EXP_FLOOR if t < EXP_FLOOR else t
+            if floating is float:
+                e = <float>galpha_exp_neg(t, gv, SELU_NEG, 8)
+            else:
+                e = galpha_exp_neg(t, gv, SELU_NEG, 13)
+        gx[i] = selu_pos(gv) if v > 0 else e
+
+
+cdef inline double div_rem(double v, double q, double alpha, double ahi, double alo) noexcept nogil:
+    # (v - q alpha) / alpha for q = v / alpha rounded: the quotient's lost part, so that
+    # exp(v / alpha) = exp(q) (1 + rem) (ahi + alo = alpha, ahi with 26 bits; |q| <= 1000)
+    cdef double r, p, c, qh, ql
+    if HAS_FMA:
+        r = fma(-q, alpha, v)
+    else:
+        p = q * alpha
+        c = q * 134217729.0                  # Veltkamp: q = qh + ql, 26 bits each
+        qh = c - (c - q)
+        ql = q - qh
+        r = (v - p) - ((((qh * ahi - p) + qh * alo) + ql * ahi) + ql * alo)
+    return r / alpha
+
+
+cdef inline void celu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                               double alpha, bint from_result) noexcept nogil:
+    # gx = x > 0 ? g : g * exp(x / alpha); from the output y: y > 0 ? g : g * (y / alpha + 1).
+    # float64: exp(q + rem), q = x / alpha rounded and rem what the rounding lost, as
+    # exp(q) (1 + rem) (a rounded quotient alone costs up to |q| 2^-53 of the result)
+    cdef Py_ssize_t i
+    cdef floating v, gv, e
+    cdef double t, q, rem, ahi, alo, c
+    c = alpha * 134217729.0
+    ahi = c - (c - alpha) if fabs(alpha) < 1e300 else alpha
+    alo = alpha - ahi
+    for i in range(n):
+        v = x[i]
+        gv = g[i]
+        if from_result:
+            e = <floating>(<double>gv * (<double>v / alpha + 1.0))
+        else:
+            q = 0.0 if v > 0 else <double>v / alpha
+            q = EXP_FLOOR if q < EXP_FLOOR else q
+            if floating is float:
+                e = <float>galpha_exp_neg(q, gv, 1.0, 8)
+            else:
+                rem = div_rem(v, q, alpha, ahi, alo)
+                rem = rem if q > EXP_FLOOR else 0.0     # exp is 0 there (and -inf, NaN)
+                e = galpha_exp_neg(q, gv, 1.0, 13)
+                e = e + e * rem if fabs(e) < INFINITY else e
+        gx[i] = gv if v > 0 else e
+
+
+cdef inline double prod_err(double a, double b, double p) noexcept nogil:
+    # a b - p for p = a b rounded: exact with FMA; 0 without (the pair loses it)
+    if HAS_FMA:
+        return fma(a, b, -p)
+    return 0.0
+
+
+# silu's gradient has a zero at x0 = -1.27846...; within 1/16 of it, its Taylor series in
+# u = x - x0 (degree 11: 2^-60 of the value at |u| = 1/16), x0 as a float64 pair
+cdef double SILU_X0 = -1.2784645427610737
+cdef double SILU_X0_LO = -1.0946994183093437e-16
+
+
+cdef inline double silu_bwd_near_zero(double u) noexcept nogil:
+    cdef double q = -2.942631888842464e-06
+    q = -2.9733542213263917e-05 + u * q
+    q = -4.090534237428612e-05 + u * q
+    q = 0.00018570724361186496 + u * q
+    q = 0.0007985218818397998 + u * q
+    q = 0.000126627410081122 + u * q
+    q = -0.006606589138356696 + u * q
+    q = -0.015222655223188032 + u * q
+    q = 0.018874814223782312 + u * q
+    q = 0.1466487969969469 + u * q
+    q = 0.2178117057198001 + u * q
+    return u * q
+
+
+cdef inline double silu_bwd_f64(double gv, double v) noexcept nogil:
+    # d = (1 + E + x E) / (1 + E)^2 (x >= 0) or E (1 + E + x) / (1 + E)^2 (x < 0),
+    # E = exp(-|x|) = (eh + el) s2, with every sum and (on FMA levels) product kept as a
+    # pair; the result g d rounded once, s2 applied last.  Near d's zero (x = -1.2785)
+    # the pair's own error (about 2^-58 of E) is what remains.
+    cdef double el, s2, eh, es, dh, dl, xc, a, ae, b, be, mh, ml, nh, nl, t, qh, ql, r, c, y
+    eh = exp_neg_pair(-fabs(v), &el, &s2)
+    es = eh * s2
+    dh = 1.0 + es
+    dl = ((1.0 - dh) + es) + el * s2
+    xc = -1000.0 if v < -1000.0 else (1e300 if v > 1e300 else v)
+    if v >= 0:
+        # N = D + x E: x E = t + (its error + x el)
+        t = xc * es
+        nh = dh + t
+        nl = (((dh - nh) + t) if dh >= t else ((t - nh) + dh)) + dl + prod_err(xc, es, t) + xc * (el * s2)
+    else:
+        # M = (1 + x) + E, N = E M (unscaled: s2 comes last)
+        a = 1.0 + xc
+        ae = ((1.0 - a) + xc) if 1.0 >= fabs(xc) else ((xc - a) + 1.0)
+        b = a + es
+        be = ((a - b) + es) if fabs(a) >= es else ((es - b) + a)
+        mh = b
+        ml = ae + be + el * s2
+        nh = eh * mh
+        nl = prod_err(eh, mh, nh) + (eh * ml + el * mh)
+    # Q = D^2, R = N / Q, y = g R
+    qh = dh * dh
+    ql = prod_err(dh, dh, qh) + 2.0 * dh * dl
+    r = nh / qh
+    c = ((fma(-r, qh, nh) if HAS_FMA else 0.0) + nl - r * ql) / qh
+    y = fma(gv, r, gv * c) if HAS_FMA else gv * r + gv * c
+    y = gv * r if (r == 0) | (fabs(gv * r) == INFINITY) | (gv == 0) else y   # zeros' signs, inf
+    y = gv if v == INFINITY else y
+    y = y if v >= 0 else y * s2
+    t = (v - SILU_X0) - SILU_X0_LO            # x - x0, the first difference exact here
+    y = gv * silu_bwd_near_zero(t) if fabs(t) < 0.0625 else y
+    return gv * -0.0 if v < -1000.0 else y    # e^x below 2^-1442: 0 (NaN for an infinite g)
+
+
+cdef inline void silu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
+    # gx = g s (1 + x (1 - s)), s = sigmoid(x).  float64: silu_bwd_f64.  float32 in float64
+    # (e = exp(-|x|), x at most 1e300 so that x e is 0 where e is): x >= 0:
+    # g (1 + e + x e) / (1 + e)^2; x < 0: g e (1 + e + x) / (1 + e)^2, with e = e1 s2
+    # scaled last.  Below x = -1000 (-inf too): g * -0, as ELU's gradient where exp
+    # underflows
+    cdef Py_ssize_t i
+    cdef double xv, v, gv, e1, s2, e, d, pos, neg
+    for i in range(n):
+        xv = x[i]
+        v = xv
+        gv = g[i]
+        if floating is double:
+            gx[i] = silu_bwd_f64(gv, v)
+            continue
+        e1 = exp_neg_split(-fabs(v), &s2, 8)
+        e = e1 * s2
+        d = 1.0 + e
+        d = d * d
+        v = -1000.0 if v < -1000.0 else (1e300 if v > 1e300 else v)
+        pos = gv * ((1.0 + e + v * e) / d)
+        neg = ((gv * (e1 * ((1.0 + e) + v))) / d) * s2
+        neg = gv * -0.0 if xv < -1000.0 else neg    # e^x below 2^-1442: 0 (NaN for an infinite g)
+        gx[i] = <floating>(pos if v >= 0 else neg)
 
 
 cdef inline void binary_span(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
@@ -319,5 +611,15 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
         hardsigmoid_bwd_span(g, x, gx, n, True)
     elif op == OP_HARDSWISH_BWD:
         hardswish_bwd_span(g, x, gx, n)
+    elif op == OP_SELU_BWD:
+        selu_bwd_span(g, x, gx, n, False)
+    elif op == OP_SELU_BWD_RESULT:
+        selu_bwd_span(g, x, gx, n, True)
+    elif op == OP_CELU_BWD:
+        celu_bwd_span(g, x, gx, n, p[0], False)
+    elif op == OP_CELU_BWD_RESULT:
+        celu_bwd_span(g, x, gx, n, p[0], True)
+    elif op == OP_SILU_BWD:
+        silu_bwd_span(g, x, gx, n)
     else:
         elu_bwd_result_span(g, x, gx, n, p[0])

@@ -152,6 +152,88 @@ def hardswish_backward(grad_output, x):
     return np.where(x <= -3, t(0), np.where(x >= 3, g, mid))
 
 
+# SELU's constants, beyond float64 (the kernels carry them as float64 pairs)
+_SELU_ALPHA = "1.6732632423543772848170429916717"
+_SELU_SCALE = "1.0507009873554804934193349852946"
+
+
+def _exp64(w):
+    """exp(w) evaluated wide, but 0 where float64's exp underflows to 0 (the kernels'
+    rule: a large gradient does not bring back an exp below 2^-1075)."""
+    return np.where(w < -745.1332191019412, 0, np.exp(w))
+
+
+def _ld(a):
+    """As long double: wider than float64 on x86, for the functions whose float32
+    kernels already work in float64."""
+    return np.asarray(a).astype(np.longdouble)
+
+
+def selu(x):
+    """scale * x where x > 0, else (scale * alpha) * expm1(x), evaluated wide and
+    rounded once."""
+    x = np.asarray(x)
+    scale = np.longdouble(_SELU_SCALE)
+    neg_coef = scale * np.longdouble(_SELU_ALPHA)
+    with np.errstate(all="ignore"):
+        w = _ld(x)
+        return np.where(w > 0, scale * w, neg_coef * np.expm1(w)).astype(x.dtype)
+
+
+def selu_backward(grad_output, x, is_result=False):
+    """grad * scale where x > 0, else grad * (scale * alpha) * exp(x) (exp 0 below
+    float64's underflow); from the output y: grad * (y + scale * alpha) where y <= 0."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    scale = np.longdouble(_SELU_SCALE)
+    neg_coef = scale * np.longdouble(_SELU_ALPHA)
+    with np.errstate(all="ignore"):
+        gw, w = _ld(g), _ld(x)
+        neg = gw * (w + neg_coef) if is_result else (gw * neg_coef) * _exp64(w)
+        return np.where(w > 0, gw * scale, neg).astype(g.dtype)
+
+
+def celu(x, alpha=1.0):
+    """x where x > 0, else alpha * expm1(x / alpha), evaluated wide and rounded once."""
+    x = np.asarray(x)
+    a = np.longdouble(float(alpha))
+    with np.errstate(all="ignore"):
+        w = _ld(x)
+        return np.where(w > 0, w, a * np.expm1(w / a)).astype(x.dtype)
+
+
+def celu_backward(grad_output, x, alpha=1.0, is_result=False):
+    """grad where x > 0, else grad * exp(x / alpha) (exp 0 below float64's underflow);
+    from the output y: grad * (y / alpha + 1) where y <= 0."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    a = np.longdouble(float(alpha))
+    with np.errstate(all="ignore"):
+        gw, w = _ld(g), _ld(x)
+        neg = gw * (w / a + 1) if is_result else gw * _exp64(w / a)
+        return np.where(w > 0, gw, neg).astype(g.dtype)
+
+
+def silu(x):
+    """x / (1 + exp(-x)), evaluated wide and rounded once; -inf gives -0 (the limit)."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        w = _ld(x)
+        y = w / (1 + np.exp(-w))
+        return np.where(np.isneginf(w), -0.0, y).astype(x.dtype)
+
+
+def silu_backward(grad_output, x):
+    """grad * s * (1 + x * (1 - s)), s = 1 / (1 + exp(-x)), evaluated wide; grad at
+    +inf, grad * -0 below x = -1000 (the kernels' rule, -inf included)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    with np.errstate(all="ignore"):
+        gw, w = _ld(g), _ld(x)
+        e = np.exp(-np.abs(w))
+        s = np.where(w >= 0, 1 / (1 + e), e / (1 + e))
+        d = s * (1 + w * (1 - s))
+        r = np.where(np.isposinf(w), gw, gw * d)
+        return np.where(w < -1000, gw * -0.0, r).astype(g.dtype)
+
+
 def _alpha_along(x, weight, axis):
     """weight broadcast against x: one alpha, or one per index along `axis`."""
     w = np.asarray(weight, dtype=x.dtype).reshape(-1)

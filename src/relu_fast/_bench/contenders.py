@@ -22,7 +22,8 @@ import relu_fast as rf
 FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
              "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
              "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
-             "hardswish_backward", "prelu")
+             "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward", "silu",
+             "silu_backward", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -45,6 +46,14 @@ MODES = {
     # into subnormals, as leaky_relu's would
     "hardswish": ("out", "alloc"),
     "hardswish_backward": ("out", "alloc"),
+    # selu in place would scale positive x by 1.05 per call up to inf, silu's would
+    # shrink negative x into subnormals
+    "selu": ("out", "alloc"),
+    "selu_backward": ("out", "alloc"),
+    "celu": ("out", "inplace", "alloc"),
+    "celu_backward": ("out", "alloc"),
+    "silu": ("out", "alloc"),
+    "silu_backward": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -54,6 +63,8 @@ SLOPE = 0.01            # leaky_relu's negative_slope
 ALPHA = 1.0             # elu's alpha
 LO, HI = -1.0, 1.0      # hardtanh's min_val, max_val
 TH, VAL = 0.5, -1.0     # threshold's threshold, value
+CELU_ALPHA = 0.5        # celu's alpha (1 would be elu)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805   # PyTorch's selu constants
 CHANNELS = 100          # bench's prelu channels, x shaped (batch, CHANNELS, inner)
 
 
@@ -250,6 +261,29 @@ def _aten_elu_backward_out(T, tx, tg, to):
 def _aten_elu_backward(T, tx, tg):
     op = T.ops.aten.elu_backward.default
     return lambda: op(tg, ALPHA, 1, 1, False, tx)
+
+
+def _np_selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
+
+
+def _np_selu_backward(g, x):
+    return g * (SELU_SCALE * np.where(x > 0, 1, SELU_ALPHA * np.exp(x)))
+
+
+def _np_celu_into(x, out):
+    # out = x, then the negative part alpha * expm1(x / alpha) where x <= 0
+    if out is not x:
+        np.copyto(out, x)
+    neg = x <= 0
+    np.multiply(np.expm1(np.divide(x, CELU_ALPHA), where=neg, out=np.empty_like(x)), CELU_ALPHA,
+                out=out, where=neg)
+    return out
+
+
+def _np_silu_backward(g, x):
+    s = 1 / (1 + np.exp(-x))
+    return g * s * (1 + x * (1 - s))
 
 
 # ---------------------------------------------------------------------------
@@ -480,6 +514,88 @@ TABLE = {
         Call("np.where(x <= -3, 0, np.where(x >= 3, g, g * (x / 3 + 0.5)))",
              lambda g, x: lambda: np.where(x <= -3, 0, np.where(x >= 3, g, g * (x / 3 + 0.5)))),
         Call("aten.hardswish_backward(g, x)", _aten("hardswish_backward"))),
+
+    ("selu", "out"): Row(
+        Call("selu(x, out=o)", lambda x, o: lambda: rf.selu(x, out=o)),
+        Call("np.multiply(1.0507, np.where(x > 0, x, 1.6733 * np.expm1(x)), out=o)",
+             lambda x, o: lambda: np.multiply(SELU_SCALE, np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
+                                              out=o)),
+        Call("aten.elu(x, 1.6733, 1.0507, 1, out=o)", _aten_out("elu", SELU_ALPHA, SELU_SCALE, 1.0))),
+    ("selu", "alloc"): Row(
+        Call("selu(x)", lambda x: lambda: rf.selu(x)),
+        Call("1.0507 * np.where(x > 0, x, 1.6733 * np.expm1(x))", lambda x: lambda: _np_selu(x)),
+        Call("F.selu(x)", lambda F, tx: lambda: F.selu(tx))),
+
+    ("selu_backward", "out"): Row(
+        Call("selu_backward(g, x, out=o)", lambda g, x, o: lambda: rf.selu_backward(g, x, out=o)),
+        Call("np.multiply(g, 1.0507 * np.where(x > 0, 1, 1.6733 * np.exp(x)), out=o)",
+             lambda g, x, o: lambda: np.multiply(
+                 g, SELU_SCALE * np.where(x > 0, 1, SELU_ALPHA * np.exp(x)), out=o)),
+        Call("aten.elu_backward(g, 1.6733, 1.0507, 1, False, x, grad_input=o)",
+             lambda T, tx, tg, to: (lambda op: lambda: op(tg, SELU_ALPHA, SELU_SCALE, 1.0, False, tx,
+                                                          grad_input=to))(
+                 T.ops.aten.elu_backward.grad_input))),
+    ("selu_backward", "alloc"): Row(
+        Call("selu_backward(g, x)", lambda g, x: lambda: rf.selu_backward(g, x)),
+        Call("g * (1.0507 * np.where(x > 0, 1, 1.6733 * np.exp(x)))",
+             lambda g, x: lambda: _np_selu_backward(g, x)),
+        Call("aten.elu_backward(g, 1.6733, 1.0507, 1, False, x)",
+             lambda T, tx, tg: (lambda op: lambda: op(tg, SELU_ALPHA, SELU_SCALE, 1.0, False, tx))(
+                 T.ops.aten.elu_backward.default))),
+
+    ("celu", "out"): Row(
+        Call("celu(x, 0.5, out=o)", lambda x, o: lambda: rf.celu(x, CELU_ALPHA, out=o)),
+        Call("np.copyto(o, x); 0.5 * np.expm1(x / 0.5) where x <= 0",
+             lambda x, o: lambda: _np_celu_into(x, o), _MASKED),
+        Call("aten.elu(x, 0.5, 1, 2, out=o)", _aten_out("elu", CELU_ALPHA, 1.0, 1 / CELU_ALPHA))),
+    ("celu", "inplace"): Row(
+        Call("celu(x, 0.5, out=x)", lambda x, o: lambda: rf.celu(x, CELU_ALPHA, out=o)),
+        Call("0.5 * np.expm1(x / 0.5) into x where x <= 0",
+             lambda x, o: lambda: _np_celu_into(x, o), _MASKED),
+        Call("F.celu_(x, 0.5)", lambda F, tx: lambda: F.celu_(tx, CELU_ALPHA))),
+    ("celu", "alloc"): Row(
+        Call("celu(x, 0.5)", lambda x: lambda: rf.celu(x, CELU_ALPHA)),
+        Call("np.where(x > 0, x, 0.5 * np.expm1(x / 0.5))",
+             lambda x: lambda: np.where(x > 0, x, CELU_ALPHA * np.expm1(x / CELU_ALPHA))),
+        Call("F.celu(x, 0.5)", lambda F, tx: lambda: F.celu(tx, CELU_ALPHA))),
+
+    ("celu_backward", "out"): Row(
+        Call("celu_backward(g, x, 0.5, out=o)",
+             lambda g, x, o: lambda: rf.celu_backward(g, x, CELU_ALPHA, out=o)),
+        Call("np.multiply(g, np.where(x > 0, 1, np.exp(x / 0.5)), out=o)",
+             lambda g, x, o: lambda: np.multiply(g, np.where(x > 0, 1, np.exp(x / CELU_ALPHA)), out=o)),
+        Call("aten.elu_backward(g, 0.5, 1, 2, False, x, grad_input=o)",
+             lambda T, tx, tg, to: (lambda op: lambda: op(tg, CELU_ALPHA, 1.0, 1 / CELU_ALPHA, False,
+                                                          tx, grad_input=to))(
+                 T.ops.aten.elu_backward.grad_input))),
+    ("celu_backward", "alloc"): Row(
+        Call("celu_backward(g, x, 0.5)", lambda g, x: lambda: rf.celu_backward(g, x, CELU_ALPHA)),
+        Call("g * np.where(x > 0, 1, np.exp(x / 0.5))",
+             lambda g, x: lambda: g * np.where(x > 0, 1, np.exp(x / CELU_ALPHA))),
+        Call("aten.elu_backward(g, 0.5, 1, 2, False, x)",
+             lambda T, tx, tg: (lambda op: lambda: op(tg, CELU_ALPHA, 1.0, 1 / CELU_ALPHA, False, tx))(
+                 T.ops.aten.elu_backward.default))),
+
+    ("silu", "out"): Row(
+        Call("silu(x, out=o)", lambda x, o: lambda: rf.silu(x, out=o)),
+        Call("np.divide(x, 1 + np.exp(-x), out=o)",
+             lambda x, o: lambda: np.divide(x, 1 + np.exp(-x), out=o)),
+        Call("aten.silu(x, out=o)", _aten_out("silu"))),
+    ("silu", "alloc"): Row(
+        Call("silu(x)", lambda x: lambda: rf.silu(x)),
+        Call("x / (1 + np.exp(-x))", lambda x: lambda: x / (1 + np.exp(-x))),
+        Call("F.silu(x)", lambda F, tx: lambda: F.silu(tx))),
+
+    ("silu_backward", "out"): Row(
+        Call("silu_backward(g, x, out=o)", lambda g, x, o: lambda: rf.silu_backward(g, x, out=o)),
+        Call("s = 1 / (1 + np.exp(-x)); np.multiply(g * s, 1 + x * (1 - s), out=o)",
+             lambda g, x, o: lambda: np.copyto(o, _np_silu_backward(g, x))),
+        Call("aten.silu_backward(g, x, grad_input=o)", _aten_out("silu_backward"))),
+    ("silu_backward", "alloc"): Row(
+        Call("silu_backward(g, x)", lambda g, x: lambda: rf.silu_backward(g, x)),
+        Call("s = 1 / (1 + np.exp(-x)); g * s * (1 + x * (1 - s))",
+             lambda g, x: lambda: _np_silu_backward(g, x)),
+        Call("aten.silu_backward(g, x)", _aten("silu_backward"))),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
