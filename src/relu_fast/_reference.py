@@ -221,6 +221,15 @@ def silu(x):
         return np.where(np.isneginf(w), -0.0, y).astype(x.dtype)
 
 
+# silu's gradient near its zero x0 = -1.27846... (a float64 pair): Taylor coefficients
+# of s (1 + x (1 - s)) in x - x0, from mpmath at 200 bits
+_SILU_X0 = (-1.2784645427610737, -1.0946994183093437e-16)
+_SILU_SERIES = (0.0, 0.2178117057198001, 0.1466487969969469, 0.018874814223782312,
+                -0.015222655223188032, -0.006606589138356696, 0.000126627410081122,
+                0.0007985218818397998, 0.00018570724361186496, -4.090534237428612e-05,
+                -2.9733542213263917e-05, -2.942631888842464e-06, 2.346029682463866e-06)
+
+
 def silu_backward(grad_output, x):
     """grad * s * (1 + x * (1 - s)), s = 1 / (1 + exp(-x)), evaluated wide; grad at
     +inf, grad * -0 below x = -1000 (the kernels' rule, -inf included)."""
@@ -230,6 +239,10 @@ def silu_backward(grad_output, x):
         e = np.exp(-np.abs(w))
         s = np.where(w >= 0, 1 / (1 + e), e / (1 + e))
         d = s * (1 + w * (1 - s))
+        # near its zero x0 that formula cancels (even in long double): its Taylor series
+        u = (w - np.longdouble(_SILU_X0[0])) - np.longdouble(_SILU_X0[1])
+        series = np.polynomial.polynomial.polyval(u, np.array(_SILU_SERIES, dtype=np.longdouble))
+        d = np.where(np.abs(u) < 0.0625, series, d)
         r = np.where(np.isposinf(w), gw, gw * d)
         return np.where(w < -1000, gw * -0.0, r).astype(g.dtype)
 
