@@ -29,6 +29,11 @@ def layers():
         "hardsigmoid": lambda: nn.Hardsigmoid(),
         "hardsigmoid_inplace": lambda: nn.Hardsigmoid(inplace=True),
         "hardswish": lambda: nn.Hardswish(),
+        "selu": lambda: nn.SELU(),
+        "selu_inplace": lambda: nn.SELU(inplace=True),
+        "celu": lambda: nn.CELU(0.6),
+        "celu_inplace": lambda: nn.CELU(1.7, inplace=True),
+        "silu": lambda: nn.SiLU(),
     }
 
 
@@ -89,6 +94,9 @@ def test_same_as_functional(dtype):
         (nn.Threshold(0.1, 7.0), rf.threshold(x, 0.1, 7.0), rf.threshold_backward(g, x, 0.1), None),
         (nn.Hardsigmoid(), rf.hardsigmoid(x), rf.hardsigmoid_backward(g, x), None),
         (nn.Hardswish(), rf.hardswish(x), rf.hardswish_backward(g, x), None),
+        (nn.SELU(), rf.selu(x), rf.selu_backward(g, x), None),
+        (nn.CELU(0.3), rf.celu(x, 0.3), rf.celu_backward(g, x, 0.3), None),
+        (nn.SiLU(), rf.silu(x), rf.silu_backward(g, x), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -189,11 +197,15 @@ def test_inplace(dtype):
     pairs = [(nn.ReLU(inplace=True), nn.ReLU(), 0),
              (nn.ReLU(inplace=True, mask=False), nn.ReLU(), 0),
              (nn.LeakyReLU(0.1, inplace=True), nn.LeakyReLU(0.1), 0),
-             (nn.ELU(0.8, inplace=True), nn.ELU(0.8), 4),
+             (nn.ELU(0.8, inplace=True), nn.ELU(0.8), (1e-6, 1e-13)),
              (nn.PReLU(3, init=0.3, dtype=dtype, inplace=True), nn.PReLU(3, init=0.3, dtype=dtype), 0),
              (nn.ReLU6(inplace=True), nn.ReLU6(), 0),
              (nn.Hardtanh(-0.4, 0.6, inplace=True), nn.Hardtanh(-0.4, 0.6), 0),
-             (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), 0)]
+             (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), 0),
+             # y + scale alpha (y / alpha + 1) cancels as x -> -inf: the from-output
+             # gradient's relative error grows as exp(-x)
+             (nn.SELU(inplace=True), nn.SELU(), (2e-5, 1e-12)),
+             (nn.CELU(0.6, inplace=True), nn.CELU(0.6), (2e-5, 1e-12))]
     for inplace, plain, ulps in pairs:
         x = x0.copy()
         y = inplace(x)
@@ -203,7 +215,7 @@ def test_inplace(dtype):
         gp = plain.backward(g)
         if ulps:
             # ELU from its output: g * (y + alpha) against g * alpha * exp(x)
-            np.testing.assert_allclose(gi, gp, rtol=1e-6 if dtype == np.float32 else 1e-13)
+            np.testing.assert_allclose(gi, gp, rtol=ulps[0] if dtype == np.float32 else ulps[1])
         else:
             np.testing.assert_array_equal(gi, gp)
         if isinstance(plain, nn.PReLU):
@@ -216,8 +228,13 @@ def test_piecewise_layers_without_an_inplace_variant_refuse_it():
         nn.Threshold(0.0, 0.0, inplace=True)
     with pytest.raises(ValueError, match="gradient needs x"):
         nn.Hardswish(inplace=True)
+    with pytest.raises(ValueError, match="gradient needs x"):
+        nn.SiLU(inplace=True)
     with pytest.raises(ValueError, match="min_val must not exceed max_val"):
         nn.Hardtanh(1.0, -1.0)
+    for alpha in (0.0, -1.0):
+        with pytest.raises(ValueError, match="alpha must be > 0"):
+            nn.CELU(alpha)
     layer = nn.Hardswish()
     x = np.array([-4.0, 1.0, 4.0])
     layer(x)

@@ -478,3 +478,87 @@ def test_piecewise_threads_agree_on_specials(n, dtype):
                 assert_same(getattr(rf, name)(x), np.resize(w, n))
             assert_same(rf.threshold(x, 0.0, 9.0),
                         np.resize(arr([nan, inf, 9.0, 9.0, 9.0, 9.0, 3.0, 6.0, 9.0], dtype), n))
+
+
+# ---------------------------------------------------------------------------
+# selu, celu, silu (values from math.expm1/math.exp with SELU's published constants)
+# ---------------------------------------------------------------------------
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+SELU_LA = 1.7580993408473768    # scale * alpha correctly rounded (1.75809934084737685994...);
+                                # the float64 product of the two above rounds to ...766
+
+
+def test_selu_table(dtype):
+    d = den(dtype)
+    la = SELU_LA
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.0, -1.0, -30.0, 1e-30], dtype)
+    want = arr([nan, inf, -la, 0.0, -0.0, 2.0 * SELU_SCALE, la * math.expm1(-1.0),
+                la * math.expm1(-30.0), 1e-30 * SELU_SCALE], dtype)
+    assert_ulp(rf.selu(x), want, 1)
+    assert_same(rf.selu(x)[:5], want[:5])
+    # tiny negative x: scale alpha x, not 0 (expm1, not exp - 1)
+    assert_ulp(rf.selu(arr([-1e-8, -d], dtype)), arr([la * math.expm1(-1e-8), float(-d) * la], dtype), 1)
+
+
+def test_selu_backward_table(dtype):
+    la = SELU_LA
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.0, -1.0], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    want = arr([nan, 2 * SELU_SCALE, 0.0, 2 * la, 2 * la, 2 * SELU_SCALE, 2 * la * math.exp(-1.0)], dtype)
+    assert_ulp(rf.selu_backward(g, x), want, 1)
+    y = arr([nan, inf, 0.0, -0.0, 2.0, -1.0], dtype)
+    want_y = arr([nan, 2 * SELU_SCALE, 2 * la, 2 * la, 2 * SELU_SCALE, 2 * (la - 1.0)], dtype)
+    assert_ulp(rf.selu_backward(g[:6], y, is_result=True), want_y, 1)
+
+
+def test_celu_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -1.0, -50.0, d, -d], dtype)
+    want = arr([nan, inf, -0.5, 0.0, -0.0, 2.5, 0.5 * math.expm1(-2.0), 0.5 * math.expm1(-100.0), d,
+                -d], dtype)
+    assert_ulp(rf.celu(x, 0.5), want, 1)
+    assert_same(rf.celu(x, 0.5)[[0, 1, 2, 3, 4, 5, 8, 9]], want[[0, 1, 2, 3, 4, 5, 8, 9]])
+    # alpha = 1 is elu; a huge alpha leaves x (x / alpha underflows, the result does not)
+    assert_same(rf.celu(x, 1.0), rf.elu(x, 1.0))
+    big = 1e30 if dtype == np.float32 else 1e300
+    assert_ulp(rf.celu(arr([-1.0, -1e-5], dtype), big), arr([-1.0, -1e-5], dtype), 1)
+
+
+def test_celu_backward_table(dtype):
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.0, -1.0, -300.0], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    want = arr([nan, 2.0, 0.0, 2.0, 2.0, 2.0, 2 * math.exp(-1.0 / 0.75), 2 * math.exp(-400.0)], dtype)
+    assert_ulp(rf.celu_backward(g, x, 0.75), want, 2)
+    y = arr([nan, inf, 0.0, -0.0, 2.0, -0.75, -0.375], dtype)
+    want_y = arr([nan, 2.0, 2.0, 2.0, 2.0, 0.0, 1.0], dtype)
+    assert_same(rf.celu_backward(g[:7], y, 0.75, is_result=True), want_y)
+
+
+def test_silu_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 1.0, -1.0, 30.0, -30.0, -100.0, d, -d], dtype)
+    want = arr([nan, inf, -0.0, 0.0, -0.0, 1 / (1 + math.exp(-1.0)), -1 / (1 + math.e),
+                30 / (1 + math.exp(-30.0)), -30 * math.exp(-30.0) / (1 + math.exp(-30.0)),
+                -100 * math.exp(-100.0), float(d) / 2, -float(d) / 2], dtype)
+    assert_ulp(rf.silu(x), want, 1)
+    assert_same(rf.silu(x)[:5], want[:5])
+    if dtype == np.float64:
+        # x e^x in float64's subnormal range is rounded once, not after exp(x) lost its bits
+        # (-740 e^-740 / (1 + e^-740) = -62737.97 times 2^-1074, from mpmath)
+        assert_same(rf.silu(arr([-740.0], dtype)), arr([-62738 * 2.0 ** -1074], dtype))
+
+
+def test_silu_backward_table(dtype):
+    x = arr([nan, inf, -inf, 0.0, -0.0, 1.0, -1.0, 40.0, -1e4], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    s1 = 1 / (1 + math.exp(-1.0))
+    sm = 1 / (1 + math.e)
+    want = arr([nan, 2.0, -0.0, 1.0, 1.0, 2 * s1 * (1 + (1 - s1)), 2 * sm * (1 - (1 - sm)),
+                2.0, -0.0], dtype)
+    assert_ulp(rf.silu_backward(g, x), want, 1)
+    assert_same(rf.silu_backward(g, x)[[0, 1, 2, 3, 4, 8]], want[[0, 1, 2, 3, 4, 8]])
+    # below x = -1000 the gradient is g * -0: NaN for an infinite g
+    assert_same(rf.silu_backward(arr([inf, -inf, 1.0], dtype), arr([-inf, -inf, -2000.0], dtype)
+                                 if dtype == np.float64 else arr([-inf, -inf, -inf], dtype)),
+                arr([nan, nan, -0.0], dtype))

@@ -305,3 +305,75 @@ def test_nan_in_the_gradients_follows_torchs_vector_loop(dtype):
                          (rf.hardswish_backward(g, x), torch.ops.aten.hardswish_backward(t(g), t(x)))]:
         assert_same(ours[:16], n(theirs)[:16])
     assert_same(rf.hardswish_backward(g, x), x)
+
+
+# ---------------------------------------------------------------------------
+# selu, celu, silu: within a few ulp of PyTorch (both are within ~1 ulp of the exact
+# value; PyTorch's float32 exp/expm1 and its float64 selu constant differ in the last
+# bit), and the documented differences
+# ---------------------------------------------------------------------------
+
+def _finite_close(got, want, dtype):
+    ulps = 4 if dtype == np.float32 else 3
+    assert_ulp(np.where(got == 0, 0, got).astype(dtype), np.where(want == 0, 0, want).astype(dtype), ulps)
+
+
+def test_selu(dtype):
+    x = pieces(dtype, [0.0, -1.0, 1.0])
+    _finite_close(rf.selu(x), n(F.selu(t(x))), dtype)
+    x, = not_nan(x, x)
+    x = x[np.abs(x) < 700]                               # exp underflow rules differ (below)
+    g = data(x.shape, dtype, seed=1, specials=False)
+    _finite_close(rf.selu_backward(g, x), autograd(F.selu, x, g), dtype)
+    # from the output, y + scale alpha cancels as x -> -inf (PyTorch's in x's dtype, ours in
+    # float64): compare where it does not
+    x = x[x > -3]
+    g = g[:x.size]
+    y = rf.selu(x)
+    want = n(torch.ops.aten.elu_backward(t(g), 1.6732632423543772, 1.0507009873554805, 1, True, t(y)))
+    np.testing.assert_allclose(rf.selu_backward(g, y, is_result=True), want,
+                               rtol=64 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 3.0])
+def test_celu(alpha, dtype):
+    x = pieces(dtype, [0.0, -1.0, 1.0])
+    _finite_close(rf.celu(x, alpha), n(F.celu(t(x), alpha)), dtype)
+    x, = not_nan(x, x)
+    x = x[np.abs(x) < 200]
+    g = data(x.shape, dtype, seed=1, specials=False)
+    _finite_close(rf.celu_backward(g, x, alpha), autograd(lambda v: F.celu(v, alpha), x, g), dtype)
+
+
+def test_celu_negative_alpha_differs_from_torch_as_documented():
+    x = np.array([-1.0])
+    assert np.isfinite(n(F.celu(t(x), -1.0))).all()      # PyTorch computes -(e - 1)
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        rf.celu(x, -1.0)
+
+
+def test_silu(dtype):
+    x = pieces(dtype, [0.0, -1.0, 1.0, -1.2784645427610737])
+    finite = ~np.isneginf(x)
+    _finite_close(rf.silu(x)[finite], n(F.silu(t(x)))[finite], dtype)
+    x = x[np.isfinite(x)]
+    g = data(x.shape, dtype, seed=1, specials=False)
+    got, want = rf.silu_backward(g, x), autograd(F.silu, x, g)
+    # PyTorch's formula s (1 + x (1 - s)) loses up to ~20 ulp (1 - s cancels for large x,
+    # the sum near the gradient's zero; ours is checked against mpmath in
+    # test_accuracy): compare within 64 ulp, away from the zero
+    far = np.abs(x.astype(np.float64) + 1.2784645427610737) > 0.05
+    for w in (want, n(torch.ops.aten.silu_backward(t(g), t(x)))):
+        np.testing.assert_allclose(got[far], w[far], rtol=64 * np.finfo(dtype).eps,
+                                   atol=np.finfo(dtype).tiny)
+
+
+def test_silu_infinities_differ_from_torch_as_documented(dtype):
+    x = np.full(70, -np.inf, dtype)
+    assert np.isnan(n(F.silu(t(x)))).all()
+    assert_same(rf.silu(x), np.full(70, -0.0, dtype))
+    g = np.full(70, 2.0, dtype)
+    for v, want in ((-np.inf, -0.0), (np.inf, 2.0)):
+        xv = np.full(70, v, dtype)
+        assert np.isnan(n(torch.ops.aten.silu_backward(t(g), t(xv)))).all()
+        assert_same(rf.silu_backward(g, xv), np.full(70, want, dtype))

@@ -1,6 +1,7 @@
 """Activation layers for NumPy training loops, one per relu_fast activation.
 
-ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish.
+ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish, SELU,
+CELU, SiLU.
 
 ``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
 what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
@@ -18,6 +19,8 @@ ReLU6, Hardtanh x; with inplace=True the output (backward from the output)
 Hardsigmoid     x; with inplace=True the output (backward from the output)
 Threshold       x (no in-place variant: the gradient needs x)
 Hardswish       x (no in-place variant: the gradient needs x)
+SELU, CELU      x; with inplace=True the output (backward from the output)
+SiLU            x (no in-place variant: the gradient needs x)
 =============== =============================================================
 
 ``parameters()`` and ``grads()`` list the learnable arrays and their gradients
@@ -36,14 +39,15 @@ from typing import Any, List, Optional
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._api import (elu, elu_backward, hardsigmoid, hardsigmoid_backward, hardswish,
-                   hardswish_backward, hardtanh, hardtanh_backward, leaky_relu, leaky_relu_backward,
-                   prelu, prelu_backward, relu, relu6, relu6_backward, relu_backward, threshold,
+from ._api import (celu, celu_backward, elu, elu_backward, hardsigmoid, hardsigmoid_backward,
+                   hardswish, hardswish_backward, hardtanh, hardtanh_backward, leaky_relu,
+                   leaky_relu_backward, prelu, prelu_backward, relu, relu6, relu6_backward,
+                   relu_backward, selu, selu_backward, silu, silu_backward, threshold,
                    threshold_backward)
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
-           "Hardswish", "never_active", "dead_fraction"]
+           "Hardswish", "SELU", "CELU", "SiLU", "never_active", "dead_fraction"]
 
 
 class _Activation:
@@ -998,8 +1002,8 @@ class PReLU(_Activation):
 
 
 class _Piecewise(_Activation):
-    """Plumbing of the piecewise-linear layers: forward calls the function with the
-    layer's arguments and keeps x (inplace: the output, where the gradient can be had
+    """Plumbing of the layers with neither weights nor activity tracking (ReLU6 to
+    SiLU): forward calls the function with the layer's arguments and keeps x (inplace: the output, where the gradient can be had
     from it); backward calls the gradient function on what was kept."""
 
     _function: Any = None
@@ -1360,6 +1364,165 @@ class Hardswish(_Piecewise):
 
     _function = staticmethod(hardswish)
     _gradient = staticmethod(hardswish_backward)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
+
+
+class SELU(_Piecewise):
+    r"""SELU layer: y = scale * (x if x > 0 else alpha * (exp(x) - 1)).
+
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y, from which the gradient follows (see `relu_fast.selu_backward`).
+
+    Parameters
+    ----------
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+
+    Attributes
+    ----------
+    inplace : bool
+        The argument, as a bool.
+
+    See Also
+    --------
+    relu_fast.selu : The forward function.
+    relu_fast.selu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} \lambda g & x > 0 \\
+              g \, \lambda \alpha \, e^x & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.SELU()
+    >>> layer(np.array([-1.0, 0.0, 2.0]))
+    array([-1.11133074,  0.        ,  2.10140197])
+    >>> layer.backward(np.ones(3))
+    array([0.6467686 , 1.75809934, 1.05070099])
+    """
+
+    _function = staticmethod(selu)
+    _gradient = staticmethod(selu_backward)
+    _from_output = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
+
+
+class CELU(_Piecewise):
+    r"""CELU layer: y = x if x > 0 else alpha * (exp(x / alpha) - 1).
+
+    Keeps x between forward and backward; with ``inplace=True`` it keeps the
+    output y, from which the gradient follows (see `relu_fast.celu_backward`).
+
+    Parameters
+    ----------
+    alpha : float
+        The scale of the negative part, > 0 (see `relu_fast.celu`).
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+
+    Attributes
+    ----------
+    alpha : float
+        The argument, as given.
+    inplace : bool
+        The argument, as a bool.
+
+    Raises
+    ------
+    ValueError
+        If `alpha` is not > 0.
+
+    See Also
+    --------
+    relu_fast.celu : The forward function.
+    relu_fast.celu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              g \, e^{x/\alpha} & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.CELU(alpha=0.5)
+    >>> layer(np.array([-1.0, 0.0, 2.0]))
+    array([-0.43233236,  0.        ,  2.        ])
+    >>> layer.backward(np.ones(3))
+    array([0.13533528, 1.        , 1.        ])
+    """
+
+    _function = staticmethod(celu)
+    _gradient = staticmethod(celu_backward)
+    _from_output = True
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0 for CELU, got {alpha}")
+        super().__init__(inplace=inplace)
+        self.alpha = alpha
+
+    def _scalars(self) -> tuple:
+        return (self.alpha,)
+
+    def _args(self):
+        return ", ".join([f"alpha={self.alpha}"] + ([super()._args()] if self.inplace else []))
+
+
+class SiLU(_Piecewise):
+    r"""SiLU (swish) layer: y = x * sigmoid(x).
+
+    Keeps x between forward and backward (its gradient needs x, so there is no
+    in-place variant).
+
+    Parameters
+    ----------
+    inplace : bool
+        Must be False (accepted for PyTorch's signature).
+
+    Attributes
+    ----------
+    inplace : bool
+        False.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True``.
+
+    See Also
+    --------
+    relu_fast.silu : The forward function.
+    relu_fast.silu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = g \, s \, (1 + x (1 - s)),
+              \quad s = \frac{1}{1 + e^{-x}}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.SiLU()
+    >>> layer(np.array([-1.0, 0.0, 2.0]))
+    array([-0.26894142,  0.        ,  1.76159416])
+    >>> layer.backward(np.ones(3))
+    array([0.07232949, 0.5       , 1.09078425])
+    """
+
+    _function = staticmethod(silu)
+    _gradient = staticmethod(silu_backward)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(inplace=inplace)
