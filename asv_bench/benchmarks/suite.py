@@ -51,6 +51,9 @@ NAMES = {
     "hardsigmoid_backward": ("HardsigmoidBackward", "multiply_mask", "numpy_multiply_mask"),
     "hardswish": ("Hardswish", "multiply_clip", "numpy_multiply_clip"),
     "hardswish_backward": ("HardswishBackward", "where", "numpy_where"),
+    "rrelu": ("Rrelu", "where_uniform", "numpy_where_uniform"),
+    "rrelu_backward": ("RreluBackward", "multiply_noise", "numpy_multiply_noise"),
+    "rrelu_eval": ("RreluEval", "where", "numpy_where"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

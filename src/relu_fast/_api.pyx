@@ -1369,7 +1369,7 @@ def _rrelu_backward_block(grad_output, x, lower, upper, training, seed, shape, o
     return _rrelu(True, grad_output, x, None, lo, hi, training, seed, shape, origin)
 
 
-def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None, out=None):
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
     r"""Apply the randomized leaky rectified linear unit elementwise.
 
     Parameters
@@ -1458,7 +1458,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None, out
         return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out)
 
 
-def rrelu_backward(grad_output, x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *,
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
                    seed=None, out=None):
     r"""Compute the gradient of rrelu: grad_output, times the slope where x <= 0.
 

@@ -205,7 +205,7 @@ def _known(x):
                          "in the whole array); call x.compute_chunk_sizes() first")
 
 
-def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None, out=None):
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
     _no_out(out, "rrelu")
     x = _array(x)
     params = dict(lower=lower, upper=upper, training=training, seed=seed)
@@ -216,7 +216,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None, out
     return x.map_blocks(_rrelu_chunk, params=params, dtype=x.dtype)
 
 
-def rrelu_backward(grad_output, x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *,
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
                    seed=None, out=None):
     _no_out(out, "rrelu_backward")
     g, x = _binary_inputs(grad_output, x)

@@ -192,7 +192,7 @@ def _rrelu_scalars(lower, upper, training, seed):
     return float(lower), float(upper)
 
 
-def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None):
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None):
     """Eval: leaky_relu with (lower + upper) / 2 (float64, then x's dtype).  Training: x
     where x > 0 or NaN, else slope * x with each element's slope (_rrelu_slopes)."""
     x = np.asarray(x)
@@ -204,7 +204,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None):
         return np.where(x <= 0, x * s, x)
 
 
-def rrelu_backward(grad_output, x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, seed=None):
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None):
     """Eval: leaky_relu_backward with the mean slope (NaN x: slope * g).  Training:
     grad_output times the slope where x <= 0, else grad_output (NaN x: g)."""
     g, x = np.asarray(grad_output), np.asarray(x)
