@@ -29,6 +29,9 @@ def layers():
         "hardsigmoid": lambda: nn.Hardsigmoid(),
         "hardsigmoid_inplace": lambda: nn.Hardsigmoid(inplace=True),
         "hardswish": lambda: nn.Hardswish(),
+        "rrelu_eval": lambda: nn.RReLU(0.1, 0.3).eval(),
+        "rrelu_eval_inplace": lambda: nn.RReLU(0.1, 0.3, inplace=True).eval(),
+        "rrelu_one_slope": lambda: nn.RReLU(0.2, 0.2, seed=0),   # training, every slope 0.2
     }
 
 
@@ -89,6 +92,7 @@ def test_same_as_functional(dtype):
         (nn.Threshold(0.1, 7.0), rf.threshold(x, 0.1, 7.0), rf.threshold_backward(g, x, 0.1), None),
         (nn.Hardsigmoid(), rf.hardsigmoid(x), rf.hardsigmoid_backward(g, x), None),
         (nn.Hardswish(), rf.hardswish(x), rf.hardswish_backward(g, x), None),
+        (nn.RReLU(0.1, 0.3).eval(), rf.rrelu(x, 0.1, 0.3), rf.rrelu_backward(g, x, 0.1, 0.3), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -193,7 +197,10 @@ def test_inplace(dtype):
              (nn.PReLU(3, init=0.3, dtype=dtype, inplace=True), nn.PReLU(3, init=0.3, dtype=dtype), 0),
              (nn.ReLU6(inplace=True), nn.ReLU6(), 0),
              (nn.Hardtanh(-0.4, 0.6, inplace=True), nn.Hardtanh(-0.4, 0.6), 0),
-             (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), 0)]
+             (nn.Hardsigmoid(inplace=True), nn.Hardsigmoid(), 0),
+             (nn.RReLU(0.1, 0.3, inplace=True).eval(), nn.RReLU(0.1, 0.3).eval(), 0),
+             (nn.RReLU(0.1, 0.3, inplace=True, seed=8), nn.RReLU(0.1, 0.3, seed=8), 0),
+             (nn.RReLU(0.0, 0.3, inplace=True, seed=8), nn.RReLU(0.0, 0.3, seed=8), 0)]
     for inplace, plain, ulps in pairs:
         x = x0.copy()
         y = inplace(x)
@@ -531,3 +538,103 @@ def test_tracking_a_1d_input_needs_the_axis(make):
     per_element(x0.copy())
     np.testing.assert_array_equal(per_element.active_fraction, ref.relu_stats(x0, axis=0)[1])
     assert nn.never_active(per_element).tolist() == [1, 2]
+
+
+# -- RReLU ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rrelu_training_is_the_functional_with_the_drawn_seed(dtype):
+    x = np.random.default_rng(2).standard_normal((6, 4, 7)).astype(dtype)
+    x[0, 0, :5] = [0.0, -0.0, np.nan, -np.inf, np.inf]
+    g = np.random.default_rng(3).standard_normal(x.shape).astype(dtype)
+    layer = nn.RReLU(0.1, 0.3, seed=42)
+    assert layer.training
+    y = layer(x)
+    seed = layer.last_seed
+    # the layer's generator drew it: numpy.random.default_rng(42)'s first uint64
+    assert seed == int(np.random.default_rng(42).integers(0, 2**64, dtype=np.uint64))
+    np.testing.assert_array_equal(y, rf.rrelu(x, 0.1, 0.3, True, seed=seed))
+    # it keeps the seed and the 1-bit signs only
+    assert layer.saved_nbytes() == (x.size + 7) // 8 + 8 < x.nbytes // 8
+    np.testing.assert_array_equal(layer.backward(g), rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=seed))
+    assert layer.saved_nbytes() == 0
+    # a fresh seed per forward, the same sequence for the same seed=
+    y2 = layer(x)
+    assert layer.last_seed != seed and not np.array_equal(y2, y, equal_nan=True)
+    again = nn.RReLU(0.1, 0.3, seed=42)
+    np.testing.assert_array_equal(again(x), y)
+    np.testing.assert_array_equal(again(x), y2)
+
+
+def test_rrelu_finite_differences_in_training_mode():
+    """The gradient of the forward that ran (its seed), against central differences of
+    rrelu with that seed."""
+    x = away_from_kink((4, 5, 3))
+    r = np.random.default_rng(1).standard_normal(x.shape)
+    layer = nn.RReLU(0.1, 0.4, seed=5)
+    layer(x)
+    seed = layer.last_seed
+    gx = layer.backward(r)
+    eps = 1e-6
+    num = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        num[i] = (np.sum(r * rf.rrelu(xp, 0.1, 0.4, True, seed=seed))
+                  - np.sum(r * rf.rrelu(xm, 0.1, 0.4, True, seed=seed))) / (2 * eps)
+    np.testing.assert_allclose(gx, num, rtol=1e-6, atol=1e-8)
+
+
+def test_rrelu_modes_arguments_and_torchs_defaults():
+    import inspect
+    sig = inspect.signature(nn.RReLU)
+    assert sig.parameters["lower"].default == 1.0 / 8.0
+    assert sig.parameters["upper"].default == 1.0 / 3.0
+    assert sig.parameters["inplace"].default is False
+    assert list(sig.parameters)[:3] == ["lower", "upper", "inplace"]
+    layer = nn.RReLU(0.25, 0.75)
+    assert layer.eval() is layer and not layer.training
+    x = np.array([-2.0, 0.0, np.nan, 3.0])
+    np.testing.assert_array_equal(layer(x), [-1.0, 0.0, np.nan, 3.0])
+    assert layer.saved_nbytes() == x.nbytes
+    # eval mode: a NaN x gives s * g (training mode: g), as PyTorch
+    np.testing.assert_array_equal(layer.backward(np.full(4, 2.0)), [1.0, 1.0, 1.0, 2.0])
+    assert layer.train() is layer and layer.training
+    layer(x)
+    assert layer.backward(np.full(4, 2.0))[2] == 2.0
+    with pytest.raises(TypeError, match="mode"):
+        layer.train(1)
+    with pytest.raises(ValueError, match="lower must not exceed upper"):
+        nn.RReLU(0.5, 0.25)
+    with pytest.raises(ValueError, match="lower must be >= 0"):
+        nn.RReLU(-0.1, 0.25)
+    with pytest.raises(TypeError, match="lower"):
+        nn.RReLU("0.1", 0.25)
+    with pytest.raises(RuntimeError, match="without a forward"):
+        layer.backward(np.ones(4))
+    assert repr(nn.RReLU(0.1, 0.2, inplace=True)) == "RReLU(lower=0.1, upper=0.2, inplace=True)"
+    # a refused backward keeps the state: a corrected call follows
+    layer(x)
+    with pytest.raises(ValueError, match="shape"):
+        layer.backward(np.ones(3))
+    assert layer.backward(np.ones(4)).shape == (4,)
+
+
+def test_rrelu_layer_has_torchs_structure():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal(10_000).astype(np.float32)
+    theirs = torch.nn.RReLU()
+    assert theirs.training and (theirs.lower, theirs.upper) == (1 / 8, 1 / 3)
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ty = theirs(tx)
+    ty.backward(torch.ones_like(tx))
+    ours = nn.RReLU(seed=3)
+    y = ours(x)
+    gx = ours.backward(np.ones_like(x))
+    pos = x > 0
+    np.testing.assert_array_equal(y[pos], ty.detach().numpy()[pos])
+    np.testing.assert_array_equal(gx[pos], tx.grad.numpy()[pos])
+    for grad in (gx[~pos], tx.grad.numpy()[~pos]):
+        assert grad.min() >= np.float32(1 / 8) and grad.max() <= np.float32(1 / 3)
+    np.testing.assert_array_equal(ours.eval()(x), theirs.eval()(torch.from_numpy(x)).numpy())
