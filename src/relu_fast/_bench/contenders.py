@@ -238,6 +238,22 @@ def _np_rrelu(x):
     return lambda: np.where(x > 0, x, x * rng.uniform(RR_LO, RR_HI, x.shape).astype(x.dtype))
 
 
+def _np_rrelu_into(x, o):
+    rng = np.random.default_rng(RR_SEED)
+
+    def run():
+        np.copyto(o, x)
+        return np.multiply(x, rng.uniform(RR_LO, RR_HI, x.shape).astype(x.dtype), out=o,
+                           where=x <= 0)
+    return run
+
+
+def _np_rrelu_backward_into(g, x, o):
+    kept = np.where(x > 0, 1, np.random.default_rng(RR_SEED).uniform(RR_LO, RR_HI, x.shape)
+                    ).astype(x.dtype)
+    return lambda: np.multiply(g, kept, out=o)
+
+
 def _np_rrelu_backward(g, x):
     # the slopes were kept from the forward (PyTorch's noise tensor): a where and a product
     noise = np.where(x > 0, 1, np.random.default_rng(RR_SEED).uniform(RR_LO, RR_HI, x.shape)
@@ -528,7 +544,8 @@ TABLE = {
     ("rrelu", "out"): Row(
         Call("rrelu(x, training=True, seed=s, out=o)",
              lambda x, o: lambda: rf.rrelu(x, RR_LO, RR_HI, True, seed=RR_SEED, out=o)),
-        None,
+        Call("np.copyto(o, x); np.multiply(x, rng.uniform(l, u, x.shape), out=o, where=x <= 0)",
+             _np_rrelu_into, _MASKED),
         Call("aten.rrelu_with_noise(x, noise, training=True, out=o)", _torch_rrelu_into)),
     ("rrelu", "alloc"): Row(
         Call("rrelu(x, training=True, seed=s)",
@@ -540,7 +557,7 @@ TABLE = {
         Call("rrelu_backward(g, x, training=True, seed=s, out=o)",
              lambda g, x, o: lambda: rf.rrelu_backward(g, x, RR_LO, RR_HI, True, seed=RR_SEED,
                                                        out=o)),
-        None,
+        Call("np.multiply(g, noise, out=o) (the slopes kept)", _np_rrelu_backward_into),
         Call("aten.rrelu_with_noise_backward(g, x, noise, .., True, False, out=o)",
              _torch_rrelu_backward_into)),
     ("rrelu_backward", "alloc"): Row(
