@@ -287,3 +287,5 @@ def test_a_block_far_into_a_huge_array():
 def test_a_block_must_fit():
     with pytest.raises(ValueError, match="does not fit"):
         _api._rrelu_block(np.ones((2, 3)), 0.1, 0.3, True, 1, (4, 4), (3, 0))
+    with pytest.raises(ValueError, match="2\\*\\*53"):
+        _api._rrelu_block(np.ones((1, 1)), 0.1, 0.3, True, 1, (2**27, 2**27), (0, 0))

@@ -1339,6 +1339,9 @@ def _block_runs(tuple block, tuple shape, tuple origin):
     for k in range(nd):
         if not (0 <= origin[k] and origin[k] + block[k] <= shape[k]):
             raise ValueError(f"a block of shape {block} at {origin} does not fit an array of shape {shape}")
+    if np.prod(shape, dtype=object) > 2**53:
+        raise ValueError(f"an array of shape {shape} has more than 2**53 elements: rrelu's "
+                         "element indices must be exact in a double")
     strides = [1] * nd                              # C-order strides, in elements
     for k in range(nd - 2, -1, -1):
         strides[k] = strides[k + 1] * shape[k + 1]
