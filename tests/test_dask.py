@@ -329,3 +329,46 @@ def test_backward_differently_chunked_unknown_sizes_refused(client):
             rf.prelu_backward(grad, Y, np.ones(5))
     np.testing.assert_array_equal(rf.relu_backward(H, Y).compute(),
                                   rf.relu_backward(want_g, want_x))
+
+
+@pytest.mark.parametrize("chunks", [CHUNKS, (20, 6, 17), (1, 6, 17), (20, 1, 1), (3, 2, 5),
+                                    ((5, 15), (1, 5), (16, 1)), (20, 6, 4)], ids=str)
+def test_rrelu_training_equals_numpy_for_any_chunking(client, arrays, chunks):
+    """Each chunk computes its elements' slopes at their C-order indices in the whole
+    array: bit for bit the NumPy result, whatever the chunks."""
+    x, g, _, _ = arrays
+    X, G = da.from_array(x, chunks=chunks), da.from_array(g, chunks=chunks)
+    kw = dict(lower=0.1, upper=0.4, training=True, seed=2**40 + 3)
+    y = lazy(rf.rrelu(X, **kw), X)
+    gx = lazy(rf.rrelu_backward(G, X, **kw), X)
+    y_eval = lazy(rf.rrelu(X, 0.1, 0.4), X)
+    gx_eval = lazy(rf.rrelu_backward(G, X, 0.1, 0.4), X)
+    got = client.compute([y, gx, y_eval, gx_eval], sync=True)
+    want = [rf.rrelu(x, **kw), rf.rrelu_backward(g, x, **kw), rf.rrelu(x, 0.1, 0.4),
+            rf.rrelu_backward(g, x, 0.1, 0.4)]
+    for r, w in zip(got, want):
+        assert r.dtype == x.dtype
+        np.testing.assert_array_equal(r, w)
+    np.testing.assert_array_equal(got[0], ref.rrelu(x, **kw))
+    # a NumPy operand beside a dask one; a different chunking of grad_output
+    G2 = da.from_array(g, chunks=(4, 3, 17))
+    np.testing.assert_array_equal(client.compute(rf.rrelu_backward(G2, X, **kw), sync=True), want[1])
+    np.testing.assert_array_equal(client.compute(rf.rrelu_backward(g, X, **kw), sync=True), want[1])
+
+
+def test_rrelu_dask_errors_are_eager_and_unknown_chunks_refused():
+    F = da.from_array(-np.ones((3, 4), np.float32), chunks=2)
+    with pytest.raises(TypeError, match="seed"):
+        rf.rrelu(F, training=True)
+    with pytest.raises(ValueError, match="lower"):
+        rf.rrelu(F, 0.5, 0.2)
+    with pytest.raises(TypeError, match="out="):
+        rf.rrelu(F, out=np.empty((3, 4), np.float32))
+    with pytest.raises(TypeError, match="training"):
+        rf.rrelu_backward(F, F, 0.1, 0.2, 1, seed=1)
+    U = F[F[:, 0] < 0]                              # unknown chunk sizes
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        rf.rrelu(U, training=True, seed=1)
+    assert rf.rrelu(U).compute().shape == (3, 4)   # eval mode needs no indices
+    np.testing.assert_array_equal(rf.rrelu(U.compute_chunk_sizes(), training=True, seed=1).compute(),
+                                  rf.rrelu(-np.ones((3, 4), np.float32), training=True, seed=1))

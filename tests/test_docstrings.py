@@ -57,14 +57,14 @@ def _compiled(obj):
 
 def test_the_lists_cover_the_api():
     # the parametrisations below must not run over empty or partial lists
-    assert len(FUNCTIONS) == 33
+    assert len(FUNCTIONS) == 35
     assert set(LAYERS) == {"ReLU", "LeakyReLU", "ELU", "PReLU", "ReLU6", "Hardtanh", "Threshold",
-                           "Hardsigmoid", "Hardswish", "SELU", "CELU", "SiLU"}
+                           "Hardsigmoid", "Hardswish", "SELU", "CELU", "SiLU", "RReLU"}
     for layer in LAYERS:
         for method in ("__call__", "forward", "backward", "parameters", "grads",
                        "saved_nbytes", "reset_activity"):
             assert f"relu_fast.nn.{layer}.{method}" in METHODS
-    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 32    # all but limit_threads
+    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 34    # all but limit_threads
 
 
 @pytest.fixture

@@ -43,6 +43,11 @@ WITH_OUT = {
     "celu_backward_result": lambda x, g, out: rf.celu_backward(g, x, 0.5, is_result=True, out=out),
     "silu": lambda x, g, out: rf.silu(x, out=out),
     "silu_backward": lambda x, g, out: rf.silu_backward(g, x, out=out),
+    "rrelu": lambda x, g, out: rf.rrelu(x, out=out),
+    "rrelu_backward": lambda x, g, out: rf.rrelu_backward(g, x, out=out),
+    "rrelu_training": lambda x, g, out: rf.rrelu(x, 0.1, 0.3, True, seed=5, out=out),
+    "rrelu_backward_training": lambda x, g, out: rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=5,
+                                                                   out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -584,3 +589,97 @@ def test_prelu_takes_every_real_number_as_leaky_relu_does(weight):
         rf.prelu(x, [True, False, True, True])
     with pytest.raises(TypeError):
         rf.prelu(x, [Fraction(1, 4), "a", 1, 1])
+
+
+RRELU_CALLS = {
+    "rrelu": lambda x, g, lo, hi, tr, seed, out: rf.rrelu(x, lo, hi, tr, seed=seed, out=out),
+    "rrelu_backward": lambda x, g, lo, hi, tr, seed, out: rf.rrelu_backward(g, x, lo, hi, tr, seed=seed,
+                                                                            out=out),
+}
+
+
+@pytest.mark.parametrize("which", ["lower", "upper"])
+@pytest.mark.parametrize("bad, exc, match", [
+    ("0.1", TypeError, "real number"), (True, TypeError, "real number"), (None, TypeError, "real number"),
+    (1j, TypeError, "real number"), ([0.1], TypeError, "real number"),
+    (float("nan"), ValueError, "finite"), (float("inf"), ValueError, "finite"),
+    (10**400, ValueError, "finite"), (1e300, ValueError, "overflow")], ids=repr)
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("name", list(RRELU_CALLS))
+def test_rrelu_range_arguments(name, training, which, bad, exc, match):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    lo, hi = (bad, 1e301) if which == "lower" else (0.1, bad)
+    if match == "overflow" and which == "lower":
+        hi = 2e300                      # 1e300 <= 2e300: only float32 refuses lower
+    with pytest.raises(exc, match=match if match != "real number" else which):
+        RRELU_CALLS[name](x, g, lo, hi, training, 3, out)
+    guard.check()
+
+
+@pytest.mark.parametrize("lo, hi, match", [(0.5, 0.25, "lower must not exceed upper"),
+                                           (-0.1, 0.25, "lower must be >= 0"),
+                                           (-1.0, -0.5, "lower must be >= 0")])
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("name", list(RRELU_CALLS))
+def test_rrelu_range_order_and_sign(name, training, lo, hi, match):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match=match):
+        RRELU_CALLS[name](x, g, lo, hi, training, 3, out)
+    guard.check()
+    # an empty range and lower = 0 are fine
+    assert RRELU_CALLS[name](x, g, 0.25, 0.25, training, 3, None).shape == x.shape
+    assert RRELU_CALLS[name](x, g, 0, 0, training, 3, None).shape == x.shape
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0, np.float64(1.0)], ids=repr)
+@pytest.mark.parametrize("name", list(RRELU_CALLS))
+def test_rrelu_training_must_be_bool(name, bad):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(TypeError, match="training must be a bool"):
+        RRELU_CALLS[name](x, g, 0.1, 0.3, bad, 3, out)
+    guard.check()
+    assert RRELU_CALLS[name](x, g, 0.1, 0.3, np.True_, 3, None).shape == x.shape
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (None, TypeError, "needs seed="), (-1, ValueError, r"seed must be in \[0, 2\*\*64\)"),
+    (2**64, ValueError, "seed must be in"), (-(2**70), ValueError, "seed must be in"),
+    (3.0, TypeError, "seed must be an int"), (True, TypeError, "seed must be an int"),
+    (np.True_, TypeError, "seed must be an int"), ("3", TypeError, "seed must be an int"),
+    (np.float64(3), TypeError, "seed must be an int")], ids=repr)
+@pytest.mark.parametrize("name", list(RRELU_CALLS))
+def test_rrelu_seed_in_training(name, bad, exc, match):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(exc, match=match):
+        RRELU_CALLS[name](x, g, 0.1, 0.3, True, bad, out)
+    guard.check()
+    if bad is not None:
+        # eval mode ignores the seed, but refuses a bad one just the same
+        with pytest.raises(exc, match=match):
+            RRELU_CALLS[name](x, g, 0.1, 0.3, False, bad, out)
+        guard.check()
+
+
+@pytest.mark.parametrize("seed", [0, 2**64 - 1, np.uint64(2**64 - 1), np.int8(3)], ids=repr)
+@pytest.mark.parametrize("name", list(RRELU_CALLS))
+def test_rrelu_seed_accepts_ints_up_to_2_to_64(name, seed):
+    x, g = data()
+    assert RRELU_CALLS[name](x, g, 0.1, 0.3, True, seed, None).shape == x.shape
+    assert_same(RRELU_CALLS[name](x, g, 0.1, 0.3, True, seed, None),
+                RRELU_CALLS[name](x, g, 0.1, 0.3, True, int(seed), None))
+
+
+def test_rrelu_seed_is_keyword_only():
+    x, g = data()
+    with pytest.raises(TypeError):
+        rf.rrelu(x, 0.1, 0.3, True, 5)
+    with pytest.raises(TypeError):
+        rf.rrelu_backward(g, x, 0.1, 0.3, True, 5)

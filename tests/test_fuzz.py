@@ -29,10 +29,11 @@ MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
          "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
          "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "selu", "selu_backward",
-         "celu", "celu_backward", "silu", "silu_backward", "prelu", "prelu_backward")
+         "celu", "celu_backward", "silu", "silu_backward", "rrelu", "rrelu_backward", "prelu",
+         "prelu_backward")
 BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
           "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "selu_backward",
-          "celu_backward", "silu_backward", "prelu_backward"}
+          "celu_backward", "silu_backward", "rrelu_backward", "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -171,6 +172,18 @@ def cases(draw):
         case["param"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
         if name == "threshold":
             case["param2"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
+    if name.startswith("rrelu"):
+        # (lower, upper): mostly 0 <= lower <= upper, sometimes reversed, negative, not
+        # finite or not real; training mostly a bool; the seed mostly a valid int
+        case["lower"], case["upper"] = sorted((draw(st.floats(0, 2)), draw(st.floats(0, 2))),
+                                              reverse=draw(st.integers(0, 7)) == 0)
+        if draw(st.integers(0, 7)) == 0:
+            case[draw(st.sampled_from(("lower", "upper")))] = draw(st.sampled_from(
+                BAD_REALS + (-0.5, np.inf, np.nan, Fraction(1, 5), np.float32(0.25))))
+        case["training"] = draw(st.sampled_from((True,) * 4 + (False, np.True_, 1, None)))
+        case["rseed"] = draw(st.sampled_from(("int",) * 8 + ("np", "none", "neg", "big", "float",
+                                                           "bool")))
+        case["rseed_value"] = draw(st.integers(0, 2**64 - 1))
     if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name in ("elu_backward", "selu_backward", "celu_backward"):
@@ -224,6 +237,38 @@ def _channels(x, axis):
     return x.shape[axis]
 
 
+def _rrelu_seed(case):
+    kind, v = case["rseed"], case["rseed_value"]
+    return {"int": v, "np": np.uint64(v), "none": None, "neg": -1 - v % 5, "big": 2**64 + v % 5,
+            "float": 3.0, "bool": True}[kind]
+
+
+def _rrelu_errors(case):
+    errs, lo, hi, tr = set(), case["lower"], case["upper"], case["training"]
+    finite = True
+    for v in (lo, hi):
+        if not _real_ok(v):
+            errs.add(TypeError)
+            finite = False
+        elif not np.isfinite(float(v)):
+            errs.add(ValueError)
+            finite = False
+    if finite and (float(lo) < 0 or float(lo) > float(hi)):
+        errs.add(ValueError)
+    is_bool = isinstance(tr, (bool, np.bool_))
+    if not is_bool:
+        errs.add(TypeError)
+    seed = _rrelu_seed(case)
+    if seed is None:
+        if is_bool and tr:
+            errs.add(TypeError)           # training needs a seed
+    elif isinstance(seed, (bool, float)):
+        errs.add(TypeError)
+    elif not 0 <= int(seed) < 2**64:
+        errs.add(ValueError)
+    return errs
+
+
 def expected_errors(case, x, g, out, weight):
     """Exception types the call may raise (empty: it must succeed)."""
     name, errs = case["name"], set()
@@ -249,6 +294,8 @@ def expected_errors(case, x, g, out, weight):
         elif case["name"].startswith("hardtanh") and _real_ok(case["param"]) \
                 and np.isfinite(float(case["param"])) and float(case["param"]) > float(case["param2"]):
             errs.add(ValueError)      # min_val > max_val
+    if name.startswith("rrelu"):
+        errs |= _rrelu_errors(case)
     if "is_result" in case:
         if not isinstance(case["is_result"], (bool, np.bool_)):
             errs.add(TypeError)
@@ -326,6 +373,11 @@ def reference(case, x, g, weight):
             return ref.silu_backward(g, x)
         if name == "hardswish_backward":
             return ref.hardswish_backward(g, x)
+        if name == "rrelu":
+            return ref.rrelu(x, case["lower"], case["upper"], case["training"], seed=_rrelu_seed(case))
+        if name == "rrelu_backward":
+            return ref.rrelu_backward(g, x, case["lower"], case["upper"], case["training"],
+                                      seed=_rrelu_seed(case))
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -471,6 +523,11 @@ def call(case, x, g, weight, out):
             return f(g, x, case["param"], **kw)
         if name == "hardswish_backward":
             return f(g, x, **kw)
+        if name == "rrelu":
+            return f(x, case["lower"], case["upper"], case["training"], seed=_rrelu_seed(case), **kw)
+        if name == "rrelu_backward":
+            return f(g, x, case["lower"], case["upper"], case["training"], seed=_rrelu_seed(case),
+                     **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])

@@ -34,6 +34,9 @@ def layers():
         "celu": lambda: nn.CELU(0.6),
         "celu_inplace": lambda: nn.CELU(1.7, inplace=True),
         "silu": lambda: nn.SiLU(),
+        "rrelu_eval": lambda: nn.RReLU(0.1, 0.3).eval(),
+        "rrelu_eval_inplace": lambda: nn.RReLU(0.1, 0.3, inplace=True).eval(),
+        "rrelu_one_slope": lambda: nn.RReLU(0.2, 0.2, seed=0),   # training, every slope 0.2
     }
 
 
@@ -97,6 +100,7 @@ def test_same_as_functional(dtype):
         (nn.SELU(), rf.selu(x), rf.selu_backward(g, x), None),
         (nn.CELU(0.3), rf.celu(x, 0.3), rf.celu_backward(g, x, 0.3), None),
         (nn.SiLU(), rf.silu(x), rf.silu_backward(g, x), None),
+        (nn.RReLU(0.1, 0.3).eval(), rf.rrelu(x, 0.1, 0.3), rf.rrelu_backward(g, x, 0.1, 0.3), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -205,7 +209,10 @@ def test_inplace(dtype):
              # y + scale alpha (y / alpha + 1) cancels as x -> -inf: the from-output
              # gradient's relative error grows as exp(-x)
              (nn.SELU(inplace=True), nn.SELU(), (2e-5, 1e-12)),
-             (nn.CELU(0.6, inplace=True), nn.CELU(0.6), (2e-5, 1e-12))]
+             (nn.CELU(0.6, inplace=True), nn.CELU(0.6), (2e-5, 1e-12)),
+             (nn.RReLU(0.1, 0.3, inplace=True).eval(), nn.RReLU(0.1, 0.3).eval(), 0),
+             (nn.RReLU(0.1, 0.3, inplace=True, seed=8), nn.RReLU(0.1, 0.3, seed=8), 0),
+             (nn.RReLU(0.0, 0.3, inplace=True, seed=8), nn.RReLU(0.0, 0.3, seed=8), 0)]
     for inplace, plain, ulps in pairs:
         x = x0.copy()
         y = inplace(x)
@@ -548,3 +555,103 @@ def test_tracking_a_1d_input_needs_the_axis(make):
     per_element(x0.copy())
     np.testing.assert_array_equal(per_element.active_fraction, ref.relu_stats(x0, axis=0)[1])
     assert nn.never_active(per_element).tolist() == [1, 2]
+
+
+# -- RReLU ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rrelu_training_is_the_functional_with_the_drawn_seed(dtype):
+    x = np.random.default_rng(2).standard_normal((6, 4, 7)).astype(dtype)
+    x[0, 0, :5] = [0.0, -0.0, np.nan, -np.inf, np.inf]
+    g = np.random.default_rng(3).standard_normal(x.shape).astype(dtype)
+    layer = nn.RReLU(0.1, 0.3, seed=42)
+    assert layer.training
+    y = layer(x)
+    seed = layer.last_seed
+    # the layer's generator drew it: numpy.random.default_rng(42)'s first uint64
+    assert seed == int(np.random.default_rng(42).integers(0, 2**64, dtype=np.uint64))
+    np.testing.assert_array_equal(y, rf.rrelu(x, 0.1, 0.3, True, seed=seed))
+    # it keeps the seed and the 1-bit signs only
+    assert layer.saved_nbytes() == (x.size + 7) // 8 + 8 < x.nbytes // 8
+    np.testing.assert_array_equal(layer.backward(g), rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=seed))
+    assert layer.saved_nbytes() == 0
+    # a fresh seed per forward, the same sequence for the same seed=
+    y2 = layer(x)
+    assert layer.last_seed != seed and not np.array_equal(y2, y, equal_nan=True)
+    again = nn.RReLU(0.1, 0.3, seed=42)
+    np.testing.assert_array_equal(again(x), y)
+    np.testing.assert_array_equal(again(x), y2)
+
+
+def test_rrelu_finite_differences_in_training_mode():
+    """The gradient of the forward that ran (its seed), against central differences of
+    rrelu with that seed."""
+    x = away_from_kink((4, 5, 3))
+    r = np.random.default_rng(1).standard_normal(x.shape)
+    layer = nn.RReLU(0.1, 0.4, seed=5)
+    layer(x)
+    seed = layer.last_seed
+    gx = layer.backward(r)
+    eps = 1e-6
+    num = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        num[i] = (np.sum(r * rf.rrelu(xp, 0.1, 0.4, True, seed=seed))
+                  - np.sum(r * rf.rrelu(xm, 0.1, 0.4, True, seed=seed))) / (2 * eps)
+    np.testing.assert_allclose(gx, num, rtol=1e-6, atol=1e-8)
+
+
+def test_rrelu_modes_arguments_and_torchs_defaults():
+    import inspect
+    sig = inspect.signature(nn.RReLU)
+    assert sig.parameters["lower"].default == 1.0 / 8.0
+    assert sig.parameters["upper"].default == 1.0 / 3.0
+    assert sig.parameters["inplace"].default is False
+    assert list(sig.parameters)[:3] == ["lower", "upper", "inplace"]
+    layer = nn.RReLU(0.25, 0.75)
+    assert layer.eval() is layer and not layer.training
+    x = np.array([-2.0, 0.0, np.nan, 3.0])
+    np.testing.assert_array_equal(layer(x), [-1.0, 0.0, np.nan, 3.0])
+    assert layer.saved_nbytes() == x.nbytes
+    # eval mode: a NaN x gives s * g (training mode: g), as PyTorch
+    np.testing.assert_array_equal(layer.backward(np.full(4, 2.0)), [1.0, 1.0, 1.0, 2.0])
+    assert layer.train() is layer and layer.training
+    layer(x)
+    assert layer.backward(np.full(4, 2.0))[2] == 2.0
+    with pytest.raises(TypeError, match="mode"):
+        layer.train(1)
+    with pytest.raises(ValueError, match="lower must not exceed upper"):
+        nn.RReLU(0.5, 0.25)
+    with pytest.raises(ValueError, match="lower must be >= 0"):
+        nn.RReLU(-0.1, 0.25)
+    with pytest.raises(TypeError, match="lower"):
+        nn.RReLU("0.1", 0.25)
+    with pytest.raises(RuntimeError, match="without a forward"):
+        layer.backward(np.ones(4))
+    assert repr(nn.RReLU(0.1, 0.2, inplace=True)) == "RReLU(lower=0.1, upper=0.2, inplace=True)"
+    # a refused backward keeps the state: a corrected call follows
+    layer(x)
+    with pytest.raises(ValueError, match="shape"):
+        layer.backward(np.ones(3))
+    assert layer.backward(np.ones(4)).shape == (4,)
+
+
+def test_rrelu_layer_has_torchs_structure():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal(10_000).astype(np.float32)
+    theirs = torch.nn.RReLU()
+    assert theirs.training and (theirs.lower, theirs.upper) == (1 / 8, 1 / 3)
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ty = theirs(tx)
+    ty.backward(torch.ones_like(tx))
+    ours = nn.RReLU(seed=3)
+    y = ours(x)
+    gx = ours.backward(np.ones_like(x))
+    pos = x > 0
+    np.testing.assert_array_equal(y[pos], ty.detach().numpy()[pos])
+    np.testing.assert_array_equal(gx[pos], tx.grad.numpy()[pos])
+    for grad in (gx[~pos], tx.grad.numpy()[~pos]):
+        assert grad.min() >= np.float32(1 / 8) and grad.max() <= np.float32(1 / 3)
+    np.testing.assert_array_equal(ours.eval()(x), theirs.eval()(torch.from_numpy(x)).numpy())

@@ -562,3 +562,60 @@ def test_silu_backward_table(dtype):
     assert_same(rf.silu_backward(arr([inf, -inf, 1.0], dtype), arr([-inf, -inf, -2000.0], dtype)
                                  if dtype == np.float64 else arr([-inf, -inf, -inf], dtype)),
                 arr([nan, nan, -0.0], dtype))
+# rrelu
+# ---------------------------------------------------------------------------
+
+def test_rrelu_eval_table(dtype):
+    # eval mode: slope (lower + upper) / 2 = 0.5 for (0.25, 0.75)
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -2 * d], dtype)
+    want = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -1.25, d, -d], dtype)
+    assert_same(rf.rrelu(x, 0.25, 0.75), want)
+    assert_same(rf.rrelu(x, 0.25, 0.75, False, seed=3), want)     # the seed is ignored
+    # the defaults: (1/8 + 1/3) / 2 = 11/48, rounded to x's dtype
+    assert_same(rf.rrelu(arr([-48.0, 48.0], dtype)), arr([-48 * dtype(11 / 48), 48.0], dtype))
+
+
+def test_rrelu_backward_eval_table(dtype):
+    # eval mode: leaky_relu_backward with 0.5: a NaN x gives s * g (as PyTorch)
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -d], dtype)
+    g = np.full(x.shape, 1.5, dtype)
+    want = arr([0.75, 1.5, 0.75, 0.75, 0.75, 1.5, 0.75, 1.5, 0.75], dtype)
+    assert_same(rf.rrelu_backward(g, x, 0.25, 0.75), want)
+
+
+def test_rrelu_training_table_with_one_slope(dtype):
+    # lower == upper: every slope is 0.5, so the values are known by hand
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -2 * d], dtype)
+    assert_same(rf.rrelu(x, 0.5, 0.5, True, seed=1),
+                arr([nan, inf, -inf, 0.0, -0.0, 2.5, -1.25, d, -d], dtype))
+    g = np.full(x.shape, 1.5, dtype)
+    # training mode: a NaN x passes g (PyTorch's noise is 1 there); x = +-0 takes the slope
+    assert_same(rf.rrelu_backward(g, x, 0.5, 0.5, True, seed=1),
+                arr([1.5, 1.5, 0.75, 0.75, 0.75, 1.5, 0.75, 1.5, 0.75], dtype))
+    gs = arr([nan, inf, -inf, -0.0, d, nan, inf, -d], dtype)
+    xs = arr([1.0, 1.0, 1.0, 1.0, 1.0, -1.0, 0.0, -1.0], dtype)
+    assert_same(rf.rrelu_backward(gs, xs, 0.5, 0.5, True, seed=1),
+                arr([nan, inf, -inf, -0.0, d, nan, inf, -d / 2], dtype))
+
+
+def test_rrelu_training_slope_zero(dtype):
+    # lower = upper = 0: 0 * x, so negatives give -0.0 and -inf gives NaN (0 * -inf), as
+    # leaky_relu with slope 0
+    x = arr([nan, inf, -inf, 0.0, -0.0, 2.0, -2.0], dtype)
+    assert_same(rf.rrelu(x, 0.0, 0.0, True, seed=2), arr([nan, inf, nan, 0.0, -0.0, 2.0, -0.0], dtype))
+
+
+@pytest.mark.parametrize("n", [7, 3 * GRAIN + 5])
+def test_rrelu_threads_agree_on_specials(n, dtype):
+    d = den(dtype)
+    x = np.resize(arr([nan, inf, -inf, 0.0, -0.0, 2.5, -2.5, d, -d], dtype), n)
+    g = np.resize(arr([1.5, nan, -inf, 2.0], dtype), n)
+    with rf.limit_threads(1):
+        want = rf.rrelu(x, 0.1, 0.9, True, seed=9), rf.rrelu_backward(g, x, 0.1, 0.9, True, seed=9)
+    for nt in (2, 3):
+        with rf.limit_threads(nt):
+            assert_same(rf.rrelu(x, 0.1, 0.9, True, seed=9), want[0])
+            assert_same(rf.rrelu_backward(g, x, 0.1, 0.9, True, seed=9), want[1])

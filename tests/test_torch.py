@@ -377,3 +377,111 @@ def test_silu_infinities_differ_from_torch_as_documented(dtype):
         xv = np.full(70, v, dtype)
         assert np.isnan(n(torch.ops.aten.silu_backward(t(g), t(xv)))).all()
         assert_same(rf.silu_backward(g, xv), np.full(70, want, dtype))
+# rrelu: eval mode bit for bit; training mode by structure and with relu_fast's slopes
+# given to PyTorch as its noise
+# ---------------------------------------------------------------------------
+
+RRELU_RANGES = [(1 / 8, 1 / 3), (0.0, 1.0), (0.3, 0.3), (0.01, 0.99), (0.0, 0.0), (2.0, 5.5)]
+
+
+def tails(dtype):
+    """The specials first (PyTorch's vector loop) and last (its scalar tail)."""
+    e = ends(dtype, [0.0])
+    return np.concatenate([e, data((2003,), dtype, specials=False), e])
+
+
+@pytest.mark.parametrize("lower, upper", RRELU_RANGES)
+def test_rrelu_eval_mode_is_torchs_bit_for_bit(lower, upper, dtype):
+    x = tails(dtype)
+    g = data(x.shape, dtype, seed=1, specials=False)
+    assert_same(rf.rrelu(x, lower, upper), n(F.rrelu(t(x), lower, upper, training=False)))
+    assert_same(rf.rrelu(x, lower, upper), n(torch.ops.aten.rrelu_with_noise(
+        t(x), torch.empty(x.shape, dtype=TORCH_DTYPE[dtype]), lower, upper, False)))
+    noise = torch.empty(x.shape, dtype=TORCH_DTYPE[dtype])      # unused in eval mode
+    want = n(torch.ops.aten.rrelu_with_noise_backward(t(g), t(x), noise, lower, upper, False, False))
+    assert_same(rf.rrelu_backward(g, x, lower, upper), want)
+    assert_same(rf.rrelu_backward(g, x, lower, upper), autograd(
+        lambda xt: F.rrelu(xt, lower, upper, training=False), x, g))
+
+
+@pytest.mark.parametrize("lower, upper", RRELU_RANGES)
+def test_rrelu_training_backward_is_torchs_with_our_slopes_as_noise(lower, upper, dtype):
+    x = tails(dtype)
+    g = data(x.shape, dtype, seed=1, specials=False)
+    s = -rf.rrelu(-np.ones(x.shape, dtype), lower, upper, True, seed=31)    # the slopes
+    noise = np.where(x <= 0, s, dtype(1))                                  # PyTorch's noise
+    want = n(torch.ops.aten.rrelu_with_noise_backward(t(g), t(x), t(noise), lower, upper,
+                                                       True, False))
+    assert_same(rf.rrelu_backward(g, x, lower, upper, True, seed=31), want)
+    # the forward is PyTorch's product x * noise
+    assert_same(rf.rrelu(x, lower, upper, True, seed=31), n(torch.mul(t(x), t(noise))))
+
+
+@pytest.mark.parametrize("lower, upper", RRELU_RANGES)
+def test_rrelu_training_has_torchs_structure(lower, upper, dtype):
+    x = tails(dtype)
+    torch.manual_seed(0)
+    tnoise = torch.empty(x.shape, dtype=TORCH_DTYPE[dtype])
+    ty = n(torch.ops.aten.rrelu_with_noise(t(x), tnoise, lower, upper, True))
+    y = rf.rrelu(x, lower, upper, True, seed=5)
+    tnoise = n(tnoise)
+    # the same elements keep their value (PyTorch's noise 1: x > 0 and NaN)
+    kept = ~(x <= 0)
+    assert np.array_equal(tnoise == 1, kept) or lower <= 1 <= upper
+    assert_same(y[kept], ty[kept])
+    assert_same(y[kept], x[kept])
+    # the others are x times a slope in [lower, upper): PyTorch's too (it may reach upper)
+    neg = (x < 0) & np.isfinite(x) & (np.abs(x) > 1e-30)
+    lo, hi = dtype(lower), dtype(upper)
+    with np.errstate(all="ignore"):
+        ours, theirs = y[neg] / x[neg], ty[neg] / x[neg]
+    tol = 4 * np.finfo(dtype).eps * max(hi, 1)
+    assert np.all((ours >= lo - tol) & (ours <= hi + tol))
+    assert np.all((theirs >= lo - tol) & (theirs <= hi + tol))
+    assert np.all(tnoise[~kept] >= lo) and np.all(tnoise[~kept] <= hi)
+    # signed zeros and infinities as PyTorch
+    zero_or_inf = (x == 0) | np.isinf(x)
+    if lower > 0:
+        assert_same(y[zero_or_inf], ty[zero_or_inf])
+
+
+def test_rrelu_upper_differs_from_torch_as_documented():
+    """float32 [1, 1 + 2**-23): PyTorch's slopes round up to upper about half the time;
+    relu_fast's stay below it (capped at the float below upper, here lower)."""
+    up = float(np.nextafter(np.float32(1), np.float32(2)))
+    x = -np.ones(10**4, np.float32)
+    torch.manual_seed(0)
+    noise = torch.empty(x.shape)
+    torch.ops.aten.rrelu_with_noise(t(x), noise, 1.0, up, True)
+    assert (n(noise) == np.float32(up)).mean() > 0.3
+    assert np.all(-rf.rrelu(x, 1.0, up, True, seed=1) < np.float32(up))
+
+
+def test_rrelu_negative_lower_differs_from_torch_as_documented():
+    """PyTorch accepts lower < 0; relu_fast refuses it (slopes in [lower, upper) >= 0)."""
+    assert n(F.rrelu(-torch.ones(3), -0.5, 0.2, training=True)).shape == (3,)
+    with pytest.raises(ValueError, match="lower must be >= 0"):
+        rf.rrelu(-np.ones(3, np.float32), -0.5, 0.2, True, seed=1)
+    with pytest.raises(RuntimeError, match="Lower bound"):
+        F.rrelu(torch.ones(3), 0.5, 0.2)
+    with pytest.raises(ValueError, match="lower must not exceed upper"):
+        rf.rrelu(np.ones(3), 0.5, 0.2)
+
+
+def test_rrelu_nan_gradient_differs_between_modes_as_torch():
+    x = np.array([np.nan, -1.0])
+    g = np.array([2.0, 2.0])
+    noise = t(np.array([1.0, 0.25]))
+    assert n(torch.ops.aten.rrelu_with_noise_backward(t(g), t(x), noise, 0.25, 0.25, True, False))[0] == 2.0
+    assert n(torch.ops.aten.rrelu_with_noise_backward(t(g), t(x), noise, 0.25, 0.25, False, False))[0] == 0.5
+    assert rf.rrelu_backward(g, x, 0.25, 0.25, True, seed=1)[0] == 2.0
+    assert rf.rrelu_backward(g, x, 0.25, 0.25, False)[0] == 0.5
+
+
+def test_rrelu_signature_is_torchs():
+    import inspect
+    theirs = inspect.signature(F.rrelu).parameters
+    ours = inspect.signature(rf.rrelu).parameters
+    for name in ("lower", "upper", "training"):
+        assert ours[name].default == theirs[name].default
+    assert list(ours)[1:4] == list(theirs)[1:4]

@@ -57,6 +57,9 @@ NAMES = {
     "celu_backward": ("CeluBackward", "where_exp", "numpy_backward_where_exp"),
     "silu": ("Silu", "divide_exp", "numpy_divide_exp"),
     "silu_backward": ("SiluBackward", "sigmoid", "numpy_sigmoid"),
+    "rrelu": ("Rrelu", "where_uniform", "numpy_where_uniform"),
+    "rrelu_backward": ("RreluBackward", "multiply_noise", "numpy_multiply_noise"),
+    "rrelu_eval": ("RreluEval", "where", "numpy_where"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

@@ -4,11 +4,11 @@ Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
 - `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
-  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu` and their gradients
-  `relu_backward`, `leaky_relu_backward`, `prelu_backward`, `elu_backward`,
-  `hardtanh_backward`, `relu6_backward`, `threshold_backward`,
+  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu`, `rrelu` and their
+  gradients `relu_backward`, `leaky_relu_backward`, `prelu_backward`,
+  `elu_backward`, `hardtanh_backward`, `relu6_backward`, `threshold_backward`,
   `hardsigmoid_backward`, `hardswish_backward`, `selu_backward`,
-  `celu_backward`, `silu_backward`;
+  `celu_backward`, `silu_backward`, `rrelu_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -44,6 +44,8 @@ from ._api import (
     selu_backward,
     silu,
     silu_backward,
+    rrelu,
+    rrelu_backward,
     threshold,
     threshold_backward,
 )
@@ -76,6 +78,8 @@ __all__ = [
     "celu_backward",
     "silu",
     "silu_backward",
+    "rrelu",
+    "rrelu_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",

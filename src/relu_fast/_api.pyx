@@ -1600,6 +1600,320 @@ def silu_backward(grad_output, x, *, out=None):
 
 
 # ---------------------------------------------------------------------------
+# RReLU: eval mode is leaky_relu with the mean slope; training mode draws each
+# element's slope from Philox4x32-10 keyed by the seed, at the element's C-order index
+# ---------------------------------------------------------------------------
+
+cdef object _SEED_LIMIT = 2 ** 64
+
+
+cdef inline void _check_training(object training) except *:
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be a bool, got {type(training).__name__}")
+
+
+cdef tuple _rrelu_scalars(object lower, object upper, object training, object seed):
+    """(lower, upper, seed as an int or None) after the checks of rrelu's scalars."""
+    cdef double lo = real(lower, "lower")
+    cdef double hi = real(upper, "upper")
+    _check_training(training)
+    if lo < 0:
+        raise ValueError(f"lower must be >= 0, got {lo}")
+    if lo > hi:
+        raise ValueError(f"lower must not exceed upper, got lower={lo} > upper={hi}")
+    if seed is not None:
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        seed = int(seed)
+        if not 0 <= seed < _SEED_LIMIT:
+            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    elif training:
+        raise TypeError("training=True needs seed=, a non-negative int below 2**64 "
+                        "(the key of the slopes' random numbers)")
+    return lo, hi, seed
+
+
+cdef object _rrelu(bint backward, object grad_output, object x, object out, double lo, double hi,
+                   object training, object seed, object shape=None, object origin=None):
+    """rrelu (backward=False) or rrelu_backward.  Training: the elements' C-order indices
+    are those of x in an array of `shape` where x is the block at `origin` (dask chunks;
+    None: x is the whole array)."""
+    cdef cnp.ndarray ga = None
+    cdef cnp.ndarray xa
+    if backward:
+        ga = as_array(grad_output, "grad_output")
+    xa = as_array(x, "x")
+    cdef int dt = dtype_code(xa)
+    fits(lo, dt, "lower")
+    fits(hi, dt, "upper")
+    if backward:
+        if dtype_code(ga) != dt:
+            raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
+        if not cnp.PyArray_SAMESHAPE(ga, xa):
+            raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
+    cdef bint train = bool(training)
+    cdef int op
+    cdef double params[5]
+    cdef int order = C_ORDER
+    if train:
+        # the slopes follow the C-order index: other layouts are copied to C order
+        op = OP_RRELU_BWD if backward else OP_RRELU
+        params[0], params[1] = lo, hi
+        params[2] = <double>(seed & 0xFFFFFFFF)
+        params[3] = <double>(seed >> 32)
+        params[4] = 0.0
+    else:
+        # PyTorch's eval mode: leaky_relu with (lower + upper) / 2, in float64
+        op = OP_LEAKY_BWD if backward else OP_LEAKY
+        params[0], params[1] = (lo + hi) / 2, 0.0
+        order = order_of(xa)
+        if backward and order != order_of(ga):
+            order = C_ORDER
+    xa = direct(xa, order, dt)
+    if backward:
+        ga = direct(ga, order, dt)
+    cdef cnp.ndarray dst = destination(out, xa, dt, order, xa, ga)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef Py_ssize_t run = n
+    cdef object starts = None
+    if train and shape is not None:
+        run, starts = _block_runs(tuple((<object>xa).shape), tuple(shape), tuple(origin))
+    cdef Py_ssize_t nruns = 1 if starts is None else len(starts)
+    cdef Py_ssize_t work = run * elu_cost(dt) if train else run
+    cdef int nt = threads_for(work)
+    cdef size_t itemsize = 4 if dt == DT_F32 else 8
+    cdef const char* pg = NULL if ga is None else <const char*>cnp.PyArray_DATA(ga)
+    cdef const char* px = <const char*>cnp.PyArray_DATA(xa)
+    cdef char* pd = <char*>cnp.PyArray_DATA(dst)
+    cdef Py_ssize_t r, off
+    cdef fpstate fps = fp_enter()
+    if work >= grain():
+        take_threads(nt)
+    try:
+        for r in range(nruns):
+            if starts is not None:
+                params[4] = <double>starts[r]
+            off = r * run * itemsize
+            with nogil:
+                if backward:
+                    K.binary(op, dt, pg + off, px + off, pd + off, run, params, nt)
+                else:
+                    K.unary(op, dt, px + off, pd + off, run, params, nt)
+    finally:
+        if work >= grain():
+            give_threads(nt)
+        fp_leave(fps)
+    return deliver(out, dst)
+
+
+def _block_runs(tuple block, tuple shape, tuple origin):
+    """A C-order block of an array of `shape` starting at `origin`: (the length of its
+    runs of consecutive C-order indices, each run's first index) -- the trailing axes
+    the block spans whole, and its first partial axis, make one run."""
+    cdef int nd = len(shape), k
+    if len(block) != nd or len(origin) != nd:
+        raise ValueError(f"a block of shape {block} at {origin} does not fit an array of shape {shape}")
+    for k in range(nd):
+        if not (0 <= origin[k] and origin[k] + block[k] <= shape[k]):
+            raise ValueError(f"a block of shape {block} at {origin} does not fit an array of shape {shape}")
+    if np.prod(shape, dtype=object) > 2**53:
+        raise ValueError(f"an array of shape {shape} has more than 2**53 elements: rrelu's "
+                         "element indices must be exact in a double")
+    strides = [1] * nd                              # C-order strides, in elements
+    for k in range(nd - 2, -1, -1):
+        strides[k] = strides[k + 1] * shape[k + 1]
+    k = nd - 1
+    while k > 0 and block[k] == shape[k]:
+        k -= 1
+    run = 1
+    for j in range(max(k, 0), nd):
+        run *= block[j]
+    base = sum(o * s for o, s in zip(origin, strides))
+    if k <= 0:
+        return run, [base]
+    starts = np.full((), base, dtype=np.int64)
+    for j in range(k):
+        starts = np.add.outer(starts, np.arange(block[j], dtype=np.int64) * strides[j])
+    return run, starts.reshape(-1).tolist()
+
+
+def _rrelu_block(x, lower, upper, training, seed, shape, origin):
+    """rrelu on the block of an array of `shape` at `origin` (relu_fast._dask's chunks)."""
+    lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
+    return _rrelu(False, None, x, None, lo, hi, training, seed, shape, origin)
+
+
+def _rrelu_backward_block(grad_output, x, lower, upper, training, seed, shape, origin):
+    """rrelu_backward on a block (as _rrelu_block)."""
+    lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
+    return _rrelu(True, grad_output, x, None, lo, hi, training, seed, shape, origin)
+
+
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
+    r"""Apply the randomized leaky rectified linear unit elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    lower : float
+        Lower end of the range of the slopes: a finite real number >= 0 (not a
+        bool), rounded to x's dtype.
+    upper : float
+        Upper end of the range: finite, >= `lower`, rounded to x's dtype.
+    training : bool
+        False: one slope, (lower + upper) / 2, for every element (PyTorch's eval
+        mode).  True: each element's own random slope in [lower, upper).
+    seed : int, optional
+        The key of the random slopes: an int in [0, 2**64), required when
+        `training` is True; the same seed gives the same slopes (and
+        `relu_fast.rrelu_backward` with it the matching gradient).  Ignored,
+        but checked, when `training` is False.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `lower` or `upper` is not a real number,
+        `training` is not a bool, `seed` is not an int (or is missing with
+        training=True), or `out` is not an ndarray, has another dtype, or is
+        given with a dask array.
+    ValueError
+        If `lower` or `upper` is not finite or overflows x's dtype, `lower` < 0
+        or `lower` > `upper`, `seed` is negative or >= 2**64, or `out` has
+        another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.rrelu_backward : Its gradient.
+    relu_fast.leaky_relu : One fixed slope.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \text{ or } x \text{ is NaN} \\
+              s\, x & \text{otherwise} \end{cases}
+
+    In eval mode (training=False) s = (lower + upper) / 2, computed in float64
+    and rounded to x's dtype: `relu_fast.leaky_relu` with that slope, bit for
+    bit as ``torch.nn.functional.rrelu(x, lower, upper, training=False)``.
+
+    In training mode the slope of the element of C-order index i (its place in
+    ``x.ravel()``) is s = lower + (upper - lower) * u in x's dtype, capped at
+    the largest number below upper, where u = (w >> 8) / 2**24 is the top 24
+    bits of word i % 4 of Philox4x32-10 (Salmon et al., SC11; Random123's
+    ``philox4x32``, 10 rounds) of the counter (i // 4 mod 2**32, i // 4 >> 32,
+    0, 0) under the key (seed mod 2**32, seed >> 32).  24 bits make u exact in
+    float32 and float64 alike, so both dtypes draw the same u, and one Philox
+    call serves four elements.  So the result does not depend on the thread
+    count, memory layout (a non-C-contiguous x is copied to C order first),
+    kernel level or dask chunking.  Elements with x <= 0 (-0.0 and -inf
+    included) are multiplied by their slope; x > 0 and NaN pass unchanged, as
+    in PyTorch, whose slopes come from its global generator instead (so the
+    values differ from PyTorch's; their distribution is the same up to the
+    24-bit u).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.rrelu(np.array([-2.0, 0.0, 3.0]))
+    array([-0.45833333,  0.        ,  3.        ])
+    >>> y = rf.rrelu(np.array([-1.0, -1.0, 3.0]), training=True, seed=7)
+    >>> bool(np.all((-1 / 3 < y[:2]) & (y[:2] <= -1 / 8))), float(y[2])
+    (True, 3.0)
+    """
+    lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
+    try:
+        return _rrelu(False, None, x, out, lo, hi, training, seed)
+    except _DaskInput:
+        return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out)
+
+
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
+                   seed=None, out=None):
+    r"""Compute the gradient of rrelu: grad_output, times the slope where x <= 0.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to the output, of x's shape and dtype.
+    x : array_like
+        The input of `relu_fast.rrelu`, float32 or float64.  If either argument
+        is a dask array, the result is a lazy dask array.
+    lower, upper : float
+        The range the forward call used (finite, 0 <= lower <= upper).
+    training : bool
+        The mode the forward call used.
+    seed : int, optional
+        The seed the forward call used (required with training=True): the slopes
+        are computed again from it, none are stored.  Ignored, but checked, when
+        `training` is False.
+    out : ndarray, optional
+        Writeable array of x's shape and dtype (any layout) to write the result
+        into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x (grad_input), of x's shape and dtype;
+        `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `lower` or `upper` is not a real number, `training` is not a bool,
+        `seed` is not an int (or is missing with training=True), or `out` is not
+        an ndarray, has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `lower` or `upper` is not finite
+        or overflows x's dtype, `lower` < 0 or `lower` > `upper`, `seed` is
+        negative or >= 2**64, or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.rrelu : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              s g & \text{otherwise} \end{cases}
+
+    with g = grad_output and s the forward's slope of each element.  Eval mode
+    is `relu_fast.leaky_relu_backward` with (lower + upper) / 2, as PyTorch's
+    ``rrelu_with_noise_backward``: a NaN x gives s * g.  Training mode is g
+    times PyTorch's noise (s where x <= 0, else 1): a NaN x gives g, as in
+    PyTorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-2.0, 0.0, 3.0])
+    >>> rf.rrelu_backward(np.ones(3), x)
+    array([0.22916667, 0.22916667, 1.        ])
+    >>> g = rf.rrelu_backward(np.ones(3), x, training=True, seed=7)
+    >>> bool(np.array_equal(g * x, rf.rrelu(x, training=True, seed=7)))
+    True
+    """
+    lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
+    try:
+        return _rrelu(True, grad_output, x, out, lo, hi, training, seed)
+    except _DaskInput:
+        return _dask_call("rrelu_backward", grad_output, x, lower, upper, training, seed=seed,
+                          out=out)
+
+
+# ---------------------------------------------------------------------------
 # PReLU
 # ---------------------------------------------------------------------------
 

@@ -18,6 +18,9 @@ Rules:
 - relu_stats: each chunk yields its active counts and elements per channel (int64);
   both are added across chunks and divided at the end (NaN where a channel has no
   elements), so empty chunks and unknown chunk sizes count right.
+- rrelu, rrelu_backward in training mode: each chunk is computed with its elements'
+  C-order indices in the whole array (from dask's block_info), so the result equals
+  NumPy's for any chunking; unknown chunk sizes are refused.
 - Chunks of size 0 along any axis are fine.  out= is not supported (dask arrays are
   immutable).
 dask is an optional dependency: ``pip install relu_fast[dask]``.
@@ -181,8 +184,48 @@ def _elementwise(name):
 
 
 for _name in ELEMENTWISE:
-    globals()[_name] = _elementwise(_name)
+    if FUNCTIONS[_name].dask == "elementwise":
+        globals()[_name] = _elementwise(_name)
 del _name
+
+
+def _rrelu_chunk(*blocks, params, block_info=None):
+    # the chunk's place in the whole array gives its elements' C-order indices
+    info = block_info[0]
+    shape = tuple(info["shape"])
+    origin = tuple(lo for lo, _ in info["array-location"])
+    if len(blocks) == 1:
+        return _api._rrelu_block(blocks[0], shape=shape, origin=origin, **params)
+    return _api._rrelu_backward_block(*blocks, shape=shape, origin=origin, **params)
+
+
+def _known(x):
+    if _unknown(sum(x.chunks, ())):
+        raise ValueError("rrelu needs x's chunk sizes (each element's slope follows its index "
+                         "in the whole array); call x.compute_chunk_sizes() first")
+
+
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
+    _no_out(out, "rrelu")
+    x = _array(x)
+    params = dict(lower=lower, upper=upper, training=training, seed=seed)
+    _api.rrelu(_meta(x), **params)              # raises what rrelu raises
+    if not training:
+        return x.map_blocks(_apply, fn=_api.rrelu, params=params, dtype=x.dtype)
+    _known(x)
+    return x.map_blocks(_rrelu_chunk, params=params, dtype=x.dtype)
+
+
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
+                   seed=None, out=None):
+    _no_out(out, "rrelu_backward")
+    g, x = _binary_inputs(grad_output, x)
+    params = dict(lower=lower, upper=upper, training=training, seed=seed)
+    _check_binary(_api.rrelu_backward, g, x, **params)
+    if not training:
+        return da.map_blocks(_apply, g, x, fn=_api.rrelu_backward, params=params, dtype=g.dtype)
+    _known(x)
+    return da.map_blocks(_rrelu_chunk, g, x, params=params, dtype=g.dtype)
 
 
 def _channel_axis(x, weight, axis):

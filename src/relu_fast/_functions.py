@@ -62,6 +62,9 @@ MAX_VAL = Param("max_val", 1.0, example=0.75)
 THRESHOLD = Param("threshold", REQUIRED, example=0.25)
 # the gradient from the forward's output y instead of x, where y determines it
 IS_RESULT = Param("is_result", False, keyword=True)
+# rrelu: the range of the random slopes, the mode, and (training) the Philox key
+RRELU = (Param("lower", 1.0 / 8.0, example=0.1), Param("upper", 1.0 / 3.0, example=0.4),
+         Param("training", False, example=True), Param("seed", None, keyword=True, example=20261201))
 
 FUNCTIONS = {f.name: f for f in (
     Function("relu", "unary", op="OP_RELU", torch="torch.nn.functional.relu"),
@@ -108,6 +111,12 @@ FUNCTIONS = {f.name: f for f in (
     Function("silu", "unary", op="OP_SILU", torch="torch.nn.functional.silu", ulps=2, fma=True),
     Function("silu_backward", "binary", op="OP_SILU_BWD", gradient_of="silu",
              torch="torch.ops.aten.silu_backward", ulps=3, fma=True),
+    # training=False is leaky_relu with the mean slope (OP_LEAKY); dask: each chunk needs
+    # its elements' C-order indices in the whole array
+    Function("rrelu", "unary", RRELU, op="OP_RRELU", torch="torch.nn.functional.rrelu",
+             dask="custom"),
+    Function("rrelu_backward", "binary", RRELU, op="OP_RRELU_BWD", gradient_of="rrelu",
+             torch="torch.ops.aten.rrelu_with_noise_backward", dask="custom"),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),
@@ -143,6 +152,8 @@ _TYPES = {bool: "bool", float: "float", int: "int", str: "str"}
 def _stub_param(p):
     if p.default is REQUIRED:
         return f"{p.name}: float"
+    if p.default is None:                   # rrelu's seed
+        return f"{p.name}: Optional[int] = None"
     return f"{p.name}: {_TYPES[type(p.default)]} = {p.default!r}"
 
 

@@ -20,7 +20,8 @@
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport calloc, free
-from libc.math cimport fma, fmaf, fabs, copysign, copysignf, INFINITY
+from libc.math cimport fma, fmaf, fabs, copysign, copysignf, INFINITY, nextafter, nextafterf
+from libc.stdint cimport uint32_t, uint64_t
 from cpython.pycapsule cimport PyCapsule_New
 
 from relu_fast._table cimport *
@@ -126,3 +127,18 @@ def _stream_threshold(nbytes=None):
     if nbytes is not None:
         STREAM_BYTES = max(0, int(nbytes))
     return previous
+
+
+def _philox4x32_10(counter, key):
+    """Philox4x32-10 of a counter (4 words) and a key (2 words), as compiled at this level
+    (_philox.h; tests check it against Random123's known-answer vectors)."""
+    cdef uint32_t c[4]
+    cdef uint32_t k[2]
+    cdef uint32_t o[4]
+    cdef int i
+    for i in range(4):
+        c[i] = counter[i]
+    for i in range(2):
+        k[i] = key[i]
+    philox4x32_10(c, k, o)
+    return (o[0], o[1], o[2], o[3])

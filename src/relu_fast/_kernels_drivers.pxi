@@ -39,12 +39,13 @@ cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
 
 
 cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
-                             bint stream) noexcept nogil:
+                             bint stream, Py_ssize_t start) noexcept nogil:
+    # start: the index of x[0] among the call's elements (unary_span)
     cdef floating buf[STREAM_BLOCK]
     cdef Py_ssize_t lo = 0, k
     cdef bint done
     if not stream:
-        unary_span(op, x, y, n, p)
+        unary_span(op, x, y, n, p, start)
         return
     done = False
     if op == OP_RELU:
@@ -64,19 +65,19 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
         k = n - lo
         if k > STREAM_BLOCK:
             k = STREAM_BLOCK
-        unary_span(op, x + lo, buf, k, p)
+        unary_span(op, x + lo, buf, k, p, start + lo)
         stream_copy(y + lo, buf, k * sizeof(floating))
         lo += k
     store_fence()
 
 
 cdef inline void binary_piece(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
-                              const double* p, bint stream) noexcept nogil:
+                              const double* p, bint stream, Py_ssize_t start) noexcept nogil:
     cdef floating buf[STREAM_BLOCK]
     cdef Py_ssize_t lo = 0, k
     cdef bint done = False
     if not stream:
-        binary_span(op, g, x, gx, n, p)
+        binary_span(op, g, x, gx, n, p, start)
         return
     if op == OP_RELU_BWD:
         if floating is float:
@@ -95,7 +96,7 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
         k = n - lo
         if k > STREAM_BLOCK:
             k = STREAM_BLOCK
-        binary_span(op, g + lo, x + lo, buf, k, p)
+        binary_span(op, g + lo, x + lo, buf, k, p, start + lo)
         stream_copy(gx + lo, buf, k * sizeof(floating))
         lo += k
     store_fence()
@@ -111,7 +112,7 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const do
     cdef bint stream = (<const floating*>y != x and op != OP_ELU
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
-        unary_piece(op, x, y, n, p, stream)
+        unary_piece(op, x, y, n, p, stream, 0)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -124,7 +125,7 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const do
         hi = lo + chunk
         if hi > n:
             hi = n
-        unary_piece(op, x + lo, y + lo, hi - lo, p, stream)
+        unary_piece(op, x + lo, y + lo, hi - lo, p, stream, lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)
@@ -139,7 +140,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
     cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
-        binary_piece(op, g, x, gx, n, p, stream)
+        binary_piece(op, g, x, gx, n, p, stream, 0)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -152,7 +153,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
         hi = lo + chunk
         if hi > n:
             hi = n
-        binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream)
+        binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream, lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)

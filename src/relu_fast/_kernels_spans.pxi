@@ -410,7 +410,91 @@ cdef inline void silu_span(const floating* x, floating* y, Py_ssize_t n) noexcep
             y[i] = <float>(v / d if v >= 0 else neg)
 
 
-cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p) noexcept nogil:
+# RReLU's training mode: element e (its C-order index among all the elements of the
+# call, the base index p[4] plus `start` plus its place in the run) gets the slope
+# s = lower + (upper - lower) * u in x's dtype, u from Philox4x32-10 keyed by the seed
+# (_philox.h), capped at the largest value below upper (rounding can reach upper).
+cdef extern from "_philox.h":
+    void philox_u24 "relu_fast_philox_u24"(uint64_t seed, uint64_t first, size_t nblocks,
+                                           float* u) noexcept nogil
+    void philox4x32_10 "relu_fast_philox4x32_10"(const uint32_t* ctr, const uint32_t* key,
+                                                 uint32_t* out) noexcept nogil
+
+cdef enum:
+    RRELU_BLOCK = 256           # elements per batch of uniforms (a multiple of 4)
+
+
+cdef inline floating rrelu_top(floating lo, floating hi) noexcept nogil:
+    # the largest slope allowed: below upper, or upper itself when lower == upper
+    if lo < hi:
+        if floating is float:
+            return nextafterf(hi, lo)
+        else:
+            return nextafter(hi, lo)
+    return hi
+
+
+cdef inline int rrelu_uniforms(const double* p, Py_ssize_t start, Py_ssize_t done, Py_ssize_t k,
+                               float* u) noexcept nogil:
+    # u[lead + i] for the elements done .. done + k - 1 of the run; returns lead
+    cdef uint64_t seed = <uint64_t>p[2] | (<uint64_t>p[3] << 32)
+    cdef uint64_t e0 = <uint64_t>p[4] + <uint64_t>start + <uint64_t>done
+    cdef int lead = <int>(e0 & 3)
+    philox_u24(seed, e0 >> 2, <size_t>((lead + k + 3) >> 2), u)
+    return lead
+
+
+cdef inline void rrelu_span(const floating* x, floating* y, Py_ssize_t n, const double* p,
+                            Py_ssize_t start) noexcept nogil:
+    # y = x <= 0 ? s * x : x  (PyTorch's test: NaN and x > 0 pass unchanged)
+    cdef float u[RRELU_BLOCK + 4]
+    cdef floating lo = <floating>p[0]
+    cdef floating hi = <floating>p[1]
+    cdef floating d = hi - lo
+    cdef floating top = rrelu_top(lo, hi)
+    cdef floating s, v
+    cdef Py_ssize_t i, k, done = 0
+    cdef int lead
+    while done < n:
+        k = n - done
+        if k > RRELU_BLOCK:
+            k = RRELU_BLOCK
+        lead = rrelu_uniforms(p, start, done, k, u)
+        for i in range(k):
+            v = x[done + i]
+            s = lo + d * <floating>u[lead + i]
+            s = s if s <= top else top
+            y[done + i] = v * s if v <= 0 else v
+        done += k
+
+
+cdef inline void rrelu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                const double* p, Py_ssize_t start) noexcept nogil:
+    # gx = x <= 0 ? g * s : g, with the forward's slopes (the same seed and indices)
+    cdef float u[RRELU_BLOCK + 4]
+    cdef floating lo = <floating>p[0]
+    cdef floating hi = <floating>p[1]
+    cdef floating d = hi - lo
+    cdef floating top = rrelu_top(lo, hi)
+    cdef floating s, gv
+    cdef Py_ssize_t i, k, done = 0
+    cdef int lead
+    while done < n:
+        k = n - done
+        if k > RRELU_BLOCK:
+            k = RRELU_BLOCK
+        lead = rrelu_uniforms(p, start, done, k, u)
+        for i in range(k):
+            gv = g[done + i]
+            s = lo + d * <floating>u[lead + i]
+            s = s if s <= top else top
+            gx[done + i] = gv * s if x[done + i] <= 0 else gv
+        done += k
+
+
+cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
+                            Py_ssize_t start) noexcept nogil:
+    # start: the index of x[0] among the call's elements (only OP_RRELU uses it)
     if op == OP_RELU:
         relu_span(x, y, n)
     elif op == OP_LEAKY:
@@ -429,6 +513,8 @@ cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n
         celu_span(x, y, n, p[0])
     elif op == OP_SILU:
         silu_span(x, y, n)
+    elif op == OP_RRELU:
+        rrelu_span(x, y, n, p, start)
     else:
         elu_span(x, y, n, p[0])
 
@@ -594,7 +680,8 @@ cdef inline void silu_bwd_span(const floating* g, const floating* x, floating* g
 
 
 cdef inline void binary_span(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
-                             const double* p) noexcept nogil:
+                             const double* p, Py_ssize_t start) noexcept nogil:
+    # start: as unary_span's (only OP_RRELU_BWD uses it)
     if op == OP_RELU_BWD:
         relu_bwd_span(g, x, gx, n)
     elif op == OP_LEAKY_BWD:
@@ -621,5 +708,7 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
         celu_bwd_span(g, x, gx, n, p[0], True)
     elif op == OP_SILU_BWD:
         silu_bwd_span(g, x, gx, n)
+    elif op == OP_RRELU_BWD:
+        rrelu_bwd_span(g, x, gx, n, p, start)
     else:
         elu_bwd_result_span(g, x, gx, n, p[0])

@@ -245,6 +245,68 @@ def silu_backward(grad_output, x):
         d = np.where(np.abs(u) < 0.0625, series, d)
         r = np.where(np.isposinf(w), gw, gw * d)
         return np.where(w < -1000, gw * -0.0, r).astype(g.dtype)
+def philox4x32_10(counter, key):
+    """Philox4x32-10 of counters (..., 4) and keys (..., 2) as uint32 arrays: the
+    published algorithm (Salmon et al., SC11), in NumPy's uint64 arithmetic."""
+    c = [np.asarray(w, dtype=np.uint64) for w in np.moveaxis(np.asarray(counter, np.uint64), -1, 0)]
+    k = [np.asarray(w, dtype=np.uint64) for w in np.moveaxis(np.asarray(key, np.uint64), -1, 0)]
+    m0, m1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+    w0, w1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
+    lo32, s32 = np.uint64(0xFFFFFFFF), np.uint64(32)
+    for _ in range(10):
+        p0, p1 = m0 * c[0], m1 * c[2]          # 32 x 32 -> 64 bits: no overflow
+        c = [(p1 >> s32) ^ c[1] ^ k[0], p1 & lo32, (p0 >> s32) ^ c[3] ^ k[1], p0 & lo32]
+        k = [(k[0] + w0) & lo32, (k[1] + w1) & lo32]
+    return np.stack(np.broadcast_arrays(*c), axis=-1).astype(np.uint32)
+
+
+def _rrelu_slopes(shape, dtype, lower, upper, seed):
+    """Each element's training-mode slope: lower + (upper - lower) * u in x's dtype, capped
+    below upper, u the top 24 bits of word i % 4 of Philox4x32-10(counter i // 4, key seed)
+    for the element of C-order index i."""
+    n = int(np.prod(shape, dtype=np.int64))
+    i = np.arange(n, dtype=np.uint64)
+    block = i >> np.uint64(2)
+    counter = np.stack([block & np.uint64(0xFFFFFFFF), block >> np.uint64(32),
+                        np.zeros_like(block), np.zeros_like(block)], axis=-1)
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint64)
+    words = philox4x32_10(counter, key).reshape(n, 4) if n else np.zeros((0, 4), np.uint32)
+    w = words[np.arange(n), (i & np.uint64(3)).astype(np.intp)]
+    u = (w >> np.uint32(8)).astype(dtype) * dtype(2.0 ** -24)
+    lo, hi = dtype(lower), dtype(upper)
+    s = lo + (hi - lo) * u
+    top = np.nextafter(hi, lo) if lo < hi else hi
+    return np.minimum(s, top).reshape(shape)
+
+
+def _rrelu_scalars(lower, upper, training, seed):
+    if training and seed is None:
+        raise TypeError("training=True needs seed=")
+    return float(lower), float(upper)
+
+
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None):
+    """Eval: leaky_relu with (lower + upper) / 2 (float64, then x's dtype).  Training: x
+    where x > 0 or NaN, else slope * x with each element's slope (_rrelu_slopes)."""
+    x = np.asarray(x)
+    lower, upper = _rrelu_scalars(lower, upper, training, seed)
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    s = _rrelu_slopes(x.shape, x.dtype.newbyteorder("=").type, lower, upper, int(seed))
+    with np.errstate(all="ignore"):
+        return np.where(x <= 0, x * s, x)
+
+
+def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None):
+    """Eval: leaky_relu_backward with the mean slope (NaN x: slope * g).  Training:
+    grad_output times the slope where x <= 0, else grad_output (NaN x: g)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    lower, upper = _rrelu_scalars(lower, upper, training, seed)
+    if not training:
+        return leaky_relu_backward(g, x, (lower + upper) / 2)
+    s = _rrelu_slopes(x.shape, x.dtype.newbyteorder("=").type, lower, upper, int(seed))
+    with np.errstate(all="ignore"):
+        return np.where(x <= 0, g * s, g)
 
 
 def _alpha_along(x, weight, axis):

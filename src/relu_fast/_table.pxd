@@ -44,6 +44,8 @@ cdef enum:
     OP_RRELU_BWD = 18           # training mode
 
 # params: the op's scalar arguments in declaration order (relu_fast._functions)
+# (OP_RRELU, OP_RRELU_BWD: lower, upper, the seed's low and high 32 bits, and the C-order
+# index of the call's first element: five values, the integers exact in a double)
 ctypedef void (*unary_fn)(int op, int dtype, const void* x, void* y,
                           Py_ssize_t n, const double* params, int nthreads) noexcept nogil
 ctypedef void (*binary_fn)(int op, int dtype, const void* g, const void* x, void* gx,

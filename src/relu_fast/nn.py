@@ -1,7 +1,7 @@
 """Activation layers for NumPy training loops, one per relu_fast activation.
 
 ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish, SELU,
-CELU, SiLU.
+CELU, SiLU, RReLU.
 
 ``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
 what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
@@ -21,6 +21,8 @@ Threshold       x (no in-place variant: the gradient needs x)
 Hardswish       x (no in-place variant: the gradient needs x)
 SELU, CELU      x; with inplace=True the output (backward from the output)
 SiLU            x (no in-place variant: the gradient needs x)
+RReLU           training: the 8-byte seed and x's 1-bit sign mask (x.size / 8
+                bytes; the slopes are made again); eval: x, or in place the output
 =============== =============================================================
 
 ``parameters()`` and ``grads()`` list the learnable arrays and their gradients
@@ -42,12 +44,12 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from ._api import (celu, celu_backward, elu, elu_backward, hardsigmoid, hardsigmoid_backward,
                    hardswish, hardswish_backward, hardtanh, hardtanh_backward, leaky_relu,
                    leaky_relu_backward, prelu, prelu_backward, relu, relu6, relu6_backward,
-                   relu_backward, selu, selu_backward, silu, silu_backward, threshold,
-                   threshold_backward)
+                   relu_backward, rrelu, rrelu_backward, selu, selu_backward, silu,
+                   silu_backward, threshold, threshold_backward)
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
-           "Hardswish", "SELU", "CELU", "SiLU", "never_active", "dead_fraction"]
+           "Hardswish", "SELU", "CELU", "SiLU", "RReLU", "never_active", "dead_fraction"]
 
 
 class _Activation:
@@ -1003,8 +1005,9 @@ class PReLU(_Activation):
 
 class _Piecewise(_Activation):
     """Plumbing of the layers with neither weights nor activity tracking (ReLU6 to
-    SiLU): forward calls the function with the layer's arguments and keeps x (inplace: the output, where the gradient can be had
-    from it); backward calls the gradient function on what was kept."""
+    SiLU): forward calls the function with the layer's arguments and keeps x
+    (inplace: the output, where the gradient can be had from it); backward calls the
+    gradient function on what was kept."""
 
     _function: Any = None
     _gradient: Any = None
@@ -1526,6 +1529,253 @@ class SiLU(_Piecewise):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(inplace=inplace)
+
+
+class RReLU(_Activation):
+    r"""Randomized leaky ReLU layer: in training mode a random slope per element.
+
+    In training mode (the default, as a new PyTorch module) each forward draws a
+    fresh seed from the layer's own `numpy.random.Generator` and calls
+    ``relu_fast.rrelu(x, lower, upper, training=True, seed=...)``; it keeps that
+    seed (8 bytes) and the 1-bit sign mask of x (x.size / 8 bytes), and backward
+    computes the same slopes again from the seed -- no noise array is stored.  In
+    eval mode (`eval`) it is leaky_relu with (lower + upper) / 2 and keeps x
+    (with ``inplace=True``: the output, from which that gradient is exact).
+
+    Parameters
+    ----------
+    lower, upper : float
+        The range of the slopes, 0 <= lower <= upper (see `relu_fast.rrelu`).
+    inplace : bool
+        Whether forward writes its output into x (an ndarray of float32 or
+        float64).
+    seed : int, numpy.random.Generator or None, optional
+        Seeds the layer's generator (`numpy.random.default_rng`): the same
+        seed gives the same sequence of forwards.  None: fresh entropy.
+
+    Attributes
+    ----------
+    lower, upper : float
+        The arguments, as given.
+    inplace : bool
+        The argument, as a bool.
+    training : bool
+        The mode: True after construction and `train`, False after `eval`.
+    last_seed : int or None
+        The seed the last training-mode forward used (None before one).
+
+    Raises
+    ------
+    ValueError
+        If lower < 0 or lower > upper, or either is not finite.
+
+    See Also
+    --------
+    relu_fast.rrelu : The forward function.
+    relu_fast.rrelu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & x > 0 \\ s_i x & \text{otherwise} \end{cases},
+              \qquad \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\
+              s_i g & \text{otherwise} \end{cases}
+
+    with s_i in [lower, upper) drawn per element in training mode, and
+    (lower + upper) / 2 in eval mode.  Where x is NaN, training mode passes g
+    and eval mode gives s g, as PyTorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.RReLU(0.25, 0.25, seed=0)      # one slope, to show the values
+    >>> x = np.array([-2.0, 1.0])
+    >>> layer(x)
+    array([-0.5,  1. ])
+    >>> layer.backward(np.ones(2))
+    array([0.25, 1.  ])
+    >>> layer.eval()(x)
+    array([-0.5,  1. ])
+    """
+
+    def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
+                 inplace: bool = False, *, seed: Any = None) -> None:
+        rrelu(np.empty(0), lower, upper)          # checks lower and upper as rrelu does
+        super().__init__(inplace=inplace)
+        self.lower = lower
+        self.upper = upper
+        self.training = True
+        self.last_seed: Optional[int] = None
+        self._rng = np.random.default_rng(seed)
+        self._seed = None                         # the seed of the pending backward
+
+    def train(self, mode: bool = True) -> "RReLU":
+        """Set training mode (random slopes; or eval mode with mode=False).
+
+        Parameters
+        ----------
+        mode : bool
+            True: training mode; False: eval mode.
+
+        Returns
+        -------
+        RReLU
+            The layer itself.
+
+        Examples
+        --------
+        >>> from relu_fast import nn
+        >>> nn.RReLU().train(False).training
+        False
+        """
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"mode must be a bool, got {type(mode).__name__}")
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> "RReLU":
+        """Set eval mode: the mean slope (lower + upper) / 2, as leaky_relu.
+
+        Returns
+        -------
+        RReLU
+            The layer itself.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> nn.RReLU(0.25, 0.75).eval()(np.array([-2.0, 3.0]))
+        array([-1.,  3.])
+        """
+        return self.train(False)
+
+    def forward(self, x: ArrayLike) -> NDArray[Any]:
+        """Return rrelu(x) in the layer's mode and keep what backward needs.
+
+        Parameters
+        ----------
+        x : array_like
+            Input of dtype float32 or float64 (an ndarray if `inplace`).
+
+        Returns
+        -------
+        ndarray
+            The activation, of x's shape and dtype; x itself if `inplace`.
+
+        Raises
+        ------
+        TypeError
+            If x is not float32 or float64.
+
+        See Also
+        --------
+        relu_fast.rrelu : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> y = nn.RReLU(seed=1).forward(np.array([-1.0, 2.0]))
+        >>> bool(-1 / 3 < y[0] <= -1 / 8), float(y[1])
+        (True, 2.0)
+        """
+        out = {"out": x} if self.inplace else {}
+        if not self.training:
+            y = rrelu(x, self.lower, self.upper, False, **out)
+            self._seed = None
+            self._keep(y if self.inplace else np.asarray(x), y)
+            return y
+        seed = int(self._rng.integers(0, 2**64, dtype=np.uint64))
+        xa = np.asarray(x)
+        # x's signs before an in-place forward overwrites them (NaN counts as positive)
+        positive = None if xa.dtype not in (np.float32, np.float64) else \
+            np.packbits(~(xa <= 0), axis=None, bitorder="little")
+        y = rrelu(x, self.lower, self.upper, True, seed=seed, **out)
+        self.last_seed = self._seed = seed
+        self._keep(positive, y)
+        return y
+
+    def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
+        """Return grad_input: grad_output where x > 0, else the slope times it.
+
+        Frees what forward kept; a backward that raises keeps it, so that a
+        corrected call can follow.
+
+        Parameters
+        ----------
+        grad_output : array_like
+            Gradient of the loss with respect to the forward output, of its
+            shape and dtype.
+
+        Returns
+        -------
+        ndarray
+            The gradient with respect to x, of x's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If no forward preceded it (or backward already ran for it).
+        ValueError
+            If `grad_output` does not have the forward output's shape.
+        TypeError
+            If `grad_output` does not have the forward output's dtype.
+
+        See Also
+        --------
+        relu_fast.rrelu_backward : What it calls.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.RReLU(0.5, 0.5)
+        >>> y = layer.forward(np.array([-1.0, 2.0]))
+        >>> layer.backward(np.array([10.0, 10.0]))
+        array([ 5., 10.])
+        """
+        saved = self._peek(grad_output)
+        if self._seed is None:
+            grad_input = rrelu_backward(grad_output, saved, self.lower, self.upper, False)
+        else:
+            n = int(np.prod(self._shape, dtype=np.int64))
+            bits = np.unpackbits(saved, count=n, bitorder="little").astype(bool)
+            signs = np.where(bits, self._dtype.type(1), self._dtype.type(-1)).reshape(self._shape)
+            grad_input = rrelu_backward(grad_output, signs, self.lower, self.upper, True,
+                                        seed=self._seed)
+        self._free()
+        return grad_input
+
+    def saved_nbytes(self) -> int:
+        """Return the bytes this layer holds for its backward pass.
+
+        Returns
+        -------
+        int
+            Training mode: the 1-bit sign mask of x and the 8-byte seed; eval
+            mode: x (or the output); 0 before a forward and after a backward.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from relu_fast import nn
+        >>> layer = nn.RReLU(seed=0)
+        >>> y = layer(np.zeros(100, dtype=np.float32))
+        >>> layer.saved_nbytes()                 # 13 bytes of mask + the seed
+        21
+        """
+        if self._saved is None:
+            return 0
+        return int(self._saved.nbytes) + (8 if self._seed is not None else 0)
+
+    def _free(self):
+        self._saved = None
+        self._seed = None
+
+    def _args(self):
+        return ", ".join([f"lower={self.lower}", f"upper={self.upper}"]
+                         + ([super()._args()] if self.inplace else []))
 
 
 def never_active(layer: "_Activation") -> NDArray[np.intp]:

@@ -23,7 +23,7 @@ FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu"
              "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
              "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
              "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward", "silu",
-             "silu_backward", "prelu")
+             "silu_backward", "rrelu", "rrelu_backward", "rrelu_eval", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -54,6 +54,11 @@ MODES = {
     "celu_backward": ("out", "alloc"),
     "silu": ("out", "alloc"),
     "silu_backward": ("out", "alloc"),
+    # rrelu: training mode (a seed per call; in place would shrink x call after call, as
+    # leaky_relu's); rrelu_eval: training=False, leaky_relu with the mean slope
+    "rrelu": ("out", "alloc"),
+    "rrelu_backward": ("out", "alloc"),
+    "rrelu_eval": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -65,6 +70,8 @@ LO, HI = -1.0, 1.0      # hardtanh's min_val, max_val
 TH, VAL = 0.5, -1.0     # threshold's threshold, value
 CELU_ALPHA = 0.5        # celu's alpha (1 would be elu)
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805   # PyTorch's selu constants
+RR_LO, RR_HI = 1.0 / 8.0, 1.0 / 3.0     # rrelu's lower, upper (PyTorch's defaults)
+RR_SEED = 12345                         # rrelu's seed in training mode
 CHANNELS = 100          # bench's prelu channels, x shaped (batch, CHANNELS, inner)
 
 
@@ -234,6 +241,59 @@ def _aten(name, *args):
     if not name.endswith("_backward"):
         return lambda T, tx: (lambda op: lambda: op(tx, *args))(getattr(T.ops.aten, name).default)
     return lambda T, tx, tg: (lambda op: lambda: op(tg, tx, *args))(getattr(T.ops.aten, name).default)
+
+
+def _np_rrelu(x):
+    """What a NumPy user would write: slopes from a Generator, then a where."""
+    rng = np.random.default_rng(RR_SEED)
+    return lambda: np.where(x > 0, x, x * rng.uniform(RR_LO, RR_HI, x.shape).astype(x.dtype))
+
+
+def _np_rrelu_into(x, o):
+    rng = np.random.default_rng(RR_SEED)
+
+    def run():
+        np.copyto(o, x)
+        return np.multiply(x, rng.uniform(RR_LO, RR_HI, x.shape).astype(x.dtype), out=o,
+                           where=x <= 0)
+    return run
+
+
+def _np_rrelu_backward_into(g, x, o):
+    kept = np.where(x > 0, 1, np.random.default_rng(RR_SEED).uniform(RR_LO, RR_HI, x.shape)
+                    ).astype(x.dtype)
+    return lambda: np.multiply(g, kept, out=o)
+
+
+def _np_rrelu_backward(g, x):
+    # the slopes were kept from the forward (PyTorch's noise tensor): a where and a product
+    noise = np.where(x > 0, 1, np.random.default_rng(RR_SEED).uniform(RR_LO, RR_HI, x.shape)
+                     ).astype(x.dtype)
+    return lambda: g * noise
+
+
+def _torch_rrelu_noise(T, tx):
+    noise = T.empty_like(tx)
+    T.ops.aten.rrelu_with_noise(tx, noise, RR_LO, RR_HI, True)
+    return noise
+
+
+def _torch_rrelu_into(T, tx, to):
+    noise = T.empty_like(tx)
+    op = T.ops.aten.rrelu_with_noise.out
+    return lambda: op(tx, noise, RR_LO, RR_HI, True, out=to)
+
+
+def _torch_rrelu_backward(T, tx, tg):
+    noise = _torch_rrelu_noise(T, tx)
+    op = T.ops.aten.rrelu_with_noise_backward.default
+    return lambda: op(tg, tx, noise, RR_LO, RR_HI, True, False)
+
+
+def _torch_rrelu_backward_into(T, tx, tg, to):
+    noise = _torch_rrelu_noise(T, tx)
+    op = T.ops.aten.rrelu_with_noise_backward.out
+    return lambda: op(tg, tx, noise, RR_LO, RR_HI, True, False, out=to)
 
 
 def _np_threshold_into(x, out):
@@ -596,6 +656,45 @@ TABLE = {
         Call("s = 1 / (1 + np.exp(-x)); g * s * (1 + x * (1 - s))",
              lambda g, x: lambda: _np_silu_backward(g, x)),
         Call("aten.silu_backward(g, x)", _aten("silu_backward"))),
+    ("rrelu", "out"): Row(
+        Call("rrelu(x, training=True, seed=s, out=o)",
+             lambda x, o: lambda: rf.rrelu(x, RR_LO, RR_HI, True, seed=RR_SEED, out=o)),
+        Call("np.copyto(o, x); np.multiply(x, rng.uniform(l, u, x.shape), out=o, where=x <= 0)",
+             _np_rrelu_into, _MASKED),
+        Call("aten.rrelu_with_noise(x, noise, training=True, out=o)", _torch_rrelu_into)),
+    ("rrelu", "alloc"): Row(
+        Call("rrelu(x, training=True, seed=s)",
+             lambda x: lambda: rf.rrelu(x, RR_LO, RR_HI, True, seed=RR_SEED)),
+        Call("np.where(x > 0, x, x * rng.uniform(l, u, x.shape))", _np_rrelu),
+        Call("F.rrelu(x, training=True)",
+             lambda F, tx: lambda: F.rrelu(tx, RR_LO, RR_HI, training=True))),
+    ("rrelu_backward", "out"): Row(
+        Call("rrelu_backward(g, x, training=True, seed=s, out=o)",
+             lambda g, x, o: lambda: rf.rrelu_backward(g, x, RR_LO, RR_HI, True, seed=RR_SEED,
+                                                       out=o)),
+        Call("np.multiply(g, noise, out=o) (the slopes kept)", _np_rrelu_backward_into),
+        Call("aten.rrelu_with_noise_backward(g, x, noise, .., True, False, out=o)",
+             _torch_rrelu_backward_into)),
+    ("rrelu_backward", "alloc"): Row(
+        Call("rrelu_backward(g, x, training=True, seed=s)",
+             lambda g, x: lambda: rf.rrelu_backward(g, x, RR_LO, RR_HI, True, seed=RR_SEED)),
+        Call("g * noise (the slopes kept)", _np_rrelu_backward),
+        Call("aten.rrelu_with_noise_backward(g, x, noise, .., True, False)",
+             _torch_rrelu_backward)),
+    ("rrelu_eval", "out"): Row(
+        Call("rrelu(x, out=o)", lambda x, o: lambda: rf.rrelu(x, out=o)),
+        Call("np.copyto(o, x); np.multiply(x, (l + u) / 2, out=o, where=x < 0)",
+             lambda x, o: lambda: _np_leaky_into(x, x.dtype.type((RR_LO + RR_HI) / 2), o),
+             _MASKED),
+        Call("aten.rrelu_with_noise(x, noise, training=False, out=o)",
+             lambda T, tx, to: (lambda noise, op: lambda: op(tx, noise, RR_LO, RR_HI, False,
+                                                              out=to))(
+                 T.empty_like(tx), T.ops.aten.rrelu_with_noise.out))),
+    ("rrelu_eval", "alloc"): Row(
+        Call("rrelu(x)", lambda x: lambda: rf.rrelu(x)),
+        Call("np.where(x > 0, x, (l + u) / 2 * x)",
+             lambda x: lambda: np.where(x > 0, x, x.dtype.type((RR_LO + RR_HI) / 2) * x)),
+        Call("F.rrelu(x, training=False)", lambda F, tx: lambda: F.rrelu(tx))),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
