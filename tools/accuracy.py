@@ -143,6 +143,17 @@ def _available(level):
         return False
 
 
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=3_000_000, help="float32 points per function")
@@ -155,7 +166,7 @@ def main():
     for r in rows:
         print(f"{r['function']:16} {r['dtype']:8} {r['level']:9} {r['points']:9d} {r['max_ulp']:8.3f} "
               f"{r['p99_ulp']:8.3f}  {r['worst_x']!r}")
-    meta = dict(machine=platform.processor() or platform.machine(), numpy=np.__version__,
+    meta = dict(machine=_cpu_name(), numpy=np.__version__,
                 relu_fast=rf.__version__, seconds=round(time.time() - t0),
                 date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     if a.json:

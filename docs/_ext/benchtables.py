@@ -8,6 +8,8 @@
        :dtypes: float32                  (default: both)
        :functions: relu prelu            (default: all)
        :source: another JSON file in docs/ (default: contention.json)
+    .. accuracy-table::                  max / p99 ulp error per function, dtype and level
+                                         (docs/accuracy.json, from tools/accuracy.py)
 
 The numbers come from the JSON at build time (tools/bench_tables.py reads it); the
 build stops with a clear message if docs/bench.json is missing.
@@ -149,6 +151,30 @@ def _check_data(app):
         raise ConfigError(msg)
 
 
+class AccuracyTable(_Base):
+    def run(self):
+        import json
+        with open(self._docs_path("accuracy.json")) as f:
+            data = json.load(f)
+        m = data["meta"]
+        levels = sorted({r["level"] for r in data["rows"]}, key=["baseline", "avx2", "avx512"].index)
+        cells = {(r["function"], r["dtype"], r["level"]): r for r in data["rows"]}
+        funcs = list(dict.fromkeys(r["function"] for r in data["rows"]))
+        rows = []
+        for fn in funcs:
+            for dt in ("float32", "float64"):
+                got = [cells.get((fn, dt, lv)) for lv in levels]
+                if not any(got):
+                    continue
+                pts = max(c["points"] for c in got if c)
+                rows.append([f"``{fn}``", dt, f"{pts:,}"] +
+                            [f"{c['max_ulp']:.2f} / {c['p99_ulp']:.2f}" if c else "" for c in got])
+        text = (f"Measured by ``tools/accuracy.py`` ({m['date']}, {m['machine']}, "
+                f"{m['seconds']} s): max / p99 error in ulp of the exact value, "
+                "grad_output = 1 for the gradients.")
+        return self._render([text, ""] + _list_table(["function", "dtype", "points"] + levels, rows))
+
+
 def setup(app):
     app.connect("builder-inited", _check_data)
     app.add_directive("bench-meta", BenchMeta)
@@ -156,4 +182,5 @@ def setup(app):
     app.add_directive("bench-full", BenchFull)
     app.add_directive("contention-meta", ContentionMeta)
     app.add_directive("contention-table", ContentionTable)
+    app.add_directive("accuracy-table", AccuracyTable)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,14 +2,15 @@
 
 A 2-64-64-3 multilayer perceptron (float32, minibatch SGD with momentum) learns three
 interleaved spirals made with NumPy, once per activation (ReLU, Leaky ReLU, PReLU,
-ELU from relu_fast.nn, and a NumPy sigmoid baseline) and per initialisation:
+ELU, SELU, SiLU from relu_fast.nn, and a NumPy sigmoid baseline) and per initialisation:
 
     sound   He-normal weights, zero biases
     dying   the same weights, hidden biases at -3: nearly every ReLU starts dead
 
 A unit is dead at the end of an epoch when its input is <= 0 for every training
-point (relu_stats counts it in the forward pass).  Dead ReLUs pass no gradient and
-stay dead; Leaky ReLU, PReLU and ELU pass some and can recover.  Prints a table and
+point (relu_stats counts it in the forward pass of the layers that track activity;
+for SELU and SiLU the demo counts it from their inputs).  Dead ReLUs pass no gradient
+and stay dead; the others pass some and can recover.  Prints a table and
 saves a PNG of loss and dead fraction per epoch (needs matplotlib).
 """
 import argparse
@@ -23,7 +24,8 @@ from . import nn
 from ._bench.progress import Progress
 from ._threads import limit_threads
 
-ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "sigmoid")
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "silu", "sigmoid")
+TRACKING = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU)     # layers with track_activity
 INITS = ("sound", "dying")
 
 
@@ -96,6 +98,10 @@ def activation(name, width):
         return nn.PReLU(width, init=0.25, axis=1, dtype=np.float32, track_activity=True)
     if name == "elu":
         return nn.ELU(1.0, track_activity=True)
+    if name == "selu":
+        return nn.SELU()
+    if name == "silu":
+        return nn.SiLU()
     return Sigmoid()
 
 
@@ -109,7 +115,10 @@ class MLP:
         self.acts = [self.layers[1], self.layers[3]]
 
     def __call__(self, x):
+        self.inputs = []              # what each activation saw (dead units without tracking)
         for layer in self.layers:
+            if layer in self.acts:
+                self.inputs.append(x)
             x = layer(x)
         return x
 
@@ -138,15 +147,19 @@ def cross_entropy(logits, y):
 def evaluate(net, X, y, track):
     """(loss, accuracy, dead fraction) on (X, y); dead = hidden units with input <= 0
     for every point (one forward of the whole set, counted by relu_stats)."""
-    for a in net.acts:
+    tracking = [a for a in net.acts if isinstance(a, TRACKING)]
+    for a in tracking:
         a.track_activity = track
         if track:
             a.reset_activity()
     logits = net(X)
     loss, _ = cross_entropy(logits, y)
     acc = float(np.mean(logits.argmax(axis=1) == y))
-    dead = float(np.mean([nn.dead_fraction(a) for a in net.acts])) if track else float("nan")
-    for a in net.acts:
+    dead = float("nan")
+    if track:
+        dead = float(np.mean([nn.dead_fraction(a) if a in tracking else np.mean(np.all(x <= 0, axis=0))
+                              for a, x in zip(net.acts, net.inputs)]))
+    for a in tracking:
         a.track_activity = False
     return loss, acc, dead
 
@@ -159,7 +172,8 @@ def train(act, init, X, y, Xt, yt, epochs, lr=0.05, momentum=0.9, batch=64, seed
     rng = np.random.default_rng(seed)
     history = {"loss": [], "dead": []}
     for a in net.acts:
-        a.track_activity = False
+        if isinstance(a, TRACKING):
+            a.track_activity = False
     for epoch in range(epochs):
         order = rng.permutation(len(y))
         for start in range(0, len(y), batch):
