@@ -367,10 +367,31 @@ cdef inline void celu_span(const floating* x, floating* y, Py_ssize_t n, double 
         y[i] = v if v > 0 else e
 
 
+cdef inline double prod_err(double a, double b, double p) noexcept nogil:
+    # a b - p for p = a b rounded, exactly: one FMA, or Dekker's product (Veltkamp
+    # halves of 26 bits) without (|a|, |b| < 2^995 here)
+    cdef double c, ah, al, bh, bl
+    if HAS_FMA:
+        return fma(a, b, -p)
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    al = a - ah
+    c = 134217729.0 * b
+    bh = c - (c - b)
+    bl = b - bh
+    return (((ah * bh - p) + ah * bl) + al * bh) + al * bl
+
+
+cdef inline double quot_rem(double n, double q, double d) noexcept nogil:
+    # n - q d exactly, for q = n / d rounded
+    cdef double p = q * d
+    return (n - p) - prod_err(q, d, p)
+
+
 cdef inline double silu_f64(double v) noexcept nogil:
     # float64 silu from exp(-|x|) = (eh + el) s2 as a pair and 1 + E as a pair dh + dl:
     # x >= 0: x / (1 + E); x < 0: (x E) / (1 + E) with s2 applied last, each quotient
-    # corrected by its exact residual on FMA levels (about 0.5 ulp; 1 ulp without FMA)
+    # corrected by its exact residual (FMA, or Dekker's product without)
     cdef double el, s2, eh, dh, dl, q, n, nl, y, xc
     eh = exp_neg_pair(-fabs(v), &el, &s2)
     dh = 1.0 + eh * s2
@@ -380,14 +401,9 @@ cdef inline double silu_f64(double v) noexcept nogil:
         n, nl = v, 0.0
     else:
         n = xc * eh
-        nl = xc * el
-        if HAS_FMA:
-            nl = nl + fma(xc, eh, -n)
+        nl = xc * el + prod_err(xc, eh, n)
     q = n / dh
-    if HAS_FMA:
-        y = q + ((fma(-q, dh, n) + nl) - q * dl) / dh
-    else:
-        y = q + (nl - q * dl) / dh
+    y = q + ((quot_rem(n, q, dh) + nl) - q * dl) / dh
     y = q if (q == 0) | (fabs(q) == INFINITY) else y    # keeps -0, inf
     return y if v >= 0 else y * s2
 
@@ -585,21 +601,20 @@ cdef inline void celu_bwd_span(const floating* g, const floating* x, floating* g
         gx[i] = gv if v > 0 else e
 
 
-cdef inline double prod_err(double a, double b, double p) noexcept nogil:
-    # a b - p for p = a b rounded: exact with FMA; 0 without (the pair loses it)
-    if HAS_FMA:
-        return fma(a, b, -p)
-    return 0.0
-
-
 # silu's gradient has a zero at x0 = -1.27846...; within 1/16 of it, its Taylor series in
 # u = x - x0 (degree 11: 2^-60 of the value at |u| = 1/16), x0 as a float64 pair
 cdef double SILU_X0 = -1.2784645427610737
 cdef double SILU_X0_LO = -1.0946994183093437e-16
+cdef double SILU_C1 = 0.2178117057198001             # the slope at x0, as a pair
+cdef double SILU_C1_LO = -3.974332795880862e-18
 
 
-cdef inline double silu_bwd_near_zero(double u) noexcept nogil:
+cdef inline double silu_bwd_near_zero(double uh, double ul) noexcept nogil:
+    # the series at u = uh + ul (uh exact, ul x0's low part): u (c1 + u q), the leading
+    # product c1 u kept exact, c1 = SILU_C1 + SILU_C1_LO
+    cdef double u = uh + ul
     cdef double q = -2.942631888842464e-06
+    cdef double t, p
     q = -2.9733542213263917e-05 + u * q
     q = -4.090534237428612e-05 + u * q
     q = 0.00018570724361186496 + u * q
@@ -609,14 +624,14 @@ cdef inline double silu_bwd_near_zero(double u) noexcept nogil:
     q = -0.015222655223188032 + u * q
     q = 0.018874814223782312 + u * q
     q = 0.1466487969969469 + u * q
-    q = 0.2178117057198001 + u * q
-    return u * q
+    t = u * q
+    p = SILU_C1 * uh
+    return p + (((prod_err(SILU_C1, uh, p) + SILU_C1_LO * uh) + SILU_C1 * ul) + u * t)
 
 
 cdef inline double silu_bwd_f64(double gv, double v) noexcept nogil:
     # d = (1 + E + x E) / (1 + E)^2 (x >= 0) or E (1 + E + x) / (1 + E)^2 (x < 0),
-    # E = exp(-|x|) = (eh + el) s2, with every sum and (on FMA levels) product kept as a
-    # pair; the result g d rounded once, s2 applied last.  Near d's zero (x = -1.2785)
+    # E = exp(-|x|) = (eh + el) s2, with every sum and product kept as a pair; the result g d rounded once, s2 applied last.  Near d's zero (x = -1.2785)
     # the pair's own error (about 2^-58 of E) is what remains.
     cdef double el, s2, eh, es, dh, dl, xc, a, ae, b, be, mh, ml, nh, nl, t, qh, ql, r, c, y
     eh = exp_neg_pair(-fabs(v), &el, &s2)
@@ -643,13 +658,13 @@ cdef inline double silu_bwd_f64(double gv, double v) noexcept nogil:
     qh = dh * dh
     ql = prod_err(dh, dh, qh) + 2.0 * dh * dl
     r = nh / qh
-    c = ((fma(-r, qh, nh) if HAS_FMA else 0.0) + nl - r * ql) / qh
+    c = (quot_rem(nh, r, qh) + nl - r * ql) / qh
     y = fma(gv, r, gv * c) if HAS_FMA else gv * r + gv * c
     y = gv * r if (r == 0) | (fabs(gv * r) == INFINITY) | (gv == 0) else y   # zeros' signs, inf
     y = gv if v == INFINITY else y
     y = y if v >= 0 else y * s2
-    t = (v - SILU_X0) - SILU_X0_LO            # x - x0, the first difference exact here
-    y = gv * silu_bwd_near_zero(t) if fabs(t) < 0.0625 else y
+    t = v - SILU_X0                           # exact here; x - x0 = t - SILU_X0_LO
+    y = gv * silu_bwd_near_zero(t, -SILU_X0_LO) if fabs(t) < 0.0625 else y
     return gv * -0.0 if v < -1000.0 else y    # e^x below 2^-1442: 0 (NaN for an infinite g)
 
 
