@@ -4,10 +4,10 @@ Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
 - `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
-  `hardsigmoid`, `hardswish` and their gradients `relu_backward`,
+  `hardsigmoid`, `hardswish`, `softplus`, `mish` and their gradients `relu_backward`,
   `leaky_relu_backward`, `prelu_backward`, `elu_backward`, `hardtanh_backward`,
   `relu6_backward`, `threshold_backward`, `hardsigmoid_backward`,
-  `hardswish_backward`;
+  `hardswish_backward`, `softplus_backward`, `mish_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -31,12 +31,16 @@ from ._api import (
     kernel_level,
     leaky_relu,
     leaky_relu_backward,
+    mish,
+    mish_backward,
     prelu,
     prelu_backward,
     relu,
     relu6,
     relu6_backward,
     relu_backward,
+    softplus,
+    softplus_backward,
     threshold,
     threshold_backward,
 )
@@ -63,6 +67,10 @@ __all__ = [
     "hardsigmoid_backward",
     "hardswish",
     "hardswish_backward",
+    "softplus",
+    "softplus_backward",
+    "mish",
+    "mish_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",
