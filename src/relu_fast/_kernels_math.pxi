@@ -109,10 +109,10 @@ cdef inline dd dd_div(dd a, dd b) noexcept nogil:
 
 
 cdef inline double dd_scale(double g, dd s) noexcept nogil:
-    # g (s.hi + s.lo), rounded once (g = +-inf: g s.hi)
+    # g (s.hi + s.lo), rounded once (g = +-inf, or a zero product: g s.hi, its sign kept)
     cdef double p = g * s.hi
     cdef double r = p + (two_prod_lo(g, s.hi, p) + g * s.lo)
-    return p if fabs(g) == INFINITY else r
+    return p if (fabs(g) == INFINITY) | (p == 0) else r
 
 
 cdef inline exp_dd exp_pair(double t) noexcept nogil:
@@ -151,17 +151,19 @@ cdef inline exp_dd exp_pair(double t) noexcept nogil:
     return E
 
 
-cdef inline double softplus_wide(double t, double tlo) noexcept nogil:
-    # log(1 + e^(t + tlo)) = max(t, 0) + log1p(e) + tlo sigmoid(t), e = e^-|t|, tlo the
-    # low part of t; below about -693 (e < 2^-1000) it is e itself, scaled last (subnormal
-    # results rounded once), 0 below ln(2^-1075).  +inf gives +inf, -inf 0, NaN NaN
+cdef inline double softplus_wide(double t, double tlo, double beta) noexcept nogil:
+    # log(1 + e^(t + tlo)) / beta: max(t, 0) + log1p(e) + tlo sigmoid(t), e = e^-|t|, tlo
+    # the low part of t, as a pair divided by beta (one rounding); below about -693
+    # (e < 2^-1000) it is e itself, scaled last (subnormal results rounded once), 0 below
+    # ln(2^-1075).  +inf gives +inf, -inf 0, NaN NaN
     cdef exp_dd E = exp_pair(-fabs(t))
     cdef double m = t if t > 0 else 0.0
     cdef double d = 1.0 + E.hi
     cdef double L = log1p01(E.hi) + E.lo / d
     cdef double sig = (1.0 if t > 0 else E.hi) / d
-    cdef double y = m + (L + tlo * sig)
-    cdef double deep = (E.hi + (E.lo + E.hi * tlo)) * E.s2
+    cdef dd Y = two_sum(m, L + tlo * sig)
+    cdef double y = Y.hi if beta == 1.0 else dd_div(Y, dd_make(beta, 0.0)).hi
+    cdef double deep = ((E.hi + (E.lo + E.hi * tlo)) / beta) * E.s2
     y = deep if (E.s2 != 1.0) & (t < 0) else y
     return 0.0 if t < SP_EXP_ZERO else y        # e^t rounds to 0 (and tlo e^t must not show)
 

@@ -108,10 +108,10 @@ cdef inline void softplus_span(const floating* x, floating* y, Py_ssize_t n, dou
         t = v * bf
         if floating is float:
             td = <double>v * bd
-            y[i] = v if t > thf else <float>(softplus_wide(td, 0.0) / bd)
+            y[i] = v if t > thf else <float>softplus_wide(td, 0.0, bd)
         else:
             lo = two_prod_lo(v, bd, t)
-            y[i] = v if t > thf else softplus_wide(t, lo) / bd
+            y[i] = v if t > thf else softplus_wide(t, lo, bd)
 
 
 cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
