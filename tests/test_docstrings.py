@@ -64,7 +64,7 @@ def test_the_lists_cover_the_api():
         for method in ("__call__", "forward", "backward", "parameters", "grads",
                        "saved_nbytes", "reset_activity"):
             assert f"relu_fast.nn.{layer}.{method}" in METHODS
-    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 26    # all but limit_threads
+    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 30    # all but limit_threads
 
 
 @pytest.fixture

@@ -51,6 +51,10 @@ NAMES = {
     "hardsigmoid_backward": ("HardsigmoidBackward", "multiply_mask", "numpy_multiply_mask"),
     "hardswish": ("Hardswish", "multiply_clip", "numpy_multiply_clip"),
     "hardswish_backward": ("HardswishBackward", "where", "numpy_where"),
+    "softplus": ("Softplus", "logaddexp", "numpy_logaddexp"),
+    "softplus_backward": ("SoftplusBackward", "divide_exp", "numpy_divide_exp"),
+    "mish": ("Mish", "multiply_tanh_logaddexp", "numpy_multiply_tanh_logaddexp"),
+    "mish_backward": ("MishBackward", "formula", "numpy_formula"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }
