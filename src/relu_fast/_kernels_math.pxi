@@ -9,7 +9,7 @@
 # ---------------------------------------------------------------------------
 
 # fdlibm's log coefficients: log(1+f) = f - hfsq + s (hfsq + R(s^2)), s = f / (2 + f),
-# |s| <= 0.1716 (error < 1 ulp)
+# hfsq = f^2 / 2, |s| <= 0.1716, |R - exact| <= 2^-58.45 (used by log1p01_pair)
 cdef double SP_LG1 = 6.666666666666735130e-01
 cdef double SP_LG2 = 3.999999999940941908e-01
 cdef double SP_LG3 = 2.857142874366239149e-01
@@ -24,22 +24,6 @@ cdef double SP_SPLIT = 134217729.0              # 2^27 + 1: Veltkamp's split
 cdef double SP_SPLIT_MAX = 2.0 ** 960           # below it the split cannot overflow
 cdef double MISH_ZERO = -800.0                  # |x| e^x rounds to 0 in float64 below this
 cdef double SP_EXP_ZERO = -745.1332191019412    # ln(2^-1075): float64 e^t rounds to 0 below
-
-
-cdef inline double log1p01(double u) noexcept nogil:
-    # log1p(u) for u in [0, 1] (or NaN), < 1 ulp: w = 1 + u rounded, c = (u - (w - 1)) / w
-    # its rounding error's log; w = 2^k (1 + f), k = w > sqrt 2, f exact
-    cdef double w = 1.0 + u
-    cdef double c = (u - (w - 1.0)) / w
-    cdef bint big = w > SP_SQRT2
-    cdef double k = 1.0 if big else 0.0
-    cdef double f = (w * 0.5 if big else w) - 1.0
-    cdef double s = f / (2.0 + f)
-    cdef double z = s * s
-    cdef double R = z * (SP_LG1 + z * (SP_LG2 + z * (SP_LG3 + z * (SP_LG4 + z * (SP_LG5
-                    + z * (SP_LG6 + z * SP_LG7))))))
-    cdef double hfsq = 0.5 * (f * f)
-    return k * SP_LN2_HI - ((hfsq - (s * (hfsq + R) + (k * SP_LN2_LO + c))) - f)
 
 
 cdef inline double two_prod_lo(double a, double b, double p) noexcept nogil:
@@ -151,6 +135,26 @@ cdef inline exp_dd exp_pair(double t) noexcept nogil:
     return E
 
 
+cdef inline dd log1p01_pair(double u) noexcept nogil:
+    # log1p(u) for u in [0, 1] (or NaN) as a pair, within about 2^-58 relative: log1p01's
+    # steps with f^2 / 2, s = f / (2 + f), s (f^2 / 2 + R) and the sums kept exact
+    cdef double w = 1.0 + u
+    cdef double c = (u - (w - 1.0)) / w
+    cdef bint big = w > SP_SQRT2
+    cdef double k = 1.0 if big else 0.0
+    cdef double f = (w * 0.5 if big else w) - 1.0
+    cdef dd S = dd_div(dd_make(f, 0.0), fast_two_sum(2.0, f))
+    cdef double z = S.hi * S.hi
+    cdef double R = z * (SP_LG1 + z * (SP_LG2 + z * (SP_LG3 + z * (SP_LG4 + z * (SP_LG5
+                    + z * (SP_LG6 + z * SP_LG7))))))
+    cdef double ff = f * f
+    cdef dd H = dd_make(0.5 * ff, 0.5 * two_prod_lo(f, f, ff))     # f^2 / 2 exactly
+    cdef dd A = fast_two_sum(H.hi, R)
+    A.lo = A.lo + H.lo
+    cdef dd P = dd_add(dd_add(dd_make(f, 0.0), dd_make(-H.hi, -H.lo)), dd_mul(S, A))
+    return dd_add(P, dd_make(k * SP_LN2_HI, k * SP_LN2_LO + c))
+
+
 cdef inline double softplus_wide(double t, double tlo, double beta) noexcept nogil:
     # log(1 + e^(t + tlo)) / beta: max(t, 0) + log1p(e) + tlo sigmoid(t), e = e^-|t|, tlo
     # the low part of t, as a pair divided by beta (one rounding); below about -693
@@ -159,9 +163,9 @@ cdef inline double softplus_wide(double t, double tlo, double beta) noexcept nog
     cdef exp_dd E = exp_pair(-fabs(t))
     cdef double m = t if t > 0 else 0.0
     cdef double d = 1.0 + E.hi
-    cdef double L = log1p01(E.hi) + E.lo / d
+    cdef dd L = log1p01_pair(E.hi)
     cdef double sig = (1.0 if t > 0 else E.hi) / d
-    cdef dd Y = two_sum(m, L + tlo * sig)
+    cdef dd Y = dd_add(dd_make(m, 0.0), dd_make(L.hi, L.lo + (E.lo / d + tlo * sig)))
     cdef double y = Y.hi if beta == 1.0 else dd_div(Y, dd_make(beta, 0.0)).hi
     cdef double deep = ((E.hi + (E.lo + E.hi * tlo)) / beta) * E.s2
     y = deep if (E.s2 != 1.0) & (t < 0) else y

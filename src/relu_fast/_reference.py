@@ -171,21 +171,6 @@ def _pow2_from_magic(m):
     return b.view(np.float64)
 
 
-def _log1p01(u):
-    """log1p(u) for u in [0, 1]: fdlibm's log on w = 1 + u, plus w's rounding error."""
-    w = 1.0 + u
-    c = (u - (w - 1.0)) / w
-    big = w > 1.4142135623730951
-    k = np.where(big, 1.0, 0.0)
-    f = np.where(big, w * 0.5, w) - 1.0
-    s = f / (2.0 + f)
-    z = s * s
-    L1, L2, L3, L4, L5, L6, L7 = _SP_LG
-    R = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 + z * L7))))))
-    hfsq = 0.5 * (f * f)
-    return k * _LN2_HI - ((hfsq - (s * (hfsq + R) + (k * _LN2_LO + c))) - f)
-
-
 def _two_prod_lo(a, b, p):
     """a * b - p exactly (Dekker's split), 0 where a split could overflow."""
     ca = _SPLIT * a
@@ -267,13 +252,31 @@ def _beta_x(x, beta):
     return t, bd, t, _two_prod_lo(x, bd, t)
 
 
+def _log1p01_pair(u):
+    w = 1.0 + u
+    c = (u - (w - 1.0)) / w
+    big = w > 1.4142135623730951
+    k = np.where(big, 1.0, 0.0)
+    f = np.where(big, w * 0.5, w) - 1.0
+    S = _dd_div((f, np.zeros_like(f)), _fast_two_sum(2.0, f))
+    z = S[0] * S[0]
+    L1, L2, L3, L4, L5, L6, L7 = _SP_LG
+    R = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 + z * L7))))))
+    ff = f * f
+    H = (0.5 * ff, 0.5 * _two_prod_lo(f, f, ff))
+    A = _fast_two_sum(H[0], R)
+    A = (A[0], A[1] + H[1])
+    P = _dd_add(_dd_add((f, np.zeros_like(f)), (-H[0], -H[1])), _dd_mul(S, A))
+    return _dd_add(P, (k * _LN2_HI, k * _LN2_LO + c))
+
+
 def _softplus_wide(t, tlo, beta):
     hi, lo, s2 = _exp_pair(-np.abs(t))
     m = np.where(t > 0, t, 0.0)
     d = 1.0 + hi
-    L = _log1p01(hi) + lo / d
+    L = _log1p01_pair(hi)
     sig = np.where(t > 0, 1.0, hi) / d
-    Y = _two_sum(m, L + tlo * sig)
+    Y = _dd_add((m, np.zeros_like(m)), (L[0], L[1] + (lo / d + tlo * sig)))
     y = Y[0] if beta == 1.0 else _dd_div(Y, (np.float64(beta), 0.0))[0]
     deep = ((hi + (lo + hi * tlo)) / beta) * s2
     y = np.where((s2 != 1.0) & (t < 0), deep, y)
