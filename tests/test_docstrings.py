@@ -59,7 +59,7 @@ def test_the_lists_cover_the_api():
     # the parametrisations below must not run over empty or partial lists
     assert len(FUNCTIONS) == 31
     assert set(LAYERS) == {"ReLU", "LeakyReLU", "ELU", "PReLU", "ReLU6", "Hardtanh", "Threshold",
-                           "Hardsigmoid", "Hardswish"}
+                           "Hardsigmoid", "Hardswish", "Softplus", "Mish"}
     for layer in LAYERS:
         for method in ("__call__", "forward", "backward", "parameters", "grads",
                        "saved_nbytes", "reset_activity"):
