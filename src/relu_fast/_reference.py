@@ -247,7 +247,7 @@ def _beta_x(x, beta):
     bf = x.dtype.type(beta)
     t = x * bf
     bd = np.float64(bf)
-    if x.dtype == np.float32:
+    if x.dtype.type == np.float32:          # (any byte order)
         return t, bd, x.astype(np.float64) * bd, np.zeros(x.shape)
     return t, bd, t, _two_prod_lo(x, bd, t)
 
