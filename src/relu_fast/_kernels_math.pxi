@@ -22,6 +22,9 @@ cdef double SP_LN2_HI = 6.93147180369123816490e-01
 cdef double SP_LN2_LO = 1.90821492927058770002e-10
 cdef double SP_SPLIT = 134217729.0              # 2^27 + 1: Veltkamp's split
 cdef double SP_SPLIT_MAX = 2.0 ** 960           # below it the split cannot overflow
+cdef double SP_SMALL = 2.0 ** -300              # factors below it are scaled by SP_UP
+cdef double SP_UP = 2.0 ** 600
+cdef double SP_DOWN = 2.0 ** -600
 cdef double MISH_ZERO = -800.0                  # |x| e^x rounds to 0 in float64 below this
 cdef double SP_EXP_ZERO = -745.1332191019412    # ln(2^-1075): float64 e^t rounds to 0 below
 
@@ -93,10 +96,18 @@ cdef inline dd dd_div(dd a, dd b) noexcept nogil:
 
 
 cdef inline double dd_scale(double g, dd s) noexcept nogil:
-    # g (s.hi + s.lo), rounded once (g = +-inf, or a zero product: g s.hi, its sign kept)
-    cdef double p = g * s.hi
-    cdef double r = p + (two_prod_lo(g, s.hi, p) + g * s.lo)
-    return p if (fabs(g) == INFINITY) | (p == 0) else r
+    # g (s.hi + s.lo), rounded once (g s.hi for g = +-inf or a zero product, signs kept);
+    # g and s below 2^-300 are scaled by 2^600 first and the result back last (exact but
+    # for a subnormal result's rounding), so that Dekker's low part never underflows
+    cdef bint sg = fabs(g) < SP_SMALL
+    cdef bint ss = fabs(s.hi) < SP_SMALL
+    cdef double gs = g * (SP_UP if sg else 1.0)
+    cdef double hs = s.hi * (SP_UP if ss else 1.0)
+    cdef double ls = s.lo * (SP_UP if ss else 1.0)
+    cdef double p = gs * hs
+    cdef double r = p + (two_prod_lo(gs, hs, p) + gs * ls)
+    r = p if (fabs(g) == INFINITY) | (p == 0) else r
+    return (r * (SP_DOWN if sg else 1.0)) * (SP_DOWN if ss else 1.0)
 
 
 cdef inline exp_dd exp_pair(double t) noexcept nogil:
@@ -194,6 +205,8 @@ cdef inline double mish_wide(double v) noexcept nogil:
     # in pair arithmetic, rounded once; x where e = 0 (+inf included), -0 below -800
     # (-inf included; PyTorch: NaN)
     cdef exp_dd E = exp_pair(-fabs(v))          # NaN stays NaN
+    cdef bint small = fabs(v) < SP_SMALL        # x e's low part must not underflow
+    cdef double vs = v * (SP_UP if small else 1.0)
     cdef double eh = E.hi * E.s2, el = E.lo * E.s2
     cdef dd e = dd_make(eh, el)
     cdef dd A = fast_two_sum(1.0, 2.0 * eh)
@@ -201,7 +214,7 @@ cdef inline double mish_wide(double v) noexcept nogil:
     cdef dd E2 = dd_mul(e, e)
     cdef dd B = dd_add(A, dd_make(2.0 * E2.hi, 2.0 * E2.lo))
     cdef double pos = dd_scale(v, dd_div(A, B))
-    pos = v if eh == 0 else pos
+    pos = v if eh == 0 else pos                 # (dd_scale scales a tiny x itself)
     cdef dd N = fast_two_sum(2.0, eh)
     N.lo = N.lo + el
     cdef dd F = fast_two_sum(1.0, eh)
@@ -209,12 +222,12 @@ cdef inline double mish_wide(double v) noexcept nogil:
     cdef dd F2 = dd_mul(F, F)
     cdef dd D = fast_two_sum(F2.hi, 1.0)
     D.lo = D.lo + F2.lo
-    cdef double xh = v * E.hi
-    cdef dd X = dd_make(xh, two_prod_lo(v, E.hi, xh) + v * E.lo)
+    cdef double xh = vs * E.hi
+    cdef dd X = dd_make(xh, two_prod_lo(vs, E.hi, xh) + vs * E.lo)
     cdef dd Y = dd_mul(X, dd_div(N, D))
     cdef double nz = 0.0
     nz = -nz                                   # (a literal -0.0 may fold to +0.0)
-    cdef double neg = nz if v < MISH_ZERO else Y.hi * E.s2
+    cdef double neg = nz if v < MISH_ZERO else (Y.hi * E.s2) * (SP_DOWN if small else 1.0)
     return pos if v >= 0 else neg
 
 
@@ -232,13 +245,11 @@ cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
     cdef dd E2 = dd_mul(e, e)
     cdef dd B = dd_add(A, dd_make(2.0 * E2.hi, 2.0 * E2.lo))
     cdef dd T = dd_div(A, B)
-    cdef double U = 4.0 * ((v * E2.hi) * (1.0 + eh)) / (B.hi * B.hi)
-    U = 0.0 if eh == 0 else U                  # +inf * 0
-    cdef dd S = fast_two_sum(T.hi, U)
-    S.lo = S.lo + T.lo
-    cdef double pos = dd_scale(gv, S)
     cdef dd F = fast_two_sum(1.0, eh)
     F.lo = F.lo + el
+    cdef dd U = dd_div(dd_mul(dd_mul(dd_make(4.0 * v, 0.0), E2), F), dd_mul(B, B))
+    U = dd_make(0.0, 0.0) if eh == 0 else U    # +inf * 0
+    cdef double pos = dd_scale(gv, dd_add(T, U))
     cdef dd F2 = dd_mul(F, F)
     cdef dd D = fast_two_sum(F2.hi, 1.0)
     D.lo = D.lo + F2.lo

@@ -212,9 +212,14 @@ def _dd_div(a, b):
 
 
 def _dd_scale(g, s):
-    p = g * s[0]
-    r = p + (_two_prod_lo(g, s[0], p) + g * s[1])
-    return np.where((np.abs(g) == np.inf) | (p == 0), p, r)
+    sg, ss = np.abs(g) < 2.0 ** -300, np.abs(s[0]) < 2.0 ** -300
+    up = 2.0 ** 600
+    gs = g * np.where(sg, up, 1.0)
+    hs, ls = s[0] * np.where(ss, up, 1.0), s[1] * np.where(ss, up, 1.0)
+    p = gs * hs
+    r = p + (_two_prod_lo(gs, hs, p) + gs * ls)
+    r = np.where((np.abs(g) == np.inf) | (p == 0), p, r)
+    return (r * np.where(sg, 2.0 ** -600, 1.0)) * np.where(ss, 2.0 ** -600, 1.0)
 
 
 def _exp_pair(t):
@@ -338,9 +343,11 @@ def mish(x):
         pos = np.where(eh == 0, v, _dd_scale(v, _dd_div(A, B)))
         N = _fast_two_sum(2.0, eh)
         N = (N[0], N[1] + el)
-        xh = v * hi
-        Y = _dd_mul((xh, _two_prod_lo(v, hi, xh) + v * lo), _dd_div(N, D))
-        neg = np.where(v < -800.0, -0.0, Y[0] * s2)
+        small = np.abs(v) < 2.0 ** -300
+        vs = v * np.where(small, 2.0 ** 600, 1.0)
+        xh = vs * hi
+        Y = _dd_mul((xh, _two_prod_lo(vs, hi, xh) + vs * lo), _dd_div(N, D))
+        neg = np.where(v < -800.0, -0.0, (Y[0] * s2) * np.where(small, 2.0 ** -600, 1.0))
         return np.where(v >= 0, pos, neg).astype(x.dtype)
 
 
@@ -352,10 +359,11 @@ def mish_backward(grad_output, x):
         v, gd = x.astype(np.float64), g.astype(np.float64)
         hi, lo, s2, eh, el, A, E2, B, D = _mish_parts(v)
         T = _dd_div(A, B)
-        U = 4.0 * ((v * E2[0]) * (1.0 + eh)) / (B[0] * B[0])
-        U = np.where(eh == 0, 0.0, U)
-        S = _fast_two_sum(T[0], U)
-        pos = _dd_scale(gd, (S[0], S[1] + T[1]))
+        F = _fast_two_sum(1.0, eh)
+        F = (F[0], F[1] + el)
+        U = _dd_div(_dd_mul(_dd_mul((4.0 * v, np.zeros_like(v)), E2), F), _dd_mul(B, B))
+        U = (np.where(eh == 0, 0.0, U[0]), np.where(eh == 0, 0.0, U[1]))
+        pos = _dd_scale(gd, _dd_add(T, U))
         x4 = 4.0 * v
         c4 = _fast_two_sum(4.0, eh)
         c4 = (c4[0], c4[1] + el)
