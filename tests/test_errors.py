@@ -48,6 +48,10 @@ WITH_OUT = {
     "rrelu_training": lambda x, g, out: rf.rrelu(x, 0.1, 0.3, True, seed=5, out=out),
     "rrelu_backward_training": lambda x, g, out: rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=5,
                                                                    out=out),
+    "softplus": lambda x, g, out: rf.softplus(x, 1.5, 4.0, out=out),
+    "softplus_backward": lambda x, g, out: rf.softplus_backward(g, x, 1.5, 4.0, out=out),
+    "mish": lambda x, g, out: rf.mish(x, out=out),
+    "mish_backward": lambda x, g, out: rf.mish_backward(g, x, out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -509,7 +513,8 @@ def test_is_result_must_be_bool(name, bad):
 
 @pytest.mark.parametrize("name", ["hardtanh_backward", "relu6_backward", "hardsigmoid_backward",
                                   "threshold_backward", "hardswish_backward", "selu_backward",
-                                  "celu_backward", "silu_backward"])
+                                  "celu_backward", "silu_backward", "softplus_backward",
+                                  "mish_backward"])
 def test_is_result_is_keyword_only_or_absent(name):
     x, g = data()
     f = getattr(rf, name)
@@ -520,6 +525,58 @@ def test_is_result_is_keyword_only_or_absent(name):
     else:
         with pytest.raises(TypeError, match="is_result"):
             f(g, x, *([0.5] if name == "threshold_backward" else []), is_result=True)
+
+
+SOFTPLUS_CALLS = {
+    "softplus": lambda x, g, b, t, out: rf.softplus(x, b, t, out=out),
+    "softplus_backward": lambda x, g, b, t, out: rf.softplus_backward(g, x, b, t, out=out),
+}
+
+
+@pytest.mark.parametrize("which", ["beta", "threshold"])
+@pytest.mark.parametrize("bad, exc, match", [
+    ("0.1", TypeError, "real number"), (True, TypeError, "real number"), (None, TypeError, "real number"),
+    (1j, TypeError, "real number"), ([0.1], TypeError, "real number"),
+    (float("nan"), ValueError, "finite"), (float("-inf"), ValueError, "finite"),
+    (float("inf"), ValueError, "finite"), (10**400, ValueError, "finite"),
+    (1e300, ValueError, "overflow")], ids=repr)
+@pytest.mark.parametrize("name", list(SOFTPLUS_CALLS))
+def test_softplus_arguments(name, which, bad, exc, match):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    b, t = (bad, 20.0) if which == "beta" else (1.0, bad)
+    with pytest.raises(exc, match=match if match != "real number" else which):
+        SOFTPLUS_CALLS[name](x, g, b, t, out)
+    guard.check()
+
+
+@pytest.mark.parametrize("beta", [0.0, -0.0, -1.0, -1e-30, np.float32(-2.0)], ids=repr)
+@pytest.mark.parametrize("name", list(SOFTPLUS_CALLS))
+def test_softplus_beta_must_be_positive(name, beta):
+    # PyTorch accepts beta <= 0 (inf for beta = 0); relu_fast refuses it (docs/semantics.rst)
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        SOFTPLUS_CALLS[name](x, g, beta, 20.0, out)
+    guard.check()
+    # a negative threshold, an int beta, NumPy scalars and a Fraction are fine
+    assert SOFTPLUS_CALLS[name](x, g, 2, -5.0, None).shape == x.shape
+    assert SOFTPLUS_CALLS[name](x, g, np.float64(0.5), np.int64(3), None).shape == x.shape
+
+
+def test_softplus_and_mish_arguments_as_pytorch():
+    x, g = data()
+    with pytest.raises(TypeError):
+        rf.softplus(x, 1.0, 20.0, 1.0)        # nothing after threshold
+    with pytest.raises(TypeError):
+        rf.mish(x, 1.0)                       # mish takes no scalar
+    with pytest.raises(TypeError):
+        rf.mish_backward(g, x, 1.0)
+    # keywords by PyTorch's names
+    assert rf.softplus(x, beta=2.0, threshold=1.0).shape == x.shape
+    assert rf.softplus_backward(grad_output=g, x=x, beta=2.0, threshold=1.0).shape == x.shape
 
 
 # ---------------------------------------------------------------------------

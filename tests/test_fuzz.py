@@ -29,11 +29,12 @@ MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
          "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
          "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "selu", "selu_backward",
-         "celu", "celu_backward", "silu", "silu_backward", "rrelu", "rrelu_backward", "prelu",
-         "prelu_backward")
+         "celu", "celu_backward", "silu", "silu_backward", "rrelu", "rrelu_backward", "softplus",
+         "softplus_backward", "mish", "mish_backward", "prelu", "prelu_backward")
 BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
           "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "selu_backward",
-          "celu_backward", "silu_backward", "rrelu_backward", "prelu_backward"}
+          "celu_backward", "silu_backward", "rrelu_backward", "softplus_backward", "mish_backward",
+          "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -184,6 +185,10 @@ def cases(draw):
         case["rseed"] = draw(st.sampled_from(("int",) * 8 + ("np", "none", "neg", "big", "float",
                                                            "bool")))
         case["rseed_value"] = draw(st.integers(0, 2**64 - 1))
+    if name.startswith("softplus"):
+        # (beta, threshold): mostly beta in (0, 10], sometimes any real (<= 0 refused) or not real
+        case["param"] = draw(st.floats(0.01, 10)) if draw(st.integers(0, 5)) else draw(reals())
+        case["param2"] = draw(st.floats(-30, 30)) if draw(st.integers(0, 5)) else draw(reals())
     if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name in ("elu_backward", "selu_backward", "celu_backward"):
@@ -286,6 +291,8 @@ def expected_errors(case, x, g, out, weight):
             errs.add(ValueError)      # slopes and alphas must be finite
         elif name.startswith("celu") and not float(case["param"]) > 0:
             errs.add(ValueError)      # celu's alpha must be > 0
+        elif name.startswith("softplus") and not float(case["param"]) > 0:
+            errs.add(ValueError)      # beta <= 0
     if "param2" in case:
         if not _real_ok(case["param2"]):
             errs.add(TypeError)
@@ -378,6 +385,13 @@ def reference(case, x, g, weight):
         if name == "rrelu_backward":
             return ref.rrelu_backward(g, x, case["lower"], case["upper"], case["training"],
                                       seed=_rrelu_seed(case))
+        if name.startswith("softplus"):
+            xs = (x,) if name == "softplus" else (g, x)
+            return getattr(ref, name)(*xs, float(case["param"]), float(case["param2"]))
+        if name == "mish":
+            return ref.mish(x)
+        if name == "mish_backward":
+            return ref.mish_backward(g, x)
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -521,13 +535,19 @@ def call(case, x, g, weight, out):
             return f(x, case["param"], case["param2"], **kw)
         if name == "threshold_backward":
             return f(g, x, case["param"], **kw)
-        if name == "hardswish_backward":
+        if name in ("hardswish_backward", "mish_backward"):
             return f(g, x, **kw)
         if name == "rrelu":
             return f(x, case["lower"], case["upper"], case["training"], seed=_rrelu_seed(case), **kw)
         if name == "rrelu_backward":
             return f(g, x, case["lower"], case["upper"], case["training"], seed=_rrelu_seed(case),
                      **kw)
+        if name == "softplus":
+            return f(x, case["param"], case["param2"], **kw)
+        if name == "softplus_backward":
+            return f(g, x, case["param"], case["param2"], **kw)
+        if name == "mish":
+            return f(x, **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])

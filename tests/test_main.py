@@ -25,7 +25,8 @@ def test_self_check_every_function_passes():
                      "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
                      "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
                      "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward",
-                     "silu", "silu_backward", "rrelu", "rrelu_backward", "prelu", "prelu_backward"}
+                     "silu", "silu_backward", "rrelu", "rrelu_backward", "softplus",
+                     "softplus_backward", "mish", "mish_backward", "prelu", "prelu_backward"}
     assert all(ok for _, ok in results), [n for n, ok in results if not ok]
 
 

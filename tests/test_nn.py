@@ -37,6 +37,9 @@ def layers():
         "rrelu_eval": lambda: nn.RReLU(0.1, 0.3).eval(),
         "rrelu_eval_inplace": lambda: nn.RReLU(0.1, 0.3, inplace=True).eval(),
         "rrelu_one_slope": lambda: nn.RReLU(0.2, 0.2, seed=0),   # training, every slope 0.2
+        "softplus": lambda: nn.Softplus(),
+        "softplus_beta": lambda: nn.Softplus(1.5, 2.0),
+        "mish": lambda: nn.Mish(),
     }
 
 
@@ -101,6 +104,9 @@ def test_same_as_functional(dtype):
         (nn.CELU(0.3), rf.celu(x, 0.3), rf.celu_backward(g, x, 0.3), None),
         (nn.SiLU(), rf.silu(x), rf.silu_backward(g, x), None),
         (nn.RReLU(0.1, 0.3).eval(), rf.rrelu(x, 0.1, 0.3), rf.rrelu_backward(g, x, 0.1, 0.3), None),
+        (nn.Softplus(), rf.softplus(x), rf.softplus_backward(g, x), None),
+        (nn.Softplus(0.5, 1.0), rf.softplus(x, 0.5, 1.0), rf.softplus_backward(g, x, 0.5, 1.0), None),
+        (nn.Mish(), rf.mish(x), rf.mish_backward(g, x), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -250,6 +256,31 @@ def test_piecewise_layers_without_an_inplace_variant_refuse_it():
     assert layer.saved_nbytes() == 0
     with pytest.raises(RuntimeError, match="without a forward"):
         layer.backward(np.ones(3))
+
+
+def test_softplus_and_mish_layers():
+    with pytest.raises(ValueError, match="gradient needs x"):
+        nn.Mish(inplace=True)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        nn.Softplus(beta=0.0)
+    with pytest.raises(ValueError, match="finite"):
+        nn.Softplus(threshold=float("inf"))
+    with pytest.raises(TypeError, match="beta"):
+        nn.Softplus(beta="1")
+    with pytest.raises(TypeError):
+        nn.Softplus(1.0, 20.0, True)                 # PyTorch's Softplus has no inplace
+    layer = nn.Softplus(2.0, 5.0)
+    assert (layer.beta, layer.threshold, layer.inplace) == (2.0, 5.0, False)
+    assert repr(layer) == "Softplus(beta=2.0, threshold=5.0)"
+    assert repr(nn.Mish()) == "Mish()"
+    for layer in (nn.Softplus(), nn.Mish()):
+        x = np.array([-4.0, 1.0, 4.0])
+        layer(x)
+        assert layer.saved_nbytes() == x.nbytes      # it keeps x
+        layer.backward(np.ones(3))
+        assert layer.saved_nbytes() == 0
+        with pytest.raises(RuntimeError, match="without a forward"):
+            layer.backward(np.ones(3))
 
 
 def test_inplace_needs_recoverable_signs():

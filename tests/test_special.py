@@ -619,3 +619,123 @@ def test_rrelu_threads_agree_on_specials(n, dtype):
         with rf.limit_threads(nt):
             assert_same(rf.rrelu(x, 0.1, 0.9, True, seed=9), want[0])
             assert_same(rf.rrelu_backward(g, x, 0.1, 0.9, True, seed=9), want[1])
+# softplus, mish and their gradients: expected values from mpmath (40 digits),
+# written here as literals, rounded once to the dtype
+# ---------------------------------------------------------------------------
+
+LN2 = 0.69314718055994530942
+
+
+def f64(dtype):
+    return dtype == np.float64
+
+
+def close(got, want):
+    """float32: bit for bit (the kernels round a float64 value once); float64: within the
+    measured 2 ulp (docs/semantics.rst), zeros' signs and NaN alike."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.dtype == np.float32:
+        assert_same(got, want)
+    else:
+        assert_ulp(got, want, 2)
+        z = (want == 0) | (got == 0)
+        assert_same(got[z], want[z])
+
+
+def test_softplus_table(dtype):
+    d = den(dtype)
+    x = [nan, inf, -inf, 0.0, -0.0, d, -d, 1.0, -1.0, -20.0, 20.0, -100.0, 1e30, -1e30,
+         float(np.finfo(dtype).max), -float(np.finfo(dtype).max)]
+    want = [nan, inf, 0.0, LN2, LN2, LN2, LN2, 1.313261687518222834, 0.31326168751822283405,
+            2.0611536203143807032e-9, 20.00000000206115362, 3.720075976020835963e-44, 1e30, 0.0,
+            float(np.finfo(dtype).max), 0.0]
+    close(rf.softplus(arr(x, dtype)), arr(want, dtype))
+    # the threshold: beta x > threshold gives x itself; at beta x = threshold the formula
+    up = float(np.nextafter(dtype(20), dtype(inf)))
+    close(rf.softplus(arr([up], dtype)), arr([up], dtype))
+    close(rf.softplus(arr([5.0, 5.5, 3.0], dtype), beta=2.0, threshold=10.0),
+                arr([5.0000226994496084323, 5.5, 3.0012378425688652248], dtype))
+    # a threshold so high that exp(beta x) overflows: the limit x (PyTorch: inf)
+    close(rf.softplus(arr([1000.0, 100.0], dtype), threshold=1e30),
+                arr([1000.0, 100.0], dtype))
+
+
+def test_softplus_tiny_results_are_not_flushed(dtype):
+    # exp(x) down to the smallest subnormal, then 0
+    if f64(dtype):
+        x = [-700.0, -740.0, -745.0, -746.0]
+        want = [9.8596765437597708567e-305, 4.1887398800480489395e-322, 2.8223507304719370764e-324, 0.0]
+    else:
+        x = [-100.0, -103.9, -104.0]
+        want = [3.720075976020835963e-44, 7.5301448478277663228e-46, 6.8135568215452985134e-46]
+    got = rf.softplus(arr(x, dtype))
+    close(got, arr(want, dtype))
+    assert got[-2] != 0                      # not flushed early
+
+
+def test_softplus_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, d, 1.0, -1.0, 20.0, -20.0, 1e30, -1e30], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    want = [nan, 2.0, 0.0, 1.0, 1.0, 1.0, 2 * 0.73105857863000487925,
+            2 * 0.26894142136999512075, 2 * 0.99999999793884638181,
+            2 * 2.0611536181902035814e-9, 2.0, 0.0]
+    close(rf.softplus_backward(g, x), arr(want, dtype))
+    # just above the threshold: g itself
+    up = np.nextafter(arr([20.0], dtype), dtype(inf))
+    close(rf.softplus_backward(arr([1.5], dtype), up), arr([1.5], dtype))
+    # g * 0 where the sigmoid rounds to 0: NaN for an infinite g (as PyTorch), NaN g gives NaN
+    gs = arr([inf, -inf, inf, nan, -0.0], dtype)
+    xs = arr([-inf, -inf, 0.0, 1.0, 1.0], dtype)
+    close(rf.softplus_backward(gs, xs), arr([nan, nan, inf, nan, -0.0], dtype))
+    # beyond exp's range below the threshold: the limit g (PyTorch: NaN, z / (z + 1) = inf / inf)
+    close(rf.softplus_backward(arr([1.5, 1.5], dtype), arr([1000.0, 100.0], dtype), threshold=1e30),
+                arr([1.5, 1.5], dtype))
+    if f64(dtype):
+        close(rf.softplus_backward(arr([2.0], dtype), arr([-740.0], dtype)),
+                    arr([2 * 4.1887398800480489395e-322], dtype))
+
+
+def test_mish_table(dtype):
+    d = den(dtype)
+    x = [nan, inf, -inf, 0.0, -0.0, d, -d, 1.0, -1.0, 2.0, -2.0, 30.0, -30.0, -100.0, 1e30, -1e30,
+         float(np.finfo(dtype).max), -float(np.finfo(dtype).max)]
+    # mish(x) = 0.6 x + O(x^2) at 0 (tanh(ln 2) = 3/5); -0 at -inf (PyTorch: NaN)
+    want = [nan, inf, -0.0, 0.0, -0.0, float(dtype(d)) * 0.6, -float(dtype(d)) * 0.6,
+            0.86509838826731034612, -0.30340146137410891807, 1.9439589595339945203,
+            -0.25250148269570886364, 30.0, -2.8072868906519210338e-12, -3.720075976020835963e-42, 1e30,
+            -0.0, float(np.finfo(dtype).max), -0.0]
+    close(rf.mish(arr(x, dtype)), arr(want, dtype))
+    if f64(dtype):
+        close(rf.mish(arr([-700.0, -740.0, -800.0], dtype)),
+                    arr([-6.9017735806318395997e-302, -3.0996675112355562152e-319, -0.0], dtype))
+
+
+def test_mish_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, d, 1.0, -1.0, 2.0, -2.0, 30.0, -30.0, -100.0, 1e30, -1e30], dtype)
+    g = np.full(x.shape, 2.0, dtype)
+    want = [nan, 2.0, 0.0, 1.2, 1.2, 1.2, 2 * 1.0490362200997921591, 2 * 0.059216755877394948006,
+            2 * 1.0693179342794896846, 2 * -0.10835509242039394283, 2.0,
+            2 * -2.7137106609633923184e-12, 2 * -3.6828752162606276033e-42, 2.0, 0.0]
+    close(rf.mish_backward(g, x), arr(want, dtype))
+    # the limits times g: NaN for an infinite g at -inf; NaN g gives NaN
+    gs = arr([inf, inf, -inf, nan], dtype)
+    xs = arr([-inf, inf, 0.0, 1.0], dtype)
+    close(rf.mish_backward(gs, xs), arr([nan, inf, -inf, nan], dtype))
+    if f64(dtype):
+        close(rf.mish_backward(np.ones(2), arr([-700.0, -740.0], dtype)),
+                    arr([-6.8919139040880798288e-302, -3.0954787713555081663e-319], dtype))
+
+
+@pytest.mark.parametrize("n", [1, 7, 64, 1000])
+def test_softplus_mish_long_and_short_arrays_agree(n, dtype):
+    # the same value at the start of a long array and alone in a short one
+    vals = arr([nan, inf, -inf, 0.0, -0.0, den(dtype), -1.1924, 20.0, -20.0, -104.0], dtype)
+    x = np.concatenate([vals, np.full(n, 0.5, dtype)])
+    g = np.full(x.shape, 1.25, dtype)
+    for f in (rf.softplus, rf.mish):
+        assert_same(f(x)[:vals.size], np.concatenate([f(vals[i:i + 1]) for i in range(vals.size)]))
+    for f in (rf.softplus_backward, rf.mish_backward):
+        assert_same(f(g, x)[:vals.size],
+                    np.concatenate([f(g[i:i + 1], vals[i:i + 1]) for i in range(vals.size)]))

@@ -60,6 +60,10 @@ NAMES = {
     "rrelu": ("Rrelu", "where_uniform", "numpy_where_uniform"),
     "rrelu_backward": ("RreluBackward", "multiply_noise", "numpy_multiply_noise"),
     "rrelu_eval": ("RreluEval", "where", "numpy_where"),
+    "softplus": ("Softplus", "logaddexp", "numpy_logaddexp"),
+    "softplus_backward": ("SoftplusBackward", "divide_exp", "numpy_divide_exp"),
+    "mish": ("Mish", "multiply_tanh_logaddexp", "numpy_multiply_tanh_logaddexp"),
+    "mish_backward": ("MishBackward", "formula", "numpy_formula"),
     "prelu": ("Prelu", "where", "numpy_where"),
     "prelu_backward": ("PreluBackward", "where_sum", "numpy_backward"),
 }

@@ -4,11 +4,12 @@ Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
 - `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
-  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu`, `rrelu` and their
-  gradients `relu_backward`, `leaky_relu_backward`, `prelu_backward`,
-  `elu_backward`, `hardtanh_backward`, `relu6_backward`, `threshold_backward`,
-  `hardsigmoid_backward`, `hardswish_backward`, `selu_backward`,
-  `celu_backward`, `silu_backward`, `rrelu_backward`;
+  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu`, `softplus`, `mish`,
+  `rrelu` and their gradients `relu_backward`, `leaky_relu_backward`,
+  `prelu_backward`, `elu_backward`, `hardtanh_backward`, `relu6_backward`,
+  `threshold_backward`, `hardsigmoid_backward`, `hardswish_backward`,
+  `selu_backward`, `celu_backward`, `silu_backward`, `softplus_backward`,
+  `mish_backward`, `rrelu_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -32,6 +33,8 @@ from ._api import (
     kernel_level,
     leaky_relu,
     leaky_relu_backward,
+    mish,
+    mish_backward,
     prelu,
     prelu_backward,
     relu,
@@ -46,6 +49,8 @@ from ._api import (
     silu_backward,
     rrelu,
     rrelu_backward,
+    softplus,
+    softplus_backward,
     threshold,
     threshold_backward,
 )
@@ -80,6 +85,10 @@ __all__ = [
     "silu_backward",
     "rrelu",
     "rrelu_backward",
+    "softplus",
+    "softplus_backward",
+    "mish",
+    "mish_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",

@@ -1913,6 +1913,279 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
                           out=out)
 
 
+cdef inline double _check_beta(object beta) except? -1.0:
+    cdef double b = real(beta, "beta")
+    if not b > 0:
+        raise ValueError(f"beta must be > 0, got {b}")
+    return b
+
+
+def softplus(x, beta=1.0, threshold=20.0, *, out=None):
+    r"""Apply the softplus, log(1 + exp(beta x)) / beta, elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    beta : float
+        The scale of x inside the softplus: a finite real number > 0 (not a
+        bool) that fits in x's dtype.
+    threshold : float
+        Where beta * x exceeds it, the result is x itself: any finite real
+        number (not a bool) that fits in x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, `beta` or `threshold` is not a real
+        number (a str, complex, bool, None or an array), or `out` is not an
+        ndarray, has another dtype, or is given with a dask array.
+    ValueError
+        If `beta` or `threshold` is not finite or overflows x's dtype, `beta`
+        <= 0, or `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.softplus_backward : Its gradient.
+    relu_fast.mish : The function x * tanh(softplus(x)).
+
+    Notes
+    -----
+    .. math:: y = \begin{cases} x & \beta x > \text{threshold} \\
+              \log(1 + e^{\beta x}) / \beta & \text{otherwise} \end{cases}
+
+    PyTorch's rule: the test is made on beta * x rounded to x's dtype (beta
+    and threshold rounded to it too), so the switch happens at the same
+    elements as in ``torch.nn.functional.softplus``.  Below it,
+    :math:`\log(1 + e^{t}) = \max(t, 0) + \operatorname{log1p}(e^{-|t|})`
+    is evaluated in float64 (no overflow at any x, and ``softplus(-700.0)`` is
+    :math:`e^{-700}`, subnormal results included), float32 rounded once; see
+    the accuracy table in the semantics page.  NaN stays NaN, +inf gives +inf,
+    -inf gives 0.  PyTorch accepts beta <= 0 (inf for beta = 0); relu_fast
+    refuses it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-800.0, -20.0, 0.0, 1.0, 25.0])
+    >>> rf.softplus(x)
+    array([0.00000000e+00, 2.06115362e-09, 6.93147181e-01, 1.31326169e+00,
+           2.50000000e+01])
+    >>> rf.softplus(x, beta=2.0, threshold=10.0)
+    array([0.00000000e+00, 2.12417713e-18, 3.46573590e-01, 1.06346401e+00,
+           2.50000000e+01])
+    """
+    cdef double b = _check_beta(beta)
+    cdef double t = real(threshold, "threshold")
+    try:
+        return _unary(OP_SOFTPLUS, x, out, b, "beta", t, "threshold")
+    except _DaskInput:
+        return _dask_call("softplus", x, beta, threshold, out=out)
+
+
+def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, out=None):
+    r"""Compute the gradient of softplus: grad_output * sigmoid(beta x), or grad_output.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to softplus's output, of x's shape
+        and dtype.
+    x : array_like
+        The input of `relu_fast.softplus`, float32 or float64.  If either
+        argument is a dask array, the result is a lazy dask array.
+    beta : float
+        The beta the forward call used: a finite real number > 0 (not a bool)
+        that fits in x's dtype.
+    threshold : float
+        The threshold the forward call used: any finite real number (not a
+        bool) that fits in x's dtype.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ,
+        `beta` or `threshold` is not a real number, or `out` is not an
+        ndarray, has another dtype, or is given with dask arrays.
+    ValueError
+        If grad_output and x differ in shape, `beta` or `threshold` is not
+        finite or overflows x's dtype, `beta` <= 0, or `out` has another shape
+        or is read-only.
+
+    See Also
+    --------
+    relu_fast.softplus : The forward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & \beta x > \text{threshold} \\
+              g \, \sigma(\beta x) & \text{otherwise} \end{cases}
+
+    with g = `grad_output` and :math:`\sigma(t) = 1 / (1 + e^{-t})` computed
+    in float64 from :math:`e^{-|t|}` (float32 rounded once), the test as in
+    `relu_fast.softplus`.  PyTorch computes g z / (z + 1) with z = exp(beta x),
+    NaN where z overflows (a threshold above about 709 / 88): relu_fast gives
+    the limit, g.  A NaN x or grad_output gives NaN; -inf gives g * 0 (0, or
+    NaN for an infinite g), as PyTorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-20.0, 0.0, 1.0, 25.0])
+    >>> rf.softplus_backward(np.ones(4), x)
+    array([2.06115362e-09, 5.00000000e-01, 7.31058579e-01, 1.00000000e+00])
+    """
+    cdef double b = _check_beta(beta)
+    cdef double t = real(threshold, "threshold")
+    try:
+        return _binary(OP_SOFTPLUS_BWD, grad_output, x, out, b, "beta", t, "threshold")
+    except _DaskInput:
+        return _dask_call("softplus_backward", grad_output, x, beta, threshold, out=out)
+
+
+def mish(x, *, out=None):
+    r"""Apply the mish, x * tanh(softplus(x)), elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64, any shape and memory layout (a list
+        or scalar goes through `numpy.asarray`; other dtypes are refused, not
+        converted).  A dask array gives a lazy dask array, chunk by chunk.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=x`` works in place.  Not allowed with dask arrays.
+
+    Returns
+    -------
+    ndarray
+        The result, of x's shape and dtype (native byte order); `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x is not float32 or float64, or `out` is not an ndarray or has
+        another dtype, or `out` is given with a dask array.
+    ValueError
+        If `out` has another shape or is read-only.
+
+    See Also
+    --------
+    relu_fast.mish_backward : Its gradient.
+    relu_fast.softplus : The softplus inside.
+
+    Notes
+    -----
+    .. math:: y = x \tanh(\log(1 + e^x)) = \begin{cases}
+              x \, \frac{1 + 2e}{1 + 2e + 2e^2} & x \ge 0 \\
+              x \, \frac{e (e + 2)}{e (e + 2) + 2} & x < 0 \end{cases},
+              \quad e = e^{-|x|}
+
+    evaluated in float64 without a log and without overflow (float32 rounded
+    once; accuracy table in the semantics page).  NaN stays NaN, +inf stays
+    +inf, -0.0 stays -0.0; -inf gives -0, the limit (PyTorch: NaN), as does
+    every x below about -745 (float64's x e^x underflows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> rf.mish(np.array([-np.inf, -1.0, 0.0, 1.0, 30.0]))
+    array([-0.        , -0.30340146,  0.        ,  0.86509839, 30.        ])
+    """
+    try:
+        return _unary(OP_MISH, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("mish", x, out=out)
+
+
+def mish_backward(grad_output, x, *, out=None):
+    r"""Compute the gradient of mish.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss with respect to mish's output, of x's shape and
+        dtype.
+    x : array_like
+        The input of `relu_fast.mish`, float32 or float64.  If either argument
+        is a dask array, the result is a lazy dask array.
+    out : ndarray, optional
+        Writeable array of the result's shape and dtype (any layout) to write the
+        result into; ``out=grad_output`` works in place.  Not allowed with dask
+        arrays.
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to x, of x's shape and dtype; `out` if given.
+
+    Raises
+    ------
+    TypeError
+        If x or grad_output is not float32 or float64, their dtypes differ, or
+        `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
+    ValueError
+        If grad_output and x differ in shape, or `out` has another shape or is
+        read-only.
+
+    See Also
+    --------
+    relu_fast.mish : The forward function.
+
+    Notes
+    -----
+    With g = `grad_output`, :math:`s = \tanh(\operatorname{softplus}(x))` and
+    :math:`\sigma` the logistic sigmoid (PyTorch's formula):
+
+    .. math:: \frac{\partial L}{\partial x} = g \, (s + x \, \sigma(x) (1 - s^2))
+
+    evaluated in float64 in forms without cancelling differences, from
+    :math:`e = e^{-|x|}` (float32 rounded once): for x >= 0,
+    :math:`x \sigma(x) (1 - s^2) = 4 x e^2 (1 + e) / (1 + 2e + 2e^2)^2`, for
+    x < 0 it is :math:`4 x e (1 + e) / (e^2 + 2e + 2)^2`.  Near the
+    gradient's zero (x about -1.19) the sum of the two terms cancels, so
+    there the error is small in absolute terms, not relative ones.  +inf gives
+    g and -inf g * 0 (the limits; PyTorch: NaN for both); a NaN x or
+    grad_output gives NaN.  There is no ``is_result``: mish is not one-to-one
+    for x < 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import relu_fast as rf
+    >>> x = np.array([-np.inf, -1.0, 0.0, 1.0, np.inf])
+    >>> rf.mish_backward(np.ones(5), x)
+    array([0.        , 0.05921676, 0.6       , 1.04903622, 1.        ])
+    """
+    try:
+        return _binary(OP_MISH_BWD, grad_output, x, out, 0.0)
+    except _DaskInput:
+        return _dask_call("mish_backward", grad_output, x, out=out)
+
+
 # ---------------------------------------------------------------------------
 # PReLU
 # ---------------------------------------------------------------------------

@@ -60,6 +60,13 @@ ALPHA = Param("alpha", 1.0, example=1.5)
 MIN_VAL = Param("min_val", -1.0, example=-0.5)
 MAX_VAL = Param("max_val", 1.0, example=0.75)
 THRESHOLD = Param("threshold", REQUIRED, example=0.25)
+# softplus's (PyTorch's names and defaults); the example beta is not a power of 2, so
+# that beta x is rounded and its low part matters
+BETA = Param("beta", 1.0, example=1.5)
+SP_THRESHOLD = Param("threshold", 20.0, example=4.0)
+# softplus and mish against their reference twins, which repeat the kernels' float64
+# steps (exp, log1p and all) in NumPy: bit for bit
+SOFTPLUS_ULPS = 0
 # the gradient from the forward's output y instead of x, where y determines it
 IS_RESULT = Param("is_result", False, keyword=True)
 # rrelu: the range of the random slopes, the mode, and (training) the Philox key
@@ -117,6 +124,13 @@ FUNCTIONS = {f.name: f for f in (
              dask="custom"),
     Function("rrelu_backward", "binary", RRELU, op="OP_RRELU_BWD", gradient_of="rrelu",
              torch="torch.ops.aten.rrelu_with_noise_backward", dask="custom"),
+    Function("softplus", "unary", (BETA, SP_THRESHOLD), op="OP_SOFTPLUS",
+             torch="torch.nn.functional.softplus", ulps=SOFTPLUS_ULPS),
+    Function("softplus_backward", "binary", (BETA, SP_THRESHOLD), op="OP_SOFTPLUS_BWD",
+             gradient_of="softplus", torch="torch.ops.aten.softplus_backward", ulps=SOFTPLUS_ULPS),
+    Function("mish", "unary", op="OP_MISH", torch="torch.nn.functional.mish", ulps=SOFTPLUS_ULPS),
+    Function("mish_backward", "binary", op="OP_MISH_BWD", gradient_of="mish",
+             torch="torch.ops.aten.mish_backward", ulps=SOFTPLUS_ULPS),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),

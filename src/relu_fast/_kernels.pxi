@@ -40,6 +40,7 @@ cdef Py_ssize_t PART_ELEMENTS = 4096
 
 
 include "_kernels_expm1.pxi"
+include "_kernels_math.pxi"
 include "_kernels_spans.pxi"
 include "_kernels_drivers.pxi"
 include "_kernels_prelu.pxi"

@@ -94,6 +94,33 @@ cdef inline void hardswish_span(const floating* x, floating* y, Py_ssize_t n) no
         y[i] = nz if c == 0 else (v * c) / <floating>6
 
 
+cdef inline void softplus_span(const floating* x, floating* y, Py_ssize_t n, double beta,
+                               double threshold) noexcept nogil:
+    # y = beta x > threshold ? x : log(1 + e^(beta x)) / beta, PyTorch's test in x's dtype
+    # (beta and threshold rounded to it); the rest in float64 (softplus_wide), beta x
+    # exact there (float32: the product of two floats; float64: with its Dekker low part)
+    cdef Py_ssize_t i
+    cdef floating v, t
+    cdef floating bf = <floating>beta, thf = <floating>threshold
+    cdef double bd = <double>bf, td, lo
+    for i in range(n):
+        v = x[i]
+        t = v * bf
+        if floating is float:
+            td = <double>v * bd
+            y[i] = v if t > thf else <float>softplus_wide(td, 0.0, bd)
+        else:
+            lo = two_prod_lo(v, bd, t)
+            y[i] = v if t > thf else softplus_wide(t, lo, bd)
+
+
+cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = x tanh(softplus(x)) in float64 (mish_wide), rounded once
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] = <floating>mish_wide(<double>x[i])
+
+
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = x <= 0 ? 0 : g  (NaN in x passes the gradient)
     cdef Py_ssize_t i
@@ -404,7 +431,7 @@ cdef inline double silu_f64(double v) noexcept nogil:
         nl = xc * el + prod_err(xc, eh, n)
     q = n / dh
     y = q + ((quot_rem(n, q, dh) + nl) - q * dl) / dh
-    y = q if (q == 0) | (fabs(q) == INFINITY) else y    # keeps -0, inf
+    y = q if (q == 0) | (fabs(q) > 1e290) else y    # keeps -0; huge x: q is x (and no split)
     return y if v >= 0 else y * s2
 
 
@@ -508,6 +535,33 @@ cdef inline void rrelu_bwd_span(const floating* g, const floating* x, floating* 
         done += k
 
 
+cdef inline void softplus_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                                   double beta, double threshold) noexcept nogil:
+    # gx = beta x > threshold ? g : g sigmoid(beta x) (the test as softplus_span), the
+    # product in float64 (float32: rounded once)
+    cdef Py_ssize_t i
+    cdef floating v, t, gv
+    cdef floating bf = <floating>beta, thf = <floating>threshold
+    cdef double bd = <double>bf, td, lo
+    for i in range(n):
+        v = x[i]
+        gv = g[i]
+        t = v * bf
+        if floating is float:
+            td = <double>v * bd
+            gx[i] = gv if t > thf else <float>softplus_bwd_wide(<double>gv, td, 0.0)
+        else:
+            lo = two_prod_lo(v, bd, t)
+            gx[i] = gv if t > thf else softplus_bwd_wide(gv, t, lo)
+
+
+cdef inline void mish_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
+    # gx = g mish'(x) in float64 (mish_bwd_wide), rounded once
+    cdef Py_ssize_t i
+    for i in range(n):
+        gx[i] = <floating>mish_bwd_wide(<double>g[i], <double>x[i])
+
+
 cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
                             Py_ssize_t start) noexcept nogil:
     # start: the index of x[0] among the call's elements (only OP_RRELU uses it)
@@ -531,6 +585,10 @@ cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n
         silu_span(x, y, n)
     elif op == OP_RRELU:
         rrelu_span(x, y, n, p, start)
+    elif op == OP_SOFTPLUS:
+        softplus_span(x, y, n, p[0], p[1])
+    elif op == OP_MISH:
+        mish_span(x, y, n)
     else:
         elu_span(x, y, n, p[0])
 
@@ -725,5 +783,9 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
         silu_bwd_span(g, x, gx, n)
     elif op == OP_RRELU_BWD:
         rrelu_bwd_span(g, x, gx, n, p, start)
+    elif op == OP_SOFTPLUS_BWD:
+        softplus_bwd_span(g, x, gx, n, p[0], p[1])
+    elif op == OP_MISH_BWD:
+        mish_bwd_span(g, x, gx, n)
     else:
         elu_bwd_result_span(g, x, gx, n, p[0])

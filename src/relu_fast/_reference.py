@@ -307,6 +307,226 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
     s = _rrelu_slopes(x.shape, x.dtype.newbyteorder("=").type, lower, upper, int(seed))
     with np.errstate(all="ignore"):
         return np.where(x <= 0, g * s, g)
+# ---------------------------------------------------------------------------
+# softplus and mish: the kernels' float64 steps (_kernels_math.pxi) one for one, so
+# the results agree bit for bit (float32 inputs widened, rounded once at the end)
+# ---------------------------------------------------------------------------
+
+_SP_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+          2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+          1.479819860511658591e-01)
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_LOG2E, _MAGIC = 1.4426950408889634, 6755399441055744.0
+_SPLIT, _SPLIT_MAX = 134217729.0, 2.0 ** 960
+_EXP_ZERO = -745.1332191019412
+
+
+def _pow2_from_magic(m):
+    b = (np.asarray(m, np.float64).view(np.int64) + 1023) << 52
+    return b.view(np.float64)
+
+
+def _two_prod_lo(a, b, p):
+    """a * b - p exactly (Dekker's split), 0 where a split could overflow."""
+    ca = _SPLIT * a
+    ah = ca - (ca - a)
+    al = a - ah
+    cb = _SPLIT * b
+    bh = cb - (cb - b)
+    bl = b - bh
+    lo = (((ah * bh - p) + ah * bl) + al * bh) + al * bl
+    return np.where((np.abs(a) < _SPLIT_MAX) & (np.abs(b) < _SPLIT_MAX), lo, 0.0)
+
+
+def _fast_two_sum(a, b):
+    s = a + b
+    return s, (a - s) + b
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _dd_add(a, b):
+    s, sl = _two_sum(a[0], b[0])
+    return _fast_two_sum(s, sl + (a[1] + b[1]))
+
+
+def _dd_mul(a, b):
+    p = a[0] * b[0]
+    return _fast_two_sum(p, _two_prod_lo(a[0], b[0], p) + (a[0] * b[1] + a[1] * b[0]))
+
+
+def _dd_div(a, b):
+    q = a[0] / b[0]
+    P = q * b[0]
+    Pl = _two_prod_lo(q, b[0], P)
+    return _fast_two_sum(q, (((a[0] - P) - Pl) + (a[1] - q * b[1])) / b[0])
+
+
+def _dd_scale(g, s):
+    sg, ss = np.abs(g) < 2.0 ** -300, np.abs(s[0]) < 2.0 ** -300
+    up = 2.0 ** 600
+    gs = g * np.where(sg, up, 1.0)
+    hs, ls = s[0] * np.where(ss, up, 1.0), s[1] * np.where(ss, up, 1.0)
+    p = gs * hs
+    r = p + (_two_prod_lo(gs, hs, p) + gs * ls)
+    r = np.where((np.abs(g) == np.inf) | (p == 0), p, r)
+    return (r * np.where(sg, 2.0 ** -600, 1.0)) * np.where(ss, 2.0 ** -600, 1.0)
+
+
+def _exp_pair(t):
+    """e^t for t <= 0 as (hi + lo) * s2 (the kernels' exp_pair)."""
+    t = np.where(t < -1000.0, -1000.0, t)
+    m = t * _LOG2E + _MAGIC
+    k = m - _MAGIC
+    rh = t - k * _LN2_HI
+    kl = k * _LN2_LO
+    r = rh - kl
+    rl = (rh - r) - kl
+    q = np.full_like(r, 1.0 / 6227020800.0)
+    for c in (479001600.0, 39916800.0, 3628800.0, 362880.0, 40320.0, 5040.0, 720.0, 120.0,
+              24.0, 6.0):
+        q = 1.0 / c + r * q
+    q = 0.5 + r * q
+    u = (r * r) * q
+    ph = r + u
+    pl = ((r - ph) + u) + rl * (1.0 + ph)
+    k1 = np.where(k > -1000.0, k, -1000.0)
+    s1 = _pow2_from_magic(k1 + _MAGIC)
+    sp = s1 * ph
+    hi = s1 + sp
+    lo = ((s1 - hi) + sp) + s1 * pl
+    return hi, lo, _pow2_from_magic((k - k1) + _MAGIC)
+
+
+def _beta_x(x, beta):
+    """PyTorch's test value beta * x in x's dtype, and beta x in float64 as t + tlo."""
+    bf = x.dtype.type(beta)
+    t = x * bf
+    bd = np.float64(bf)
+    if x.dtype.type == np.float32:          # (any byte order)
+        return t, bd, x.astype(np.float64) * bd, np.zeros(x.shape)
+    return t, bd, t, _two_prod_lo(x, bd, t)
+
+
+def _log1p01_pair(u):
+    w = 1.0 + u
+    c = (u - (w - 1.0)) / w
+    big = w > 1.4142135623730951
+    k = np.where(big, 1.0, 0.0)
+    f = np.where(big, w * 0.5, w) - 1.0
+    S = _dd_div((f, np.zeros_like(f)), _fast_two_sum(2.0, f))
+    z = S[0] * S[0]
+    L1, L2, L3, L4, L5, L6, L7 = _SP_LG
+    R = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 + z * L7))))))
+    ff = f * f
+    H = (0.5 * ff, 0.5 * _two_prod_lo(f, f, ff))
+    A = _fast_two_sum(H[0], R)
+    A = (A[0], A[1] + H[1])
+    P = _dd_add(_dd_add((f, np.zeros_like(f)), (-H[0], -H[1])), _dd_mul(S, A))
+    return _dd_add(P, (k * _LN2_HI, k * _LN2_LO + c))
+
+
+def _softplus_wide(t, tlo, beta):
+    hi, lo, s2 = _exp_pair(-np.abs(t))
+    m = np.where(t > 0, t, 0.0)
+    d = 1.0 + hi
+    L = _log1p01_pair(hi)
+    sig = np.where(t > 0, 1.0, hi) / d
+    Y = _dd_add((m, np.zeros_like(m)), (L[0], L[1] + (lo / d + tlo * sig)))
+    y = Y[0] if beta == 1.0 else _dd_div(Y, (np.float64(beta), 0.0))[0]
+    deep = ((hi + (lo + hi * tlo)) / beta) * s2
+    y = np.where((s2 != 1.0) & (t < 0), deep, y)
+    return np.where(t < _EXP_ZERO, 0.0, y)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """x where beta * x > threshold (in x's dtype, PyTorch's test), else
+    (max(t, 0) + log1p(exp(-|t|))) / beta with t = beta x in float64."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        t, bd, td, tlo = _beta_x(x, beta)
+        y = _softplus_wide(td, tlo, bd).astype(x.dtype)
+        return np.where(t > x.dtype.type(threshold), x, y)
+
+
+def softplus_backward(grad_output, x, beta=1.0, threshold=20.0):
+    """grad_output where beta * x > threshold, else grad_output * sigmoid(beta x)."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    with np.errstate(all="ignore"):
+        t, bd, td, tlo = _beta_x(x, beta)
+        gd = g.astype(np.float64)
+        hi, lo, s2 = _exp_pair(-np.abs(td))
+        D = _fast_two_sum(1.0, hi)
+        D = (D[0], D[1] + lo)
+        num = (np.where(td > 0, 1.0, hi), np.where(td > 0, 0.0, lo))
+        S = _dd_div(num, D)
+        S = (S[0], S[1] + tlo * (hi / (D[0] * D[0])))
+        y = _dd_scale(gd, S)
+        deep = _dd_scale(gd, (hi, lo + hi * tlo)) * s2
+        y = np.where((s2 != 1.0) & (td < 0), deep, y)
+        y = np.where(td < _EXP_ZERO, gd * 0.0, y).astype(x.dtype)
+        return np.where(t > x.dtype.type(threshold), g, y)
+
+
+def _mish_parts(v):
+    hi, lo, s2 = _exp_pair(-np.abs(v))
+    eh, el = hi * s2, lo * s2
+    A = _fast_two_sum(1.0, 2.0 * eh)
+    A = (A[0], A[1] + 2.0 * el)
+    E2 = _dd_mul((eh, el), (eh, el))
+    B = _dd_add(A, (2.0 * E2[0], 2.0 * E2[1]))
+    F = _fast_two_sum(1.0, eh)
+    F = (F[0], F[1] + el)
+    F2 = _dd_mul(F, F)
+    D = _fast_two_sum(F2[0], 1.0)
+    D = (D[0], D[1] + F2[1])
+    return hi, lo, s2, eh, el, A, E2, B, D
+
+
+def mish(x):
+    """x tanh(softplus(x)) from e = exp(-|x|) without a log: x (1 + 2e) / (1 + 2e + 2e^2)
+    for x >= 0, x e (e + 2) / (e^2 + 2e + 2) below, in the kernels' float64 pair steps;
+    -0 below -800 (-inf included)."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        v = x.astype(np.float64)
+        hi, lo, s2, eh, el, A, E2, B, D = _mish_parts(v)
+        pos = np.where(eh == 0, v, _dd_scale(v, _dd_div(A, B)))
+        N = _fast_two_sum(2.0, eh)
+        N = (N[0], N[1] + el)
+        small = np.abs(v) < 2.0 ** -300
+        vs = v * np.where(small, 2.0 ** 600, 1.0)
+        xh = vs * hi
+        Y = _dd_mul((xh, _two_prod_lo(vs, hi, xh) + vs * lo), _dd_div(N, D))
+        neg = np.where(v < -800.0, -0.0, (Y[0] * s2) * np.where(small, 2.0 ** -600, 1.0))
+        return np.where(v >= 0, pos, neg).astype(x.dtype)
+
+
+def mish_backward(grad_output, x):
+    """grad_output * (s + x sigmoid(x) (1 - s^2)), s = tanh(softplus(x)), in the kernels'
+    cancellation-free forms and float64 pair steps; g at +inf, g * 0 below -800."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    with np.errstate(all="ignore"):
+        v, gd = x.astype(np.float64), g.astype(np.float64)
+        hi, lo, s2, eh, el, A, E2, B, D = _mish_parts(v)
+        T = _dd_div(A, B)
+        F = _fast_two_sum(1.0, eh)
+        F = (F[0], F[1] + el)
+        U = _dd_div(_dd_mul(_dd_mul((4.0 * v, np.zeros_like(v)), E2), F), _dd_mul(B, B))
+        U = (np.where(eh == 0, 0.0, U[0]), np.where(eh == 0, 0.0, U[1]))
+        pos = _dd_scale(gd, _dd_add(T, U))
+        x4 = 4.0 * v
+        c4 = _fast_two_sum(4.0, eh)
+        c4 = (c4[0], c4[1] + el)
+        e = (eh, el)
+        P = _dd_add(_two_sum(4.0, x4), _dd_mul(e, _dd_add(_two_sum(6.0, x4), _dd_mul(e, c4))))
+        G = _dd_div(_dd_mul((hi, lo), P), _dd_mul(D, D))
+        neg = np.where(v < -800.0, gd * 0.0, _dd_scale(gd, G) * s2)
+        return np.where(v >= 0, pos, neg).astype(x.dtype)
 
 
 def _alpha_along(x, weight, axis):

@@ -1,7 +1,7 @@
 """Activation layers for NumPy training loops, one per relu_fast activation.
 
 ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish, SELU,
-CELU, SiLU, RReLU.
+CELU, SiLU, Softplus, Mish, RReLU.
 
 ``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
 what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
@@ -21,6 +21,7 @@ Threshold       x (no in-place variant: the gradient needs x)
 Hardswish       x (no in-place variant: the gradient needs x)
 SELU, CELU      x; with inplace=True the output (backward from the output)
 SiLU            x (no in-place variant: the gradient needs x)
+Softplus, Mish  x (no in-place variant: the gradient needs x)
 RReLU           training: the 8-byte seed and x's 1-bit sign mask (x.size / 8
                 bytes; the slopes are made again); eval: x, or in place the output
 =============== =============================================================
@@ -43,13 +44,15 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._api import (celu, celu_backward, elu, elu_backward, hardsigmoid, hardsigmoid_backward,
                    hardswish, hardswish_backward, hardtanh, hardtanh_backward, leaky_relu,
-                   leaky_relu_backward, prelu, prelu_backward, relu, relu6, relu6_backward,
-                   relu_backward, rrelu, rrelu_backward, selu, selu_backward, silu,
-                   silu_backward, threshold, threshold_backward)
+                   leaky_relu_backward, mish, mish_backward, prelu, prelu_backward, relu, relu6,
+                   relu6_backward, relu_backward, rrelu, rrelu_backward, selu, selu_backward,
+                   silu, silu_backward, softplus, softplus_backward, threshold,
+                   threshold_backward)
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
-           "Hardswish", "SELU", "CELU", "SiLU", "RReLU", "never_active", "dead_fraction"]
+           "Hardswish", "SELU", "CELU", "SiLU", "Softplus", "Mish", "RReLU", "never_active",
+           "dead_fraction"]
 
 
 class _Activation:
@@ -1012,6 +1015,7 @@ class _Piecewise(_Activation):
     _function: Any = None
     _gradient: Any = None
     _from_output = False          # the gradient can be computed from the output
+    _gradient_scalars = 1         # how many of _scalars() the gradient takes
 
     def __init__(self, *, inplace: bool = False) -> None:
         if inplace and not self._from_output:
@@ -1093,7 +1097,7 @@ class _Piecewise(_Activation):
         if self._from_output:
             grad_input = grad(grad_output, saved, *self._scalars()[:2], is_result=self.inplace)
         else:
-            grad_input = grad(grad_output, saved, *self._scalars()[:1])
+            grad_input = grad(grad_output, saved, *self._scalars()[:self._gradient_scalars])
         self._free()
         return grad_input
 
@@ -1776,6 +1780,121 @@ class RReLU(_Activation):
     def _args(self):
         return ", ".join([f"lower={self.lower}", f"upper={self.upper}"]
                          + ([super()._args()] if self.inplace else []))
+
+
+class Softplus(_Piecewise):
+    r"""Softplus layer: y = log(1 + exp(beta x)) / beta, x where beta x > threshold.
+
+    Keeps x between forward and backward (PyTorch's Softplus has no in-place
+    variant).
+
+    Parameters
+    ----------
+    beta : float
+        The scale of x (see `relu_fast.softplus`): a finite real number > 0.
+    threshold : float
+        Where beta * x exceeds it, the output is x: a finite real number.
+
+    Attributes
+    ----------
+    beta, threshold : float
+        The arguments, as given.
+    inplace : bool
+        False.
+
+    Raises
+    ------
+    TypeError
+        If `beta` or `threshold` is not a real number.
+    ValueError
+        If `beta` or `threshold` is not finite, or ``beta <= 0``.
+
+    See Also
+    --------
+    relu_fast.softplus : The forward function.
+    relu_fast.softplus_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = \begin{cases} g & \beta x > \text{threshold} \\
+              g \, \sigma(\beta x) & \text{otherwise} \end{cases}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Softplus()
+    >>> layer(np.array([-1.0, 0.0, 30.0]))
+    array([ 0.31326169,  0.69314718, 30.        ])
+    >>> layer.backward(np.ones(3))
+    array([0.26894142, 0.5       , 1.        ])
+    """
+
+    _function = staticmethod(softplus)
+    _gradient = staticmethod(softplus_backward)
+    _gradient_scalars = 2
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        softplus(np.empty(0), beta, threshold)      # the arguments' checks, now
+        super().__init__(inplace=False)
+        self.beta = beta
+        self.threshold = threshold
+
+    def _scalars(self) -> tuple:
+        return (self.beta, self.threshold)
+
+    def _args(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Mish(_Piecewise):
+    r"""Mish layer: y = x * tanh(softplus(x)).
+
+    Keeps x between forward and backward (its gradient needs x, so there is no
+    in-place variant).
+
+    Parameters
+    ----------
+    inplace : bool
+        Must be False (accepted for PyTorch's signature).
+
+    Attributes
+    ----------
+    inplace : bool
+        False.
+
+    Raises
+    ------
+    ValueError
+        If ``inplace=True``.
+
+    See Also
+    --------
+    relu_fast.mish : The forward function.
+    relu_fast.mish_backward : The backward function.
+
+    Notes
+    -----
+    With :math:`s = \tanh(\operatorname{softplus}(x))`:
+
+    .. math:: \frac{\partial L}{\partial x} = g \, (s + x \, \sigma(x) (1 - s^2))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.Mish()
+    >>> layer(np.array([-1.0, 0.0, 30.0]))
+    array([-0.30340146,  0.        , 30.        ])
+    >>> layer.backward(np.ones(3))
+    array([0.05921676, 0.6       , 1.        ])
+    """
+
+    _function = staticmethod(mish)
+    _gradient = staticmethod(mish_backward)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(inplace=inplace)
 
 
 def never_active(layer: "_Activation") -> NDArray[np.intp]:

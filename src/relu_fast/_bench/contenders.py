@@ -23,7 +23,8 @@ FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu"
              "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
              "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
              "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward", "silu",
-             "silu_backward", "rrelu", "rrelu_backward", "rrelu_eval", "prelu")
+             "silu_backward", "softplus", "softplus_backward", "mish", "mish_backward", "rrelu",
+             "rrelu_backward", "rrelu_eval", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -59,6 +60,11 @@ MODES = {
     "rrelu": ("out", "alloc"),
     "rrelu_backward": ("out", "alloc"),
     "rrelu_eval": ("out", "alloc"),
+    "softplus": ("out", "inplace", "alloc"),
+    "softplus_backward": ("out", "alloc"),
+    # mish in place would take small negative x to 0.6 x on every call, into subnormals
+    "mish": ("out", "alloc"),
+    "mish_backward": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -306,6 +312,13 @@ def _np_hardswish_backward_into(g, x, out):
     np.multiply(g, x / 3 + 0.5, out=out)
     np.copyto(out, 0, where=x <= -3)
     return np.copyto(out, g, where=x >= 3)
+
+
+def _np_mish_backward(g, x, out=None):
+    # PyTorch's formula as a NumPy user writes it: t = tanh(softplus(x)),
+    # g * (t + x * sigmoid(x) * (1 - t * t))
+    t = np.tanh(np.logaddexp(0, x))
+    return np.multiply(g, t + x / (1 + np.exp(-x)) * (1 - t * t), out=out)
 
 
 def _aten_elu_out(T, tx, to):
@@ -695,6 +708,51 @@ TABLE = {
         Call("np.where(x > 0, x, (l + u) / 2 * x)",
              lambda x: lambda: np.where(x > 0, x, x.dtype.type((RR_LO + RR_HI) / 2) * x)),
         Call("F.rrelu(x, training=False)", lambda F, tx: lambda: F.rrelu(tx))),
+    ("softplus", "out"): Row(
+        Call("softplus(x, out=o)", lambda x, o: lambda: rf.softplus(x, out=o)),
+        Call("np.logaddexp(0, x, out=o)", lambda x, o: lambda: np.logaddexp(0, x, out=o)),
+        Call("aten.softplus(x, 1, 20, out=o)", _aten_out("softplus", 1.0, 20.0))),
+    ("softplus", "inplace"): Row(
+        Call("softplus(x, out=x)", lambda x, o: lambda: rf.softplus(x, out=o)),
+        Call("np.logaddexp(0, x, out=x)", lambda x, o: lambda: np.logaddexp(0, x, out=o)),
+        Call("aten.softplus(x, 1, 20, out=x)", _aten_out("softplus", 1.0, 20.0))),
+    ("softplus", "alloc"): Row(
+        Call("softplus(x)", lambda x: lambda: rf.softplus(x)),
+        Call("np.logaddexp(0, x)", lambda x: lambda: np.logaddexp(0, x)),
+        Call("F.softplus(x)", lambda F, tx: lambda: F.softplus(tx))),
+
+    ("softplus_backward", "out"): Row(
+        Call("softplus_backward(g, x, out=o)",
+             lambda g, x, o: lambda: rf.softplus_backward(g, x, out=o)),
+        Call("np.divide(g, 1 + np.exp(-x), out=o)",
+             lambda g, x, o: lambda: np.divide(g, 1 + np.exp(-x), out=o)),
+        Call("aten.softplus_backward(g, x, 1, 20, grad_input=o)",
+             _aten_out("softplus_backward", 1.0, 20.0))),
+    ("softplus_backward", "alloc"): Row(
+        Call("softplus_backward(g, x)", lambda g, x: lambda: rf.softplus_backward(g, x)),
+        Call("g / (1 + np.exp(-x))", lambda g, x: lambda: g / (1 + np.exp(-x))),
+        Call("aten.softplus_backward(g, x, 1, 20)", _aten("softplus_backward", 1.0, 20.0))),
+
+    ("mish", "out"): Row(
+        Call("mish(x, out=o)", lambda x, o: lambda: rf.mish(x, out=o)),
+        Call("np.multiply(x, np.tanh(np.logaddexp(0, x)), out=o)",
+             lambda x, o: lambda: np.multiply(x, np.tanh(np.logaddexp(0, x)), out=o)),
+        Call("aten.mish(x, out=o)", _aten_out("mish"))),
+    ("mish", "alloc"): Row(
+        Call("mish(x)", lambda x: lambda: rf.mish(x)),
+        Call("x * np.tanh(np.logaddexp(0, x))", lambda x: lambda: x * np.tanh(np.logaddexp(0, x))),
+        Call("F.mish(x)", lambda F, tx: lambda: F.mish(tx))),
+
+    # aten.mish_backward has no out= overload: its peer allocates in both modes
+    ("mish_backward", "out"): Row(
+        Call("mish_backward(g, x, out=o)", lambda g, x, o: lambda: rf.mish_backward(g, x, out=o)),
+        Call("g * (t + x * sigmoid(x) * (1 - t * t)), out=o",
+             lambda g, x, o: lambda: _np_mish_backward(g, x, o)),
+        Call("aten.mish_backward(g, x)", _aten("mish_backward"))),
+    ("mish_backward", "alloc"): Row(
+        Call("mish_backward(g, x)", lambda g, x: lambda: rf.mish_backward(g, x)),
+        Call("g * (t + x * sigmoid(x) * (1 - t * t))", lambda g, x: lambda: _np_mish_backward(g, x)),
+        Call("aten.mish_backward(g, x)", _aten("mish_backward"))),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
