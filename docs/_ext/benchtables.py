@@ -169,9 +169,11 @@ class AccuracyTable(_Base):
                 pts = max(c["points"] for c in got if c)
                 rows.append([f"``{fn}``", dt, f"{pts:,}"] +
                             [f"{c['max_ulp']:.2f} / {c['p99_ulp']:.2f}" if c else "" for c in got])
+        left = "".join(f"; ``{k}`` leaves out x within {w} of {c}" for k, (c, w) in
+                       m.get("excluded", {}).items())
         text = (f"Measured by ``tools/accuracy.py`` ({m['date']}, {m['machine']}, "
                 f"{m['seconds']} s): max / p99 error in ulp of the exact value, "
-                "grad_output = 1 for the gradients.")
+                f"grad_output = 1 for the gradients{left}.")
         return self._render([text, ""] + _list_table(["function", "dtype", "points"] + levels, rows))
 
 
