@@ -115,6 +115,17 @@ cdef inline double exp_neg_split(double t, double* s2, int degree) noexcept nogi
     return s1 * p + s1
 
 
+cdef inline double exp_neg_f32(double t) noexcept nogil:
+    # exp(t) for t <= 0 or NaN, to float32's needs (degree 8: 2^-32 relative), t clamped
+    # at -200 (2^k stays normal; float32 results that small are 0 anyway)
+    cdef double m, k, r
+    t = -200.0 if t < -200.0 else t           # NaN stays NaN
+    m = t * LOG2E + MAGIC
+    k = m - MAGIC
+    r = (t - k * LN2_HI) - k * LN2_LO
+    return pow2_from_magic(m) * (expm1_poly(r, 8) + 1.0)
+
+
 cdef inline double exp_neg_pair(double t, double* lo, double* s2) noexcept nogil:
     # exp(t) = (hi + lo) * s2 for t <= 0 or NaN, the pair good to about 2^-58 (the
     # reduction's and the polynomial's last roundings kept), hi >= 2^-1000 normal, s2 a

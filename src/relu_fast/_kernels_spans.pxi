@@ -446,11 +446,11 @@ cdef inline void silu_span(const floating* x, floating* y, Py_ssize_t n) noexcep
         if floating is double:
             y[i] = silu_f64(v)
         else:
-            e1 = exp_neg_split(-fabs(v), &s2, 8)
-            d = 1.0 + e1 * s2
-            v = -1000.0 if v < -1000.0 else v   # x e^x rounds to -0 there: -inf gives -0
-            neg = ((v * e1) / d) * s2
-            y[i] = <float>(v / d if v >= 0 else neg)
+            # float32 results: e^-200 is below their range, so no split; one division
+            e1 = exp_neg_f32(-fabs(v))
+            v = -200.0 if v < -200.0 else v     # x e^x rounds to -0 there: -inf gives -0
+            neg = v * e1
+            y[i] = <float>((v if v >= 0 else neg) / (1.0 + e1))
 
 
 # RReLU's training mode: element e (its C-order index among all the elements of the
@@ -597,9 +597,20 @@ cdef inline void selu_bwd_span(const floating* g, const floating* x, floating* g
                                bint from_result) noexcept nogil:
     # gx = x > 0 ? g * scale : g * (scale * alpha) * exp(x), exp in float64 (ELU's wide
     # lanes); from the output y: y > 0 ? g * scale : g * (y + scale * alpha)
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, lo, k
     cdef floating v, gv, e
     cdef double t
+    if HAS_FMA and not from_result and <const floating*>gx != x:
+        # ELU's FMA gradient with alpha = scale * alpha, a block at a time, then scale
+        # where x > 0 (there ELU's gradient left g in gx)
+        lo = 0
+        while lo < n:
+            k = n - lo if n - lo < FMA_BLOCK else FMA_BLOCK
+            elu_bwd_fma_span(g + lo, x + lo, gx + lo, k, SELU_NEG)
+            for i in range(lo, lo + k):
+                gx[i] = selu_pos(gx[i]) if x[i] > 0 else gx[i]
+            lo += k
+        return
     for i in range(n):
         v = x[i]
         gv = g[i]
@@ -728,10 +739,9 @@ cdef inline double silu_bwd_f64(double gv, double v) noexcept nogil:
 
 cdef inline void silu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
     # gx = g s (1 + x (1 - s)), s = sigmoid(x).  float64: silu_bwd_f64.  float32 in float64
-    # (e = exp(-|x|), x at most 1e300 so that x e is 0 where e is): x >= 0:
-    # g (1 + e + x e) / (1 + e)^2; x < 0: g e (1 + e + x) / (1 + e)^2, with e = e1 s2
-    # scaled last.  Below x = -1000 (-inf too): g * -0, as ELU's gradient where exp
-    # underflows
+    # (e = exp(-|x|), x clamped to [-200, 1e30] so that x e is 0 where e is): x >= 0:
+    # g (1 + e + x e) / (1 + e)^2; x < 0: g e (1 + e + x) / (1 + e)^2.  Below x = -1000
+    # (-inf too): g * -0, as ELU's gradient where exp underflows
     cdef Py_ssize_t i
     cdef double xv, v, gv, e1, s2, e, d, pos, neg
     for i in range(n):
@@ -741,15 +751,14 @@ cdef inline void silu_bwd_span(const floating* g, const floating* x, floating* g
         if floating is double:
             gx[i] = silu_bwd_f64(gv, v)
             continue
-        e1 = exp_neg_split(-fabs(v), &s2, 8)
-        e = e1 * s2
+        e = exp_neg_f32(-fabs(v))             # as silu_span: no split, one division
         d = 1.0 + e
         d = d * d
-        v = -1000.0 if v < -1000.0 else (1e300 if v > 1e300 else v)
-        pos = gv * ((1.0 + e + v * e) / d)
-        neg = ((gv * (e1 * ((1.0 + e) + v))) / d) * s2
-        neg = gv * -0.0 if xv < -1000.0 else neg    # e^x below 2^-1442: 0 (NaN for an infinite g)
-        gx[i] = <floating>(pos if v >= 0 else neg)
+        v = -200.0 if v < -200.0 else (1e30 if v > 1e30 else v)
+        pos = (1.0 + e) + v * e
+        neg = e * ((1.0 + e) + v)
+        pos = gv * ((pos if v >= 0 else neg) / d)
+        gx[i] = <float>(gv * -0.0 if xv < -1000.0 else pos)   # as float64's rule
 
 
 cdef inline void binary_span(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
