@@ -4,10 +4,10 @@ Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
 - `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
-  `hardsigmoid`, `hardswish` and their gradients `relu_backward`,
+  `hardsigmoid`, `hardswish`, `gelu` and their gradients `relu_backward`,
   `leaky_relu_backward`, `prelu_backward`, `elu_backward`, `hardtanh_backward`,
   `relu6_backward`, `threshold_backward`, `hardsigmoid_backward`,
-  `hardswish_backward`;
+  `hardswish_backward`, `gelu_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -22,6 +22,8 @@ from ._version import __version__
 from ._api import (
     elu,
     elu_backward,
+    gelu,
+    gelu_backward,
     hardsigmoid,
     hardsigmoid_backward,
     hardswish,
@@ -63,6 +65,8 @@ __all__ = [
     "hardsigmoid_backward",
     "hardswish",
     "hardswish_backward",
+    "gelu",
+    "gelu_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",

@@ -59,6 +59,7 @@ ALPHA = Param("alpha", 1.0, example=1.5)
 MIN_VAL = Param("min_val", -1.0, example=-0.5)
 MAX_VAL = Param("max_val", 1.0, example=0.75)
 THRESHOLD = Param("threshold", REQUIRED, example=0.25)
+APPROXIMATE = Param("approximate", "none", example="tanh")
 # the gradient from the forward's output y instead of x, where y determines it
 IS_RESULT = Param("is_result", False, keyword=True)
 
@@ -94,6 +95,11 @@ FUNCTIONS = {f.name: f for f in (
     Function("hardswish", "unary", op="OP_HARDSWISH", torch="torch.nn.functional.hardswish"),
     Function("hardswish_backward", "binary", op="OP_HARDSWISH_BWD", gradient_of="hardswish",
              torch="torch.ops.aten.hardswish_backward"),
+    # approximate="none" (erf form) or "tanh"; the wrapper picks OP_GELU / OP_GELU_TANH
+    Function("gelu", "unary", (APPROXIMATE,), op="OP_GELU", torch="torch.nn.functional.gelu",
+             ulps=2),
+    Function("gelu_backward", "binary", (APPROXIMATE,), op="OP_GELU_BWD", gradient_of="gelu",
+             torch="torch.ops.aten.gelu_backward", ulps=2),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),

@@ -7,6 +7,8 @@ dtype, as in the kernels; ELU's alpha stays float64.  ELU's exp/expm1 are evalua
 once, so the kernels' ELU is tested to within 2 ulp of a more exact answer.
 The PReLU weight gradient is summed in float64.
 """
+import math
+
 import numpy as np
 
 
@@ -211,3 +213,58 @@ def relu_stats(x, axis=-1):
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.count_nonzero(x > 0, axis=others) / (x.size / x.shape[ax] if x.shape[ax] else 0)
     return relu(x), np.asarray(frac, dtype=np.float64).reshape(x.shape[ax])
+
+
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _gelu_tail(xc):
+    """xc Phi(-xc) for xc >= 0 (float64 or long double xc, float64 result) and
+    phi(xc): erfc at a = xc / sqrt(2) rounded to float64 (math.erfc), with the first-order
+    term for that rounding, exp(-xc^2 / 2) in long double."""
+    a = xc.astype(np.float64) / np.sqrt(2.0)                       # float64 a
+    al = (np.asarray(xc, np.longdouble) / np.sqrt(np.longdouble(2)) - a).astype(np.float64)
+    ea = np.exp(-np.asarray(xc, np.longdouble) ** 2 / 2)
+    e = _erfc(a).astype(np.float64) - al * (2 / np.sqrt(np.pi)) * ea.astype(np.float64)
+    return np.asarray(xc, np.longdouble) * (np.longdouble(0.5) * e), ea / np.sqrt(2 * np.pi, dtype=np.longdouble)
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x) (approximate="none") or x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
+    ("tanh"), wider than x and rounded once; x for x = +inf, -0 for -inf."""
+    x = np.asarray(x)
+    xl = np.asarray(x, np.longdouble)
+    xc = np.minimum(np.abs(xl), 40)
+    with np.errstate(all="ignore"):
+        if approximate == "tanh":
+            xc = np.minimum(xc, 30)
+            e = np.exp(-2 * np.sqrt(2 / np.pi, dtype=np.longdouble) * (xc + np.longdouble(0.044715) * xc ** 3))
+            y = np.where(xl >= 0, xl / (1 + e), -(xc * e) / (1 + e))
+        else:
+            n, _ = _gelu_tail(xc)
+            y = np.where(xl >= 0, xl - n, -n)
+    return np.where(np.isnan(x), x, y.astype(x.dtype))
+
+
+def gelu_backward(grad_output, x, approximate="none"):
+    """grad * gelu'(x) (wider than x, rounded once): Phi(x) + x phi(x), or for "tanh"
+    S + 2 x S (1 - S) u'(x), S = sigmoid(2u); 1 at +inf, 0 at -inf."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    xl = np.asarray(x, np.longdouble)
+    xc = np.minimum(np.abs(xl), 40)
+    with np.errstate(all="ignore"):
+        if approximate == "tanh":
+            xc = np.minimum(xc, 30)
+            c0 = np.sqrt(2 / np.pi, dtype=np.longdouble)
+            k = np.longdouble(0.044715)
+            e = np.exp(-2 * c0 * (xc + k * xc ** 3))
+            D = 2 * xc * c0 * (1 + 3 * k * xc ** 2)
+            f = 1 / (1 + e)
+            d = np.where(xl >= 0, f + D * e * f * f, e * f * (1 - D * f))
+        else:
+            n, phi = _gelu_tail(xc)
+            safe = np.where(xc > 0, xc, 1)
+            q = np.where(xc > 0, n / safe, 0.5) - xc * phi
+            d = np.where(xl >= 0, 1 - q, q)
+        gx = (np.asarray(g, np.longdouble) * d).astype(g.dtype)
+    return np.where(np.isnan(x) | np.isnan(g), np.asarray(x + g), gx)
