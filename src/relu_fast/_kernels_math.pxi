@@ -145,7 +145,7 @@ cdef inline double gelu_erf_parts(double xc, double* E, double* q, double* th, d
     # interval 1: y = P(z) / Q(z), z = a^2;  interval 2: s = a - 1 (exact)
     z = ah * ah
     s = ah - 1.0
-    w = 1.0 / z
+    w = -1.0 / (th[0] + tl[0])                      # 1 / a^2 = 2 / x^2, from the exact pair
     num = GELU_PP0 + z * (GELU_PP1 + z * (GELU_PP2 + z * (GELU_PP3 + z * GELU_PP4)))
     den = 1.0 + z * (GELU_QQ1 + z * (GELU_QQ2 + z * (GELU_QQ3 + z * (GELU_QQ4 + z * GELU_QQ5))))
     cdef double num2 = GELU_PA0 + s * (GELU_PA1 + s * (GELU_PA2 + s * (GELU_PA3 + s * (
