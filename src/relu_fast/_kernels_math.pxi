@@ -196,6 +196,42 @@ cdef inline double gelu_erf_lane(double v) noexcept nogil:
     return v - N if v >= 0 else -N
 
 
+# Near the zero x0 ~ -0.752 of each derivative, Phi(x) + x phi(x) (and the tanh
+# form's S + ...) cancel: there the derivative is (x - x0) H(x - x0) instead, H fitted
+# (mpmath.chebyfit of the exact derivative / (x - x0)), so that it keeps its relative
+# accuracy down to the zero.
+cdef double GELU_ERF_ROOT = -0.7517915246935645
+cdef double GELU_ERF_ROOT_LO = 1.4956759177009883e-17
+
+
+cdef inline double gelu_erf_bwd_near_root(double v) noexcept nogil:
+    # the derivative for x - x0 in [-0.75, 0.45] around its zero x0: (x - x0) H(x - x0), H a
+    # Chebyshev interpolant of degree 20 (relative error < 1e-18), x - x0 from x0's pair
+    cdef double t = (v - GELU_ERF_ROOT) - GELU_ERF_ROOT_LO
+    cdef double h = -4.0459914314364897e-11
+    h = h * t + 1.9560191862665496e-10
+    h = h * t + 1.8926547894508084e-09
+    h = h * t + -1.4417328888049376e-09
+    h = h * t + -3.547369187634592e-08
+    h = h * t + -1.5900158308914923e-09
+    h = h * t + 5.702848003366016e-07
+    h = h * t + 4.328429955260303e-07
+    h = h * t + -7.748463353930358e-06
+    h = h * t + -1.1214380106743706e-05
+    h = h * t + 8.615947888655025e-05
+    h = h * t + 0.00018633974624515122
+    h = h * t + -0.000744826838696102
+    h = h * t + -0.002239538068075246
+    h = h * t + 0.004539228379126358
+    h = h * t + 0.019421679838189147
+    h = h * t + -0.014771522148244358
+    h = h * t + -0.1140082332972217
+    h = h * t + -0.018199676398671087
+    h = h * t + 0.388284982990552
+    h = h * t + 0.4314939923140469
+    return t * h
+
+
 cdef inline double gelu_erf_bwd_lane(double v) noexcept nogil:
     # d/dx x Phi(x) = Phi(x) + x phi(x) in float64.  With Q = Phi(-xc) - xc phi(xc)
     # (the derivative at -xc), it is 1 - Q for x >= 0 and Q for x < 0
@@ -214,18 +250,20 @@ cdef inline double gelu_erf_bwd_lane(double v) noexcept nogil:
     br = GELU_SQRT_PI * r / xc - xc
     Qt = ((((1.0 + p) * GELU_INV_SQRT_2PI) * br) * s1) * s2
     Q = Q if ah < 1.25 else Qt
-    return 1.0 - Q if v >= 0 else Q
+    Q = 1.0 - Q if v >= 0 else Q
+    return gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
 
 
-# Tanh form: 2u = x (K0 + K1 x^2), K0 = 2 sqrt(2/pi), K1 = 0.044715 K0, as a pair
+# Tanh form: 2u = x (K0 + K1 x^2) with PyTorch's float64 constants taken as exact:
+# K0 = 2 kBeta, kBeta = sqrt(2/pi) rounded to float64, K1 = K0 kKappa, kKappa = 0.044715
+# rounded to float64 (K1 as a pair).  2u is kept as a pair
 # (w, we) from exact products; e = exp(-2|u|) from the pair, so that the relative
 # error of e (that of gelu's result for x < 0) stays near 1 ulp even where 2|u| is
 # hundreds.  gelu = x / (1 + e) (x >= 0) or x e / (1 + e) (x < 0): no cancellation,
 # and |x| is clamped to 30 first (e is 0 there): x^3 never overflows.
 cdef double GELU_K0 = 1.5957691216057308
-cdef double GELU_K0_LO = -9.96930880911092e-17
 cdef double GELU_K1 = 0.07135481627260025
-cdef double GELU_K1_LO = -6.175149918155315e-19
+cdef double GELU_K1_LO = 3.3591871225076503e-19
 cdef double GELU_TANH_CLAMP = 30.0
 
 
@@ -238,7 +276,7 @@ cdef inline double gelu_tanh_exp(double xc, double* s1, double* s2) noexcept nog
     S = GELU_K0 + Qh                                # Knuth's TwoSum: K0 + Qh = S + Se
     t = S - GELU_K0
     Se = (GELU_K0 - (S - t)) + (Qh - t)
-    Se = Se + (Qe + GELU_K0_LO)
+    Se = Se + Qe
     Wh = gelu_two_prod(xc, S, &We)
     We = We + xc * Se
     t = -Wh
@@ -256,6 +294,38 @@ cdef inline double gelu_tanh_lane(double v) noexcept nogil:
     return v / (1.0 + e) if v >= 0 else yn
 
 
+cdef double GELU_TANH_ROOT = -0.7524614220710162
+cdef double GELU_TANH_ROOT_LO = -3.473691681308185e-17
+
+
+cdef inline double gelu_tanh_bwd_near_root(double v) noexcept nogil:
+    # the derivative for x - x0 in [-0.75, 0.45] around its zero x0: (x - x0) H(x - x0), H a
+    # Chebyshev interpolant of degree 20 (relative error < 1e-18), x - x0 from x0's pair
+    cdef double t = (v - GELU_TANH_ROOT) - GELU_TANH_ROOT_LO
+    cdef double h = -7.111649988711507e-09
+    h = h * t + -8.520140226157783e-09
+    h = h * t + 7.593085102797512e-08
+    h = h * t + 1.3555407276400415e-07
+    h = h * t + -4.33762807911898e-07
+    h = h * t + -9.8813882166783e-07
+    h = h * t + 2.4348558672424177e-06
+    h = h * t + 5.9184044030181375e-06
+    h = h * t + -1.5951195766658113e-05
+    h = h * t + -3.495617205670293e-05
+    h = h * t + 0.0001242523169298768
+    h = h * t + 0.00026392764328465526
+    h = h * t + -0.0009274420260010567
+    h = h * t + -0.0024227318461644337
+    h = h * t + 0.005261059255052472
+    h = h * t + 0.019682309459845556
+    h = h * t + -0.016619328343055528
+    h = h * t + -0.11394448308095922
+    h = h * t + -0.015782853521847988
+    h = h * t + 0.38751844613578895
+    h = h * t + 0.43040009102485854
+    return t * h
+
+
 cdef inline double gelu_tanh_bwd_lane(double v) noexcept nogil:
     # d = S + 2x S (1 - S) u'(x), S = sigmoid(2u), S (1 - S) = e / (1 + e)^2,
     # D = 2 xc u'(xc) = xc (K0 + 3 K1 xc^2):
@@ -268,4 +338,5 @@ cdef inline double gelu_tanh_bwd_lane(double v) noexcept nogil:
     D = xc * (GELU_K0 + 3.0 * GELU_K1 * (xc * xc))
     f = 1.0 / (1.0 + e)
     dn = ((((1.0 + p) * (f * (1.0 - D * f))) * s1) * s2)
-    return f + D * e * (f * f) if v >= 0 else dn
+    dn = f + D * e * (f * f) if v >= 0 else dn
+    return gelu_tanh_bwd_near_root(v) if -0.75 <= v - GELU_TANH_ROOT <= 0.45 else dn

@@ -229,6 +229,11 @@ def _gelu_tail(xc):
     return np.asarray(xc, np.longdouble) * (np.longdouble(0.5) * e), ea / np.sqrt(2 * np.pi, dtype=np.longdouble)
 
 
+# the tanh form's constants: PyTorch's float64 values, taken as exact
+_KBETA = np.longdouble(0.7978845608028654)        # sqrt(2/pi) rounded to float64
+_KKAPPA = np.longdouble(0.044715)
+
+
 def gelu(x, approximate="none"):
     """x Phi(x) (approximate="none") or x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
     ("tanh"), wider than x and rounded once; x for x = +inf, -0 for -inf."""
@@ -238,7 +243,7 @@ def gelu(x, approximate="none"):
     with np.errstate(all="ignore"):
         if approximate == "tanh":
             xc = np.minimum(xc, 30)
-            e = np.exp(-2 * np.sqrt(2 / np.pi, dtype=np.longdouble) * (xc + np.longdouble(0.044715) * xc ** 3))
+            e = np.exp(-2 * _KBETA * (xc + _KKAPPA * xc ** 3))
             y = np.where(xl >= 0, xl / (1 + e), -(xc * e) / (1 + e))
         else:
             n, _ = _gelu_tail(xc)
@@ -255,8 +260,7 @@ def gelu_backward(grad_output, x, approximate="none"):
     with np.errstate(all="ignore"):
         if approximate == "tanh":
             xc = np.minimum(xc, 30)
-            c0 = np.sqrt(2 / np.pi, dtype=np.longdouble)
-            k = np.longdouble(0.044715)
+            c0, k = _KBETA, _KKAPPA
             e = np.exp(-2 * c0 * (xc + k * xc ** 3))
             D = 2 * xc * c0 * (1 + 3 * k * xc ** 2)
             f = 1 / (1 + e)
@@ -266,5 +270,7 @@ def gelu_backward(grad_output, x, approximate="none"):
             safe = np.where(xc > 0, xc, 1)
             q = np.where(xc > 0, n / safe, 0.5) - xc * phi
             d = np.where(xl >= 0, 1 - q, q)
-        gx = (np.asarray(g, np.longdouble) * d).astype(g.dtype)
+        # the derivative is rounded to float64 before the product (as in the kernels):
+        # an infinite g times a derivative that underflows there gives NaN
+        gx = (np.asarray(g, np.longdouble) * d.astype(np.float64)).astype(g.dtype)
     return np.where(np.isnan(x) | np.isnan(g), np.asarray(x + g), gx)
