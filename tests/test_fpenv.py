@@ -58,7 +58,7 @@ def test_flush_to_zero_set_by_the_caller_changes_nothing(name, shape, dtype, flu
     if name in ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "prelu",
                 "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
                 "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
-                "hardswish_backward"):
+                "hardswish_backward", "gelu", "gelu_backward"):
         compare(name, x, g, slope=0.2, w=np.linspace(-0.5, 1.5, shape[1]).astype(dtype)
                 if len(shape) > 1 else dtype(0.25))
     _api._flush_denormals(True, 2)

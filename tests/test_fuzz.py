@@ -23,17 +23,22 @@ from hypothesis import strategies as st
 
 import relu_fast
 from relu_fast import _reference as ref
+from relu_fast._functions import FUNCTIONS as _DECLARED
 
 MAX_EXAMPLES = int(os.environ.get("RELU_FAST_FUZZ_EXAMPLES", "250"))
 FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
          "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
-         "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "prelu", "prelu_backward")
+         "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "gelu", "gelu_backward",
+         "prelu", "prelu_backward")
 BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
-          "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "prelu_backward"}
+          "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "gelu_backward",
+          "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
              "alias_g", "same_view", "partial", "partial", "readonly", "wrong_shape", "wrong_dtype", "list")
+# the declared tolerance against the reference (relu_fast._functions)
+FUNCTIONS_ULPS = {name: _DECLARED[name].ulps for name in ("gelu", "gelu_backward")}
 BIG_SHAPES = ((40000,), (33000,), (3, 12000), (2, 5, 3500), (70001,), (4, 9000))
 
 
@@ -170,6 +175,8 @@ def cases(draw):
             case["param2"] = draw(st.floats(-10, 10)) if draw(st.integers(0, 5)) else draw(reals())
     if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
+    if name.startswith("gelu"):
+        case["approximate"] = draw(st.sampled_from(("none", "tanh") * 4 + ("None", "", 1, None, b"tanh")))
     if name == "elu_backward":
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name.startswith("prelu"):
@@ -250,6 +257,11 @@ def expected_errors(case, x, g, out, weight):
         elif name == "elu_backward" and case["is_result"] and _real_ok(case["param"]) \
                 and not float(case["param"]) >= 0:
             errs.add(ValueError)      # elu from its output needs alpha >= 0
+    if "approximate" in case:
+        if not isinstance(case["approximate"], str):
+            errs.add(TypeError)
+        elif case["approximate"] not in ("none", "tanh"):
+            errs.add(ValueError)
     if name.startswith("prelu"):
         axis, nd = case["axis"], np.ndim(x)
         if isinstance(weight, np.ndarray):
@@ -313,6 +325,10 @@ def reference(case, x, g, weight):
             return getattr(ref, name)(x)
         if name == "hardswish_backward":
             return ref.hardswish_backward(g, x)
+        if name == "gelu":
+            return ref.gelu(x, case["approximate"])
+        if name == "gelu_backward":
+            return ref.gelu_backward(g, x, case["approximate"])
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -450,6 +466,10 @@ def call(case, x, g, weight, out):
             return f(g, x, case["param"], **kw)
         if name == "hardswish_backward":
             return f(g, x, **kw)
+        if name == "gelu":
+            return f(x, case["approximate"], **kw)
+        if name == "gelu_backward":
+            return f(g, x, case["approximate"], **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])
@@ -526,7 +546,7 @@ def run_case(case):
     if out is None:
         for r in arrays.raws:
             assert not np.shares_memory(got, r)
-    assert_same(got, want, ulps=2 if case["name"].startswith("elu") else 0)
+    assert_same(got, want, ulps=2 if case["name"].startswith("elu") else FUNCTIONS_ULPS.get(case["name"], 0))
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)

@@ -24,7 +24,7 @@ def test_self_check_every_function_passes():
     assert names == {"relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
                      "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
                      "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
-                     "hardswish_backward", "prelu", "prelu_backward"}
+                     "hardswish_backward", "gelu", "gelu_backward", "prelu", "prelu_backward"}
     assert all(ok for _, ok in results), [n for n, ok in results if not ok]
 
 

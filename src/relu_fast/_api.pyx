@@ -1283,7 +1283,7 @@ def gelu(x, approximate="none", *, out=None):
     as ``torch.nn.functional.gelu``.  Both are computed in float64 and rounded
     once (float32 results within 1 ulp of the correctly rounded value, float64
     within 2; the measured maxima are in the semantics page), with no overflow
-    at any |x| and no flush of denormals (gelu(x) is about x / 2 for tiny x).
+    at any magnitude of x and no flush of denormals (gelu(x) is about x / 2 for tiny x).
     NaN stays NaN; +inf gives +inf and -inf gives -0 (the limits, where
     PyTorch returns NaN), and large negative x gives -0 or a tiny negative
     value, gracefully underflowing.
@@ -1294,9 +1294,9 @@ def gelu(x, approximate="none", *, out=None):
     >>> import relu_fast as rf
     >>> x = np.array([-3.0, -1.0, 0.0, 1.0, 3.0])
     >>> rf.gelu(x)
-    array([-0.00404951, -0.15865525,  0.        ,  0.84134475,  2.99595049])
+    array([-0.00404969, -0.15865525,  0.        ,  0.84134475,  2.99595031])
     >>> rf.gelu(x, "tanh")
-    array([-0.00363752, -0.15880801,  0.        ,  0.84119199,  2.99636248])
+    array([-0.00363739, -0.15880801,  0.        ,  0.84119199,  2.99636261])
     """
     cdef bint tanh_form = _gelu_tanh(approximate)
     try:
@@ -1352,7 +1352,7 @@ def gelu_backward(grad_output, x, approximate="none", *, out=None):
     u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).  The derivative and its product with
     g are computed in float64 and rounded once.  It is 1 at +inf and 0 at -inf
     (the limits; PyTorch gives NaN there, and for the tanh form already at
-    |x| = 1e30 in float32).  NaN in x or g gives NaN; an infinite g where the
+    x = ±1e30 in float32).  NaN in x or g gives NaN; an infinite g where the
     derivative is 0 (in float64) gives NaN, as in PyTorch.  There is no
     ``is_result``: gelu is not one-to-one for x < 0, so its output cannot tell x.
 
