@@ -97,7 +97,7 @@ FUNCTIONS = {f.name: f for f in (
              torch="torch.ops.aten.hardswish_backward"),
     # approximate="none" (erf form) or "tanh"; the wrapper picks OP_GELU / OP_GELU_TANH
     Function("gelu", "unary", (APPROXIMATE,), op="OP_GELU", torch="torch.nn.functional.gelu",
-             ulps=2),
+             ulps=3),
     Function("gelu_backward", "binary", (APPROXIMATE,), op="OP_GELU_BWD", gradient_of="gelu",
              torch="torch.ops.aten.gelu_backward", ulps=8),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",

@@ -232,10 +232,19 @@ cdef inline double gelu_erf_bwd_near_root(double v) noexcept nogil:
     return t * h
 
 
-cdef inline double gelu_erf_bwd_lane(double v) noexcept nogil:
-    # d/dx x Phi(x) = Phi(x) + x phi(x) in float64.  With Q = Phi(-xc) - xc phi(xc)
-    # (the derivative at -xc), it is 1 - Q for x >= 0 and Q for x < 0
-    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, Q, Qt, r, br
+cdef inline double gelu_times_scaled(double g, double M, double s1, double s2, double d) noexcept nogil:
+    # g M s1 s2, where d = (M s1) s2 is a derivative that may be subnormal: g joins
+    # before the last scaling, so a large g brings back the bits d lost (two orders, as
+    # galpha_exp_neg: g M first while |g| <= 2^1000, else M s1 first); an infinite g
+    # gives g d (NaN where d is 0 in float64)
+    cdef double a = ((g * M) * s1) * s2 if fabs(g) <= 2.0 ** 1000 else ((M * s1) * g) * s2
+    return g * d if fabs(g) == INFINITY else a
+
+
+cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
+    # g (Phi(x) + x phi(x)) in float64.  With Q = Phi(-xc) - xc phi(xc) (the
+    # derivative at -xc), the derivative is 1 - Q for x >= 0 and Q for x < 0
+    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, Q, Qt, r, br, M, res
     xc = fabs(v)
     xc = GELU_ERF_CLAMP if xc > GELU_ERF_CLAMP else xc
     ah = gelu_erf_parts(xc, &E, &q, &th, &tl)
@@ -248,10 +257,15 @@ cdef inline double gelu_erf_bwd_lane(double v) noexcept nogil:
     # Q = phi(xc) (sqrt(pi) exp(q) / xc - xc), 2^k applied last
     r = exp_neg(q)
     br = GELU_SQRT_PI * r / xc - xc
-    Qt = ((((1.0 + p) * GELU_INV_SQRT_2PI) * br) * s1) * s2
+    M = ((1.0 + p) * GELU_INV_SQRT_2PI) * br
+    Qt = (M * s1) * s2
     Q = Q if ah < 1.25 else Qt
     Q = 1.0 - Q if v >= 0 else Q
-    return gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
+    Q = gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
+    res = gv * Q
+    res = gelu_times_scaled(gv, M, s1, s2, Qt) if (v < 0) & (ah >= 1.25) else res
+    # below -40 the derivative (< 1e-346) is taken as -0: g -0 (NaN for an infinite g)
+    return gv * -0.0 if v < -GELU_ERF_CLAMP else res
 
 
 # Tanh form: 2u = x (K0 + K1 x^2) with PyTorch's float64 constants taken as exact:
@@ -260,15 +274,15 @@ cdef inline double gelu_erf_bwd_lane(double v) noexcept nogil:
 # (w, we) from exact products; e = exp(-2|u|) from the pair, so that the relative
 # error of e (that of gelu's result for x < 0) stays near 1 ulp even where 2|u| is
 # hundreds.  gelu = x / (1 + e) (x >= 0) or x e / (1 + e) (x < 0): no cancellation,
-# and |x| is clamped to 30 first (e is 0 there): x^3 never overflows.
+# and |x| is clamped to 26 first (e is 0 there): x^3 never overflows.
 cdef double GELU_K0 = 1.5957691216057308
 cdef double GELU_K1 = 0.07135481627260025
 cdef double GELU_K1_LO = 3.3591871225076503e-19
-cdef double GELU_TANH_CLAMP = 30.0
+cdef double GELU_TANH_CLAMP = 26.0               # 2u(26) = 1296: e = 0, 2^k still in reach
 
 
 cdef inline double gelu_tanh_exp(double xc, double* s1, double* s2) noexcept nogil:
-    # e = exp(-2u(xc)) = (1 + p) s1 s2, returning p (xc in [0, 30] or NaN)
+    # e = exp(-2u(xc)) = (1 + p) s1 s2, returning p (xc in [0, 26] or NaN)
     cdef double P, Pe, Qh, Qe, S, Se, Wh, We, t
     P = gelu_two_prod(xc, xc, &Pe)
     Qh = gelu_two_prod(GELU_K1, P, &Qe)
@@ -326,17 +340,23 @@ cdef inline double gelu_tanh_bwd_near_root(double v) noexcept nogil:
     return t * h
 
 
-cdef inline double gelu_tanh_bwd_lane(double v) noexcept nogil:
+cdef inline double gelu_tanh_bwd_lane(double gv, double v) noexcept nogil:
     # d = S + 2x S (1 - S) u'(x), S = sigmoid(2u), S (1 - S) = e / (1 + e)^2,
     # D = 2 xc u'(xc) = xc (K0 + 3 K1 xc^2):
     # x >= 0: 1 / (1 + e) + D e / (1 + e)^2;  x < 0: e / (1 + e) (1 - D / (1 + e))
-    cdef double xc, p, s1, s2, e, D, f, dn
+    cdef double xc, p, s1, s2, e, D, f, dn, M, d
+    cdef bint near
     xc = fabs(v)
     xc = GELU_TANH_CLAMP if xc > GELU_TANH_CLAMP else xc
     p = gelu_tanh_exp(xc, &s1, &s2)
     e = ((1.0 + p) * s1) * s2
     D = xc * (GELU_K0 + 3.0 * GELU_K1 * (xc * xc))
     f = 1.0 / (1.0 + e)
-    dn = ((((1.0 + p) * (f * (1.0 - D * f))) * s1) * s2)
-    dn = f + D * e * (f * f) if v >= 0 else dn
-    return gelu_tanh_bwd_near_root(v) if -0.75 <= v - GELU_TANH_ROOT <= 0.45 else dn
+    M = (1.0 + p) * (f * (1.0 - D * f))
+    dn = (M * s1) * s2
+    d = f + D * e * (f * f) if v >= 0 else dn
+    near = -0.75 <= v - GELU_TANH_ROOT <= 0.45
+    d = gelu_tanh_bwd_near_root(v) if near else d
+    d = gelu_times_scaled(gv, M, s1, s2, dn) if (v < 0) & (not near) else gv * d
+    # below -26 the derivative (< 1e-560) is taken as -0: g -0 (NaN for an infinite g)
+    return gv * -0.0 if v < -GELU_TANH_CLAMP else d

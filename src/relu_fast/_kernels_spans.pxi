@@ -108,14 +108,15 @@ cdef inline void gelu_span(const floating* x, floating* y, Py_ssize_t n, bint ta
 
 cdef inline void gelu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                bint tanh_form) noexcept nogil:
-    # gx = g * gelu'(x), the derivative and the product in float64, rounded once
+    # gx = g * gelu'(x), the derivative and the product in float64 (g joining a
+    # subnormal derivative before its last scaling), rounded once
     cdef Py_ssize_t i
     if tanh_form:
         for i in range(n):
-            gx[i] = <floating>(<double>g[i] * gelu_tanh_bwd_lane(<double>x[i]))
+            gx[i] = <floating>gelu_tanh_bwd_lane(<double>g[i], <double>x[i])
     else:
         for i in range(n):
-            gx[i] = <floating>(<double>g[i] * gelu_erf_bwd_lane(<double>x[i]))
+            gx[i] = <floating>gelu_erf_bwd_lane(<double>g[i], <double>x[i])
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:

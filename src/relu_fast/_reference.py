@@ -7,8 +7,6 @@ dtype, as in the kernels; ELU's alpha stays float64.  ELU's exp/expm1 are evalua
 once, so the kernels' ELU is tested to within 2 ulp of a more exact answer.
 The PReLU weight gradient is summed in float64.
 """
-import math
-
 import numpy as np
 
 
@@ -215,18 +213,28 @@ def relu_stats(x, axis=-1):
     return relu(x), np.asarray(frac, dtype=np.float64).reshape(x.shape[ax])
 
 
-_erfc = np.frompyfunc(math.erfc, 1, 1)
+_PI = np.longdouble("3.14159265358979323846264338327950288")   # pi in long double
 
 
 def _gelu_tail(xc):
-    """xc Phi(-xc) for xc >= 0 (float64 or long double xc, float64 result) and
-    phi(xc): erfc at a = xc / sqrt(2) rounded to float64 (math.erfc), with the first-order
-    term for that rounding, exp(-xc^2 / 2) in long double."""
-    a = xc.astype(np.float64) / np.sqrt(2.0)                       # float64 a
-    al = (np.asarray(xc, np.longdouble) / np.sqrt(np.longdouble(2)) - a).astype(np.float64)
-    ea = np.exp(-np.asarray(xc, np.longdouble) ** 2 / 2)
-    e = _erfc(a).astype(np.float64) - al * (2 / np.sqrt(np.pi)) * ea.astype(np.float64)
-    return np.asarray(xc, np.longdouble) * (np.longdouble(0.5) * e), ea / np.sqrt(2 * np.pi, dtype=np.longdouble)
+    """xc Phi(-xc) and phi(xc) for xc >= 0, in long double: Phi(-x) = 1/2 - phi(x) (x +
+    x^3/3 + x^5/15 + ...) below 2, phi(x) / (x + 1/(x + 2/(x + 3/(x + ...)))) (Laplace's
+    continued fraction, 400 terms) from 2 on."""
+    xl = np.asarray(xc, np.longdouble)
+    phi = np.exp(-xl * xl / 2) / np.sqrt(2 * _PI)
+    small = np.where(xl < 2, xl, 0)
+    term = small.copy()
+    total = small.copy()
+    for k in range(1, 90):
+        term = term * small * small / (2 * k + 1)
+        total = total + term
+    lower = 0.5 - phi * total
+    big = np.where(xl >= 2, xl, 2)
+    t = np.zeros_like(big)
+    for k in range(400, 0, -1):
+        t = k / (big + t)
+    lower = np.where(xl < 2, lower, phi / (big + t))
+    return xl * lower, phi
 
 
 # the tanh form's constants: PyTorch's float64 values, taken as exact
@@ -242,7 +250,7 @@ def gelu(x, approximate="none"):
     xc = np.minimum(np.abs(xl), 40)
     with np.errstate(all="ignore"):
         if approximate == "tanh":
-            xc = np.minimum(xc, 30)
+            xc = np.minimum(xc, 26)
             e = np.exp(-2 * _KBETA * (xc + _KKAPPA * xc ** 3))
             y = np.where(xl >= 0, xl / (1 + e), -(xc * e) / (1 + e))
         else:
@@ -283,7 +291,7 @@ def gelu_backward(grad_output, x, approximate="none"):
     xc = np.minimum(np.abs(xl), 40)
     with np.errstate(all="ignore"):
         if approximate == "tanh":
-            xc = np.minimum(xc, 30)
+            xc = np.minimum(xc, 26)
             c0, k = _KBETA, _KKAPPA
             e = np.exp(-2 * c0 * (xc + k * xc ** 3))
             D = 2 * xc * c0 * (1 + 3 * k * xc ** 2)
@@ -296,7 +304,11 @@ def gelu_backward(grad_output, x, approximate="none"):
             d = np.where(xl >= 0, 1 - q, q)
         near, dn = _near_root(xl, approximate)
         d = np.where(near, dn, d)
-        # the derivative is rounded to float64 before the product (as in the kernels):
-        # an infinite g times a derivative that underflows there gives NaN
-        gx = (np.asarray(g, np.longdouble) * d.astype(np.float64)).astype(g.dtype)
+        # the product in long double (a large g brings back a derivative that is
+        # subnormal in float64); an infinite g times the derivative rounded to float64
+        # (NaN where that is 0)
+        gl = np.asarray(g, np.longdouble)
+        gx = np.where(np.isinf(gl), gl * d.astype(np.float64), gl * d)
+        # below -40 (erf) or -26 (tanh) the derivative is taken as -0
+        gx = np.where(xl < (-26 if approximate == "tanh" else -40), gl * -0.0, gx).astype(g.dtype)
     return np.where(np.isnan(x) | np.isnan(g), np.asarray(x + g), gx)
