@@ -59,12 +59,12 @@ def test_the_lists_cover_the_api():
     # the parametrisations below must not run over empty or partial lists
     assert len(FUNCTIONS) == 29
     assert set(LAYERS) == {"ReLU", "LeakyReLU", "ELU", "PReLU", "ReLU6", "Hardtanh", "Threshold",
-                           "Hardsigmoid", "Hardswish"}
+                           "Hardsigmoid", "Hardswish", "GELU"}
     for layer in LAYERS:
         for method in ("__call__", "forward", "backward", "parameters", "grads",
                        "saved_nbytes", "reset_activity"):
             assert f"relu_fast.nn.{layer}.{method}" in METHODS
-    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 26    # all but limit_threads
+    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 28    # all but limit_threads
 
 
 @pytest.fixture

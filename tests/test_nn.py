@@ -29,6 +29,8 @@ def layers():
         "hardsigmoid": lambda: nn.Hardsigmoid(),
         "hardsigmoid_inplace": lambda: nn.Hardsigmoid(inplace=True),
         "hardswish": lambda: nn.Hardswish(),
+        "gelu": lambda: nn.GELU(),
+        "gelu_tanh": lambda: nn.GELU("tanh"),
     }
 
 
@@ -89,6 +91,8 @@ def test_same_as_functional(dtype):
         (nn.Threshold(0.1, 7.0), rf.threshold(x, 0.1, 7.0), rf.threshold_backward(g, x, 0.1), None),
         (nn.Hardsigmoid(), rf.hardsigmoid(x), rf.hardsigmoid_backward(g, x), None),
         (nn.Hardswish(), rf.hardswish(x), rf.hardswish_backward(g, x), None),
+        (nn.GELU(), rf.gelu(x), rf.gelu_backward(g, x), None),
+        (nn.GELU(approximate="tanh"), rf.gelu(x, "tanh"), rf.gelu_backward(g, x, "tanh"), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -226,6 +230,22 @@ def test_piecewise_layers_without_an_inplace_variant_refuse_it():
     assert layer.saved_nbytes() == 0
     with pytest.raises(RuntimeError, match="without a forward"):
         layer.backward(np.ones(3))
+
+
+def test_gelu_layer_arguments_and_saved_input():
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("exact")
+    with pytest.raises(TypeError, match="approximate"):
+        nn.GELU(None)
+    with pytest.raises(TypeError):
+        nn.GELU(inplace=True)                       # PyTorch's GELU has no inplace
+    assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
+    layer = nn.GELU()
+    x = np.array([-4.0, 1.0, 4.0])
+    layer(x)
+    assert layer.saved_nbytes() == x.nbytes        # it keeps x
+    layer.backward(np.ones(3))
+    assert layer.saved_nbytes() == 0
 
 
 def test_inplace_needs_recoverable_signs():
