@@ -134,7 +134,7 @@ cdef inline double gelu_erf_parts(double xc, double* E, double* q, double* th, d
     # For xc = min(|x|, 40) (or NaN): returns ah = xc / sqrt(2) rounded and sets
     #  *E  = erfc(a) for a < 1.25 (intervals 1, 2; its first-order correction for al
     #        not yet applied: the caller has exp(-a^2)), else unused;
-    #  *q  = R/S - 0.5625 for a >= 1.25 (tail: erfc(a) = exp(-a^2 + q) / a);
+    #  *q  = R/S for a >= 1.25 (tail: erfc(a) = exp(-a^2 - 0.5625 + q) / a);
     #  *th + *tl = -x^2 / 2 (th = -hi^2 / 2 exact).
     cdef double ah, z, s, w, num, den, y, hi, t
     ah = xc * GELU_INV_SQRT2
@@ -165,7 +165,7 @@ cdef inline double gelu_erf_parts(double xc, double* E, double* q, double* th, d
     y = num / den
     # erfc(a) = 1 - a - a y = 0.5 - (a y + (a - 0.5)) (fdlibm's order), or 1 - erx - y
     E[0] = (0.5 - (ah * y + (ah - 0.5))) if ah < 0.84375 else ((1.0 - GELU_ERX) - y)
-    q[0] = y - 0.5625
+    q[0] = y
     return ah
 
 
@@ -188,8 +188,9 @@ cdef inline double gelu_erf_lane(double v) noexcept nogil:
     ea = ((1.0 + p) * s1) * s2
     E = E - al * (GELU_TWO_OVER_SQRTPI * ea)
     N = xc * (0.5 * E)
-    # a >= 1.25: N = exp(-x^2/2 + q) / sqrt(2), 1/sqrt(2) as a pair, 2^k applied last
-    p = gelu_exp_pair(th, tl + q, &s1, &s2)
+    # a >= 1.25: N = exp(-x^2/2 - 0.5625 + q) / sqrt(2), 1/sqrt(2) as a pair, 2^k applied
+    # last; th - 0.5625 is exact there (hi has 21 bits and |x| > 1.7), q joins the small part
+    p = gelu_exp_pair(th - 0.5625, tl + q, &s1, &s2)
     c = GELU_INV_SQRT2 + (GELU_INV_SQRT2 * p + GELU_INV_SQRT2_LO * (1.0 + p))
     Nt = (c * s1) * s2
     N = N if ah < 1.25 else Nt
@@ -253,9 +254,9 @@ cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
     ea = ((1.0 + p) * s1) * s2
     E = E - al * (GELU_TWO_OVER_SQRTPI * ea)
     Q = 0.5 * E - xc * (GELU_INV_SQRT_2PI * ea)
-    # tail: Phi(-xc) / phi(xc) = sqrt(pi) exp(q) / xc, so
-    # Q = phi(xc) (sqrt(pi) exp(q) / xc - xc), 2^k applied last
-    r = exp_neg(q)
+    # tail: Phi(-xc) / phi(xc) = sqrt(pi) exp(q - 0.5625) / xc, so
+    # Q = phi(xc) (sqrt(pi) exp(q - 0.5625) / xc - xc), 2^k applied last
+    r = exp_neg(q - 0.5625)
     br = GELU_SQRT_PI * r / xc - xc
     M = ((1.0 + p) * GELU_INV_SQRT_2PI) * br
     Qt = (M * s1) * s2
