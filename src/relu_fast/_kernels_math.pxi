@@ -41,6 +41,7 @@ cdef double GELU_SPLIT32 = 4294967297.0         # 2^32 + 1: a 21-bit high part
 cdef double GELU_INV_SQRT2 = 0.7071067811865476
 cdef double GELU_INV_SQRT2_LO = -4.833646656726457e-17
 cdef double GELU_INV_SQRT_2PI = 0.3989422804014327
+cdef double GELU_INV_SQRT_2PI_LO = -2.49232720227773e-17
 cdef double GELU_SQRT_PI = 1.7724538509055159
 cdef double GELU_TWO_OVER_SQRTPI = 1.1283791670955126
 cdef double GELU_ERF_CLAMP = 40.0
@@ -245,7 +246,7 @@ cdef inline double gelu_times_scaled(double g, double M, double s1, double s2, d
 cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
     # g (Phi(x) + x phi(x)) in float64.  With Q = Phi(-xc) - xc phi(xc) (the
     # derivative at -xc), the derivative is 1 - Q for x >= 0 and Q for x < 0
-    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, Q, Qt, r, br, M, res
+    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, Q, Qt, r, br, M, res, ch, cl
     xc = fabs(v)
     xc = GELU_ERF_CLAMP if xc > GELU_ERF_CLAMP else xc
     ah = gelu_erf_parts(xc, &E, &q, &th, &tl)
@@ -253,7 +254,11 @@ cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
     p = gelu_exp_pair(th, tl, &s1, &s2)             # exp(-x^2/2) = (1 + p) s1 s2
     ea = ((1.0 + p) * s1) * s2
     E = E - al * (GELU_TWO_OVER_SQRTPI * ea)
-    Q = 0.5 * E - xc * (GELU_INV_SQRT_2PI * ea)
+    # xc phi(xc) = xc/sqrt(2 pi) (1 + p) 2^k with xc/sqrt(2 pi) as an exact pair
+    cl = 0.0
+    ch = gelu_two_prod(xc, GELU_INV_SQRT_2PI, &cl)
+    cl = cl + xc * GELU_INV_SQRT_2PI_LO
+    Q = 0.5 * E - ((ch + (ch * p + cl * (1.0 + p))) * s1) * s2
     # tail: Phi(-xc) / phi(xc) = sqrt(pi) exp(q - 0.5625) / xc, so
     # Q = phi(xc) (sqrt(pi) exp(q - 0.5625) / xc - xc), 2^k applied last
     r = exp_neg(q - 0.5625)
@@ -341,6 +346,26 @@ cdef inline double gelu_tanh_bwd_near_root(double v) noexcept nogil:
     return t * h
 
 
+cdef inline double gelu_tanh_one_plus_e_minus_D(double xc, double e) noexcept nogil:
+    # 1 + e - D, D = xc K0 + 3 K1 xc^3, from exact products and TwoSums (xc <= 26)
+    cdef double D1, D1e, P, Pe, C, Ce, K3, K3e, D2, D2e, S1, S1e, S2, S2e, t
+    D1 = gelu_two_prod(xc, GELU_K0, &D1e)
+    P = gelu_two_prod(xc, xc, &Pe)
+    C = gelu_two_prod(P, xc, &Ce)
+    Ce = Ce + Pe * xc
+    K3 = gelu_two_prod(3.0, GELU_K1, &K3e)
+    K3e = K3e + 3.0 * GELU_K1_LO
+    D2 = gelu_two_prod(K3, C, &D2e)
+    D2e = D2e + (K3 * Ce + K3e * C)
+    S1 = -D1 - D2                                   # TwoSum(-D1, -D2)
+    t = S1 + D1
+    S1e = (-D1 - (S1 - t)) + (-D2 - t)
+    S2 = S1 + 1.0                                   # TwoSum(S1, 1)
+    t = S2 - S1
+    S2e = (S1 - (S2 - t)) + (1.0 - t)
+    return S2 + (((S1e + S2e) + e) - (D1e + D2e))
+
+
 cdef inline double gelu_tanh_bwd_lane(double gv, double v) noexcept nogil:
     # d = S + 2x S (1 - S) u'(x), S = sigmoid(2u), S (1 - S) = e / (1 + e)^2,
     # D = 2 xc u'(xc) = xc (K0 + 3 K1 xc^2):
@@ -353,10 +378,12 @@ cdef inline double gelu_tanh_bwd_lane(double gv, double v) noexcept nogil:
     e = ((1.0 + p) * s1) * s2
     D = xc * (GELU_K0 + 3.0 * GELU_K1 * (xc * xc))
     f = 1.0 / (1.0 + e)
-    M = (1.0 + p) * (f * (1.0 - D * f))
+    # x < 0: e (1 + e - D) / (1 + e)^2, with 1 + e - D summed from exact pieces
+    # (D = xc K0 + 3 K1 xc^3 as pairs), so that its partial cancellation costs no bits
+    M = (1.0 + p) * (gelu_tanh_one_plus_e_minus_D(xc, e) / (1.0 + (2.0 * e + e * e)))
     dn = (M * s1) * s2
     d = f + D * e * (f * f) if v >= 0 else dn
-    near = -0.75 <= v - GELU_TANH_ROOT <= 0.45
+    near = -0.3 <= v - GELU_TANH_ROOT <= 0.45      # (the fit covers [-0.75, 0.45])
     d = gelu_tanh_bwd_near_root(v) if near else d
     d = gelu_times_scaled(gv, M, s1, s2, dn) if (v < 0) & (not near) else gv * d
     # below -26 the derivative (< 1e-560) is taken as -0: g -0 (NaN for an infinite g)
