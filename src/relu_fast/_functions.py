@@ -99,7 +99,7 @@ FUNCTIONS = {f.name: f for f in (
     Function("gelu", "unary", (APPROXIMATE,), op="OP_GELU", torch="torch.nn.functional.gelu",
              ulps=3),
     Function("gelu_backward", "binary", (APPROXIMATE,), op="OP_GELU_BWD", gradient_of="gelu",
-             torch="torch.ops.aten.gelu_backward", ulps=8),
+             torch="torch.ops.aten.gelu_backward", ulps=4),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),
