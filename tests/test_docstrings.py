@@ -57,15 +57,15 @@ def _compiled(obj):
 
 def test_the_lists_cover_the_api():
     # the parametrisations below must not run over empty or partial lists
-    assert len(FUNCTIONS) == 39
+    assert len(FUNCTIONS) == 41
     assert set(LAYERS) == {"ReLU", "LeakyReLU", "ELU", "PReLU", "ReLU6", "Hardtanh", "Threshold",
-                           "Hardsigmoid", "Hardswish", "SELU", "CELU", "SiLU", "Softplus", "Mish",
-                           "RReLU"}
+                           "Hardsigmoid", "Hardswish", "SELU", "CELU", "SiLU", "GELU", "Softplus",
+                           "Mish", "RReLU"}
     for layer in LAYERS:
         for method in ("__call__", "forward", "backward", "parameters", "grads",
                        "saved_nbytes", "reset_activity"):
             assert f"relu_fast.nn.{layer}.{method}" in METHODS
-    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 38    # all but limit_threads
+    assert sum(_compiled(_load(n)) for n in FUNCTIONS) == 40    # all but limit_threads
 
 
 @pytest.fixture

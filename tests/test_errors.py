@@ -52,6 +52,10 @@ WITH_OUT = {
     "softplus_backward": lambda x, g, out: rf.softplus_backward(g, x, 1.5, 4.0, out=out),
     "mish": lambda x, g, out: rf.mish(x, out=out),
     "mish_backward": lambda x, g, out: rf.mish_backward(g, x, out=out),
+    "gelu": lambda x, g, out: rf.gelu(x, out=out),
+    "gelu_tanh": lambda x, g, out: rf.gelu(x, "tanh", out=out),
+    "gelu_backward": lambda x, g, out: rf.gelu_backward(g, x, out=out),
+    "gelu_backward_tanh": lambda x, g, out: rf.gelu_backward(g, x, "tanh", out=out),
 }
 ALL = dict(WITH_OUT)
 ALL["prelu_backward"] = lambda x, g, out: rf.prelu_backward(
@@ -577,6 +581,33 @@ def test_softplus_and_mish_arguments_as_pytorch():
     # keywords by PyTorch's names
     assert rf.softplus(x, beta=2.0, threshold=1.0).shape == x.shape
     assert rf.softplus_backward(grad_output=g, x=x, beta=2.0, threshold=1.0).shape == x.shape
+@pytest.mark.parametrize("bad, exc", [("exact", ValueError), ("", ValueError), ("None", ValueError),
+                                      ("Tanh", ValueError), (" tanh", ValueError),
+                                      (None, TypeError), (1, TypeError), (True, TypeError),
+                                      (b"tanh", TypeError), (["tanh"], TypeError)])
+@pytest.mark.parametrize("name", ["gelu", "gelu_backward"])
+def test_gelu_approximate_is_none_or_tanh(name, bad, exc):
+    x, g = data()
+    out = sentinel_out((3, 4), np.float32)
+    guard = Guard(x, g, out)
+    f = (lambda a, **kw: rf.gelu(x, a, **kw)) if name == "gelu" else \
+        (lambda a, **kw: rf.gelu_backward(g, x, a, **kw))
+    with pytest.raises(exc, match="approximate"):
+        f(bad, out=out)
+    with pytest.raises(exc, match="approximate"):
+        f(bad)
+    guard.check()
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_backward"])
+def test_gelu_has_no_is_result_and_keyword_out(name):
+    x, g = data()
+    args = (x,) if name == "gelu" else (g, x)
+    with pytest.raises(TypeError, match="is_result"):
+        getattr(rf, name)(*args, is_result=True)
+    with pytest.raises(TypeError):
+        getattr(rf, name)(*args, "none", np.empty_like(x))     # out is keyword-only
+    assert getattr(rf, name)(*args, approximate="tanh").shape == x.shape
 
 
 # ---------------------------------------------------------------------------

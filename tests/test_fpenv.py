@@ -60,7 +60,7 @@ def test_flush_to_zero_set_by_the_caller_changes_nothing(name, shape, dtype, flu
                 "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
                 "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward", "silu",
                 "silu_backward", "rrelu", "rrelu_backward", "softplus", "softplus_backward", "mish",
-                "mish_backward"):
+                "mish_backward", "gelu", "gelu_backward"):
         compare(name, x, g, slope=0.2, w=np.linspace(-0.5, 1.5, shape[1]).astype(dtype)
                 if len(shape) > 1 else dtype(0.25))
     _api._flush_denormals(True, 2)

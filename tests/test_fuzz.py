@@ -30,11 +30,12 @@ FUNCS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "e
          "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold", "threshold_backward",
          "hardsigmoid", "hardsigmoid_backward", "hardswish", "hardswish_backward", "selu", "selu_backward",
          "celu", "celu_backward", "silu", "silu_backward", "rrelu", "rrelu_backward", "softplus",
-         "softplus_backward", "mish", "mish_backward", "prelu", "prelu_backward")
+         "softplus_backward", "mish", "mish_backward", "gelu", "gelu_backward", "prelu",
+         "prelu_backward")
 BINARY = {"relu_backward", "leaky_relu_backward", "elu_backward", "hardtanh_backward", "relu6_backward",
           "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "selu_backward",
           "celu_backward", "silu_backward", "rrelu_backward", "softplus_backward", "mish_backward",
-          "prelu_backward"}
+          "gelu_backward", "prelu_backward"}
 UNSUPPORTED = ("float16", "int32", "int64", "uint8", "bool", "complex64", "complex128", "longdouble")
 BAD_REALS = (True, "0.1", None, 1j, [0.1])
 OUT_KINDS = ("none", "none", "none", "fresh", "fresh", "fresh_swapped", "fresh_strided", "alias_x", "alias_x",
@@ -191,6 +192,8 @@ def cases(draw):
         case["param2"] = draw(st.floats(-30, 30)) if draw(st.integers(0, 5)) else draw(reals())
     if name in ("hardtanh_backward", "relu6_backward", "hardsigmoid_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
+    if name.startswith("gelu"):
+        case["approximate"] = draw(st.sampled_from(("none", "tanh") * 4 + ("None", "", 1, None, b"tanh")))
     if name in ("elu_backward", "selu_backward", "celu_backward"):
         case["is_result"] = draw(st.sampled_from((False, True) * 3 + (np.True_, np.False_, 1, None)))
     if name.startswith("prelu"):
@@ -309,6 +312,11 @@ def expected_errors(case, x, g, out, weight):
         elif name == "elu_backward" and case["is_result"] and _real_ok(case["param"]) \
                 and not float(case["param"]) >= 0:
             errs.add(ValueError)      # elu from its output needs alpha >= 0
+    if "approximate" in case:
+        if not isinstance(case["approximate"], str):
+            errs.add(TypeError)
+        elif case["approximate"] not in ("none", "tanh"):
+            errs.add(ValueError)
     if name.startswith("prelu"):
         axis, nd = case["axis"], np.ndim(x)
         if isinstance(weight, np.ndarray):
@@ -392,6 +400,10 @@ def reference(case, x, g, weight):
             return ref.mish(x)
         if name == "mish_backward":
             return ref.mish_backward(g, x)
+        if name == "gelu":
+            return ref.gelu(x, case["approximate"])
+        if name == "gelu_backward":
+            return ref.gelu_backward(g, x, case["approximate"])
         if name == "prelu":
             return ref.prelu(x, weight, axis=case["axis"])
         return ref.prelu_backward(g, x, weight, axis=case["axis"])
@@ -548,6 +560,10 @@ def call(case, x, g, weight, out):
             return f(g, x, case["param"], case["param2"], **kw)
         if name == "mish":
             return f(x, **kw)
+        if name == "gelu":
+            return f(x, case["approximate"], **kw)
+        if name == "gelu_backward":
+            return f(g, x, case["approximate"], **kw)
         if name == "prelu":
             return f(x, weight, axis=case["axis"], **kw)
         return f(g, x, weight, axis=case["axis"])
@@ -638,8 +654,8 @@ def test_fuzz_covers_refusals_and_successes():
     seen = set()
     rng_cases = cases()
 
-    # about 60 examples a function (20 functions): each sees both outcomes
-    @settings(max_examples=1200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # about 60 examples a function: each sees both outcomes
+    @settings(max_examples=80 * len(FUNCS), derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(case=rng_cases)
     def collect(case):
         rng = np.random.default_rng(case["seed"])

@@ -26,7 +26,8 @@ def test_self_check_every_function_passes():
                      "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
                      "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward",
                      "silu", "silu_backward", "rrelu", "rrelu_backward", "softplus",
-                     "softplus_backward", "mish", "mish_backward", "prelu", "prelu_backward"}
+                     "softplus_backward", "mish", "mish_backward", "gelu", "gelu_backward", "prelu",
+                     "prelu_backward"}
     assert all(ok for _, ok in results), [n for n, ok in results if not ok]
 
 

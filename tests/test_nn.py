@@ -40,6 +40,8 @@ def layers():
         "softplus": lambda: nn.Softplus(),
         "softplus_beta": lambda: nn.Softplus(1.5, 2.0),
         "mish": lambda: nn.Mish(),
+        "gelu": lambda: nn.GELU(),
+        "gelu_tanh": lambda: nn.GELU("tanh"),
     }
 
 
@@ -107,6 +109,8 @@ def test_same_as_functional(dtype):
         (nn.Softplus(), rf.softplus(x), rf.softplus_backward(g, x), None),
         (nn.Softplus(0.5, 1.0), rf.softplus(x, 0.5, 1.0), rf.softplus_backward(g, x, 0.5, 1.0), None),
         (nn.Mish(), rf.mish(x), rf.mish_backward(g, x), None),
+        (nn.GELU(), rf.gelu(x), rf.gelu_backward(g, x), None),
+        (nn.GELU(approximate="tanh"), rf.gelu(x, "tanh"), rf.gelu_backward(g, x, "tanh"), None),
     ]
     for layer, y_want, gx_want, gw_want in cases:
         if isinstance(layer, nn.PReLU):
@@ -281,6 +285,20 @@ def test_softplus_and_mish_layers():
         assert layer.saved_nbytes() == 0
         with pytest.raises(RuntimeError, match="without a forward"):
             layer.backward(np.ones(3))
+def test_gelu_layer_arguments_and_saved_input():
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("exact")
+    with pytest.raises(TypeError, match="approximate"):
+        nn.GELU(None)
+    with pytest.raises(TypeError):
+        nn.GELU(inplace=True)                       # PyTorch's GELU has no inplace
+    assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
+    layer = nn.GELU()
+    x = np.array([-4.0, 1.0, 4.0])
+    layer(x)
+    assert layer.saved_nbytes() == x.nbytes        # it keeps x
+    layer.backward(np.ones(3))
+    assert layer.saved_nbytes() == 0
 
 
 def test_inplace_needs_recoverable_signs():

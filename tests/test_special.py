@@ -739,3 +739,113 @@ def test_softplus_mish_long_and_short_arrays_agree(n, dtype):
     for f in (rf.softplus_backward, rf.mish_backward):
         assert_same(f(g, x)[:vals.size],
                     np.concatenate([f(g[i:i + 1], vals[i:i + 1]) for i in range(vals.size)]))
+# gelu (erf and tanh forms) and gelu_backward.  Expected values: mpmath at 50 digits
+# (x Phi(x), Phi(x) + x phi(x); the tanh form with PyTorch's float64 constants
+# sqrt(2/pi) = 0.7978845608028654 and 0.044715), rounded to float64 and written here;
+# the tolerances are the measured bounds of docs/semantics.rst.
+# ---------------------------------------------------------------------------
+
+GELU_X = [-38.0, -30.0, -10.0, -5.0, -3.0, -1.0, -0.5, -1e-3, 1e-3, 0.5, 1.0, 3.0, 5.0, 10.0, 1e-300]
+GELU_WANT = {
+    ("gelu", "none"): [
+        -1.096462777e-314, -1.472014178144456e-196, -7.619853024160526e-23, -1.4332578593959695e-06,
+        -0.0040496940948902835, -0.15865525393145705, -0.15426876936299344, -0.000499601057786089,
+        0.000500398942213911, 0.34573123063700656, 0.8413447460685429, 2.99595030590511,
+        4.999998566742141, 10.0, 5e-301],
+    ("gelu_backward", "none"): [
+        -4.1665545693e-313, -4.416031690708495e-195, -7.618400096464814e-22, -7.146946001792295e-06,
+        -0.011945647204183927, -0.0833154705876863, 0.13250487534383715, 0.4992021157051586,
+        0.5007978842948414, 0.8674951246561629, 1.0833154705876864, 1.011945647204184,
+        1.000007146946002, 1.0, 0.5],
+    ("gelu", "tanh"): [
+        -0.0, -0.0, -1.2040923482098036e-37, -2.2917961966295047e-07, -0.0036373920817730178,
+        -0.1588080093917233, -0.15428599017485609, -0.000499601057786418, 0.000500398942213582,
+        0.34571400982514394, 0.8411919906082768, 2.996362607918227, 4.999999770820381, 10.0, 5e-301],
+    ("gelu_backward", "tanh"): [
+        -0.0, -0.0, -2.757638063854026e-36, -1.5463619875325938e-06, -0.011584166630969723,
+        -0.08296408384578256, 0.13263009646535767, 0.499202115706475, 0.500797884293525,
+        0.8673699035346424, 1.0829640838457826, 1.0115841666309697, 1.0000015463619876, 1.0, 0.5],
+}
+# float32 inputs (exact in float32), values of the same functions at them
+GELU_X32 = [-14.0, -10.0, -3.0, -1.0, 1.0, 3.0]
+GELU_WANT32 = {
+    ("gelu", "none"): [-1.091095154686992e-43, -7.619853024160526e-23, -0.0040496940948902835,
+                       -0.15865525393145705, 0.8413447460685429, 2.99595030590511],
+    ("gelu_backward", "none"): [-1.527455646325367e-42, -7.618400096464814e-22, -0.011945647204183927,
+                                -0.0833154705876863, 1.0833154705876864, 1.011945647204184],
+    ("gelu", "tanh"): [0.0, -1.2040923482098036e-37, -0.0036373920817730178, -0.1588080093917233,
+                       0.8411919906082768, 2.996362607918227],
+    ("gelu_backward", "tanh"): [0.0, -2.757638063854026e-36, -0.011584166630969723,
+                                -0.08296408384578256, 1.0829640838457826, 1.0115841666309697],
+}
+GELU_ULPS = {"gelu": 2, "gelu_backward": 4}        # float64; float32: 1
+
+
+def _gelu_call(name, x, approximate):
+    if name == "gelu":
+        return rf.gelu(x, approximate)
+    return rf.gelu_backward(np.ones_like(x), x, approximate)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("name", ["gelu", "gelu_backward"])
+def test_gelu_values_against_mpmath(name, approximate):
+    ulps = GELU_ULPS[name]
+    x = arr(GELU_X, np.float64)
+    assert_ulp(_gelu_call(name, x, approximate), arr(GELU_WANT[name, approximate], np.float64), ulps)
+    x32 = arr(GELU_X32, np.float32)
+    want32 = arr(GELU_WANT32[name, approximate], np.float64).astype(np.float32)
+    assert_ulp(_gelu_call(name, x32, approximate), want32, 1)
+
+
+def test_gelu_table(dtype):
+    d, s = den(dtype), np.finfo(dtype).tiny
+    big = np.finfo(dtype).max
+    x = arr([nan, inf, -inf, 0.0, -0.0, big, -big, 1e30, -1e30, s, -s], dtype)
+    # +inf and -inf: the limits (PyTorch: NaN); +-0 keep their sign; tiny x: x / 2
+    want = arr([nan, inf, -0.0, 0.0, -0.0, big, -0.0, 1e30, -0.0, s / 2, -s / 2], dtype)
+    for approximate in ("none", "tanh"):
+        assert_same(rf.gelu(x, approximate), want)
+        assert_same(rf.gelu(x, approximate=approximate), want)
+        # denormals are not flushed: gelu(d) ~ d / 2 (within an ulp of the denormal)
+        assert_ulp(rf.gelu(arr([d, -d], dtype), approximate), arr([d / 2, -d / 2], dtype), 1)
+    assert_same(rf.gelu(x), rf.gelu(x, "none"))             # the default is the erf form
+
+
+def test_gelu_backward_table(dtype):
+    d = den(dtype)
+    x = arr([nan, inf, -inf, 0.0, -0.0, 1e30, -1e30, d, -d, 1.0], dtype)
+    g = np.full(x.shape, 3.0, dtype)
+    # 1 at +inf and 0 at -inf (the limits; -0: the derivative is negative there), 1/2 at 0
+    want = arr([nan, 3.0, -0.0, 1.5, 1.5, 3.0, -0.0, 1.5, 1.5, nan], dtype)
+    for approximate in ("none", "tanh"):
+        got = rf.gelu_backward(g, x, approximate)
+        assert_same(got[:-1], want[:-1])
+        # NaN in g gives NaN; an infinite g: inf where the derivative is not 0, NaN where
+        # it is 0 in float64 (-inf, as PyTorch's inf * 0)
+        gs = arr([nan, inf, -inf, inf, inf], dtype)
+        xs = arr([1.0, 0.0, 0.0, inf, -inf], dtype)
+        assert_same(rf.gelu_backward(gs, xs, approximate), arr([nan, inf, -inf, inf, nan], dtype))
+
+
+def test_gelu_large_g_brings_back_a_subnormal_derivative():
+    # float64, x = -38: the derivative -4.1665545693e-313 is subnormal, g = 1e300 times
+    # it is not: relative accuracy kept (mpmath: -4.166554569300...e-13)
+    x = arr([-38.0], np.float64)
+    got = rf.gelu_backward(arr([1e300], np.float64), x)
+    assert abs(got[0] / -4.1665545693e-13 - 1) < 1e-9
+    # and the tanh form at x = -21 (derivative ~1e-300 .. subnormal range nearby)
+    assert np.isfinite(rf.gelu_backward(arr([1e300], np.float64), arr([-21.0], np.float64), "tanh")).all()
+
+
+@pytest.mark.parametrize("n", [7, 3 * GRAIN + 5])
+def test_gelu_threads_agree_on_specials(n, dtype):
+    x = np.resize(arr([nan, inf, -inf, 0.0, -0.0, -3.0, 3.0, -40.0, 1e-30], dtype), n)
+    g = np.resize(arr([1.0, 2.0, -3.0], dtype), n)
+    for approximate in ("none", "tanh"):
+        with rf.limit_threads(1):
+            want, gwant = rf.gelu(x, approximate), rf.gelu_backward(g, x, approximate)
+        with rf.limit_threads(2):
+            assert_same(rf.gelu(x, approximate), want)
+            assert_same(rf.gelu_backward(g, x, approximate), gwant)
+        assert_same(want[:5], arr([nan, inf, -0.0, 0.0, -0.0], dtype))

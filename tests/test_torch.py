@@ -606,3 +606,69 @@ def test_mish_backward_subnormal_sign_differs_from_torch_as_documented():
     g = np.ones(40)
     assert (n(torch.ops.aten.mish_backward(t(g), t(x))) > 0).all()          # the wrong sign
     assert_same(rf.mish_backward(g, x), np.full(40, -3.0954787713555081663e-319))
+# gelu: PyTorch computes x/2 (1 + erf(x/sqrt2)) (and the tanh form) in x's dtype, so near
+# the result's zero and in the negative tail its error is absolute, about |x| eps (1 + erf
+# cancels); relu_fast is within 1-2 ulp of the exact value (docs/semantics.rst).  The two
+# agree to within a few ulp of the result plus PyTorch's |x| eps, away from PyTorch's NaNs
+# at the infinities (the documented differences below).
+
+def _gelu_close(ours, theirs, x, dtype, ulps):
+    eps = np.finfo(dtype).eps
+    big = np.maximum(np.abs(ours), np.abs(theirs)).astype(np.float64)
+    tol = ulps * np.spacing(big.astype(dtype)).astype(np.float64) + 4 * eps * np.abs(x.astype(np.float64))
+    both_nan = np.isnan(ours) & np.isnan(theirs)
+    diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
+    ok = both_nan | (ours == theirs) | (diff <= tol)
+    assert ok.all(), f"{(~ok).sum()} differ: x {x[~ok][:5]}, ours {ours[~ok][:5]}, torch {theirs[~ok][:5]}"
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu(dtype, approximate):
+    r = np.random.default_rng(3)
+    x = np.concatenate([r.standard_normal(4000) * 3, r.uniform(-20, 20, 4000),
+                        np.array([0.0, -0.0, 1e-30, -1e-30, 1e-40, -1e-40, 5.0, -5.0, -0.7518, -0.7525])])
+    x = x.astype(dtype)
+    g = data(x.shape, dtype, seed=1, specials=False)
+    _gelu_close(rf.gelu(x, approximate), n(F.gelu(t(x), approximate=approximate)), x, dtype, 4)
+    # the gradient: aten's gelu_backward and autograd (the same kernel)
+    theirs = n(torch.ops.aten.gelu_backward(t(g), t(x), approximate=approximate))
+    ours = rf.gelu_backward(g, x, approximate)
+    _gelu_close(ours / g, theirs / g, x, dtype, 8)
+    assert_same(theirs, autograd(lambda v: F.gelu(v, approximate=approximate), x, g))
+    # alone in a short array (PyTorch's scalar loop) the same
+    for i in range(0, x.size, 997):
+        one = x[i:i + 1]
+        _gelu_close(rf.gelu(one, approximate), n(F.gelu(t(one), approximate=approximate)), one, dtype, 4)
+
+
+def test_gelu_infinities_differ_from_torch_as_documented(dtype):
+    x = np.array([np.inf, -np.inf] * 35, dtype)
+    g = np.ones_like(x)
+    # PyTorch: NaN for gelu(+-inf) (erf form, float32/float64 vector loop), gelu_tanh(-inf),
+    # and NaN gradients at +-inf; relu_fast: the limits
+    assert np.isnan(n(F.gelu(t(x)))[1])
+    assert np.isnan(n(F.gelu(t(x), approximate="tanh"))[1])
+    assert np.isnan(n(torch.ops.aten.gelu_backward(t(g), t(x)))).all()
+    for approximate in ("none", "tanh"):
+        assert_same(rf.gelu(x, approximate), np.resize(np.array([np.inf, -0.0], dtype), 70))
+        assert_same(rf.gelu_backward(g, x, approximate), np.resize(np.array([1.0, -0.0], dtype), 70))
+
+
+def test_gelu_tanh_gradient_at_huge_x_differs_from_torch_as_documented(dtype):
+    # PyTorch's tanh-form gradient is NaN at |x| = 1e30 (x^3 overflows in float32; in
+    # float64 at 1e300): relu_fast gives the limits 1 and 0
+    big = 1e30 if dtype == np.float32 else 1e300
+    x = np.array([big, -big] * 35, dtype)
+    g = np.ones_like(x)
+    assert np.isnan(n(torch.ops.aten.gelu_backward(t(g), t(x), approximate="tanh"))).all()
+    assert_same(rf.gelu_backward(g, x, "tanh"), np.resize(np.array([1.0, -0.0], dtype), 70))
+    # and the values agree (x and -0)
+    assert_same(rf.gelu(x, "tanh"), n(F.gelu(t(x), approximate="tanh")))
+
+
+def test_gelu_float32_near_max_differs_from_torch_as_documented():
+    # PyTorch's float32 vector loop computes x (1 + erf) first: inf above max / 2;
+    # relu_fast gives x
+    x = np.full(70, 3e38, np.float32)
+    assert np.isinf(n(F.gelu(t(x)))[0])
+    assert_same(rf.gelu(x), x)

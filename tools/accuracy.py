@@ -12,6 +12,8 @@ results in units of the smallest subnormal).  Gradients use grad_output = 1.
 The table in docs/semantics.rst (Accuracy) is made from the JSON this writes.
 """
 import argparse
+import os
+import sys
 import json
 import platform
 import time
@@ -21,6 +23,8 @@ import numpy as np
 
 import relu_fast as rf
 from relu_fast import _api
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 mp.mp.prec = 160
 SELU_A = mp.mpf("1.6732632423543772848170429916717")
@@ -70,11 +74,21 @@ FUNCTIONS.update({
     "mish": (lambda x: rf.mish(x), lambda v: v * _tsp(v)),
     "mish_backward": (lambda x: rf.mish_backward(np.ones_like(x), x), _mish_bwd),
 })
+from accuracy_gelu import exact_ld as _gelu_ld, exact_mp as _gelu_mp   # noqa: E402  (tools/)
+
+for _name, _form in (("gelu", "none"), ("gelu(approximate='tanh')", "tanh"),
+                     ("gelu_backward", "none"), ("gelu_backward(approximate='tanh')", "tanh")):
+    _fn = "gelu_backward" if _name.startswith("gelu_backward") else "gelu"
+    FUNCTIONS[_name] = (
+        (lambda x, f=_fn, a=_form: rf.gelu(x, a) if f == "gelu" else rf.gelu_backward(np.ones_like(x), x, a)),
+        (lambda v, f=_fn, a=_form: _gelu_mp(f, a, v)))
 # where each function's values are not trivially x, a constant or 0 (its domain of work)
-RANGE = {"selu": 110, "selu_backward": 110, "celu": 60, "celu_backward": 60, "silu": 110,
+RANGE = {"gelu": 40, "gelu(approximate='tanh')": 40, "gelu_backward": 40,
+         "gelu_backward(approximate='tanh')": 40, "selu": 110, "selu_backward": 110, "celu": 60, "celu_backward": 60, "silu": 110,
          "silu_backward": 110, "softplus": 110, "softplus(beta=1.5, threshold=4)": 80,
          "softplus_backward": 110, "mish": 110, "mish_backward": 110}
-RANGE64 = {"selu": 750, "selu_backward": 750, "celu": 380, "celu_backward": 380, "silu": 760,
+RANGE64 = {"gelu": 40, "gelu(approximate='tanh')": 40, "gelu_backward": 40,
+           "gelu_backward(approximate='tanh')": 40, "selu": 750, "selu_backward": 750, "celu": 380, "celu_backward": 380, "silu": 760,
            "silu_backward": 760, "softplus": 760, "softplus(beta=1.5, threshold=4)": 510,
            "softplus_backward": 760, "mish": 800, "mish_backward": 800}
 # points left out, as (centre, half-width): mish' has a zero at -1.19243 where its two
@@ -148,6 +162,9 @@ def measure(points32, points64, seed=1):
 
 def _wide_reference(name, w):
     """The exact formulas in long double (float32 results: exact far below their ulp)."""
+    if name.startswith("gelu"):
+        return _gelu_ld("gelu_backward" if "backward" in name else "gelu",
+                        "tanh" if "tanh" in name else "none", w)
     e = np.exp(-np.abs(w))
     with np.errstate(all="ignore"):
         if name == "selu":
@@ -202,10 +219,10 @@ def main():
     ap.add_argument("--points", type=int, default=3_000_000, help="float32 points per function")
     ap.add_argument("--mp-points", type=int, default=100_000, help="float64 points (mpmath)")
     ap.add_argument("--json", default=None)
-    ap.add_argument("--functions", default=None, help="comma-separated (default: all)")
+    ap.add_argument("--functions", default=None, help="';'-separated (default: all)")
     a = ap.parse_args()
     if a.functions:
-        for name in set(FUNCTIONS) - set(a.functions.split(",")):
+        for name in set(FUNCTIONS) - set(a.functions.split(";")):
             del FUNCTIONS[name]
     t0 = time.time()
     rows = measure(a.points, a.mp_points)

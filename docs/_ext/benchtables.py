@@ -3,6 +3,7 @@
     .. bench-meta::                      the run's machine, versions, date (docs/bench.json)
     .. bench-summary:: float32           the chosen cells, median / p90 per contender, ratios
     .. bench-full:: float64              every function, mode and size of the run
+       :source: another run's JSON in docs/ (bench-meta and bench-full; default bench.json)
     .. contention-meta::                 the contention run's machine and date
     .. contention-table::                median / p90 per scenario, call and size
        :dtypes: float32                  (default: both)
@@ -41,9 +42,11 @@ class _Base(Directive):
         env.note_dependency(os.path.join(env.srcdir, name))
         return os.path.join(env.srcdir, name)
 
+    option_spec = {"source": directives.unchanged}
+
     def _bench(self):
         try:
-            return bt.load_bench(self._docs_path("bench.json"))
+            return bt.load_bench(self._docs_path(self.options.get("source", "bench.json")))
         except bt.BenchDataError as e:
             raise self.severe(str(e))
 
@@ -58,7 +61,8 @@ class BenchMeta(_Base):
         meta, results = self._bench()
         n_unsteady, n_cells = bt.unsteady_cells(results)
         sizes = sorted({r["n"] for r in results})
-        text = (f"Run recorded in ``docs/bench.json``: {bt.meta_text(meta)}.  "
+        text = (f"Run recorded in ``docs/{self.options.get('source', 'bench.json')}``: "
+                f"{bt.meta_text(meta)}.  "
                 f"{n_cells} cells (sizes {bt.size(sizes[0])} to {bt.size(sizes[-1])}); "
                 f"{n_unsteady} stayed unsteady in all three attempts (marked ``!``).  "
                 f"Command: ``python -m relu_fast bench {' '.join(meta.get('argv', []))}``.")

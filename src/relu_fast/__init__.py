@@ -4,12 +4,12 @@ Functions (names as in ``torch.nn.functional``, conventions as in NumPy:
 array-likes in, ndarray out, ``out=``):
 
 - `relu`, `leaky_relu`, `prelu`, `elu`, `hardtanh`, `relu6`, `threshold`,
-  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu`, `softplus`, `mish`,
-  `rrelu` and their gradients `relu_backward`, `leaky_relu_backward`,
+  `hardsigmoid`, `hardswish`, `selu`, `celu`, `silu`, `gelu`, `softplus`,
+  `mish`, `rrelu` and their gradients `relu_backward`, `leaky_relu_backward`,
   `prelu_backward`, `elu_backward`, `hardtanh_backward`, `relu6_backward`,
   `threshold_backward`, `hardsigmoid_backward`, `hardswish_backward`,
-  `selu_backward`, `celu_backward`, `silu_backward`, `softplus_backward`,
-  `mish_backward`, `rrelu_backward`;
+  `selu_backward`, `celu_backward`, `silu_backward`, `gelu_backward`,
+  `softplus_backward`, `mish_backward`, `rrelu_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
   x), `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
@@ -24,6 +24,8 @@ from ._version import __version__
 from ._api import (
     elu,
     elu_backward,
+    gelu,
+    gelu_backward,
     hardsigmoid,
     hardsigmoid_backward,
     hardswish,
@@ -89,6 +91,8 @@ __all__ = [
     "softplus_backward",
     "mish",
     "mish_backward",
+    "gelu",
+    "gelu_backward",
     "prelu",
     "prelu_backward",
     "relu_mask",

@@ -67,6 +67,7 @@ SP_THRESHOLD = Param("threshold", 20.0, example=4.0)
 # softplus and mish against their reference twins, which repeat the kernels' float64
 # steps (exp, log1p and all) in NumPy: bit for bit
 SOFTPLUS_ULPS = 0
+APPROXIMATE = Param("approximate", "none", example="tanh")
 # the gradient from the forward's output y instead of x, where y determines it
 IS_RESULT = Param("is_result", False, keyword=True)
 # rrelu: the range of the random slopes, the mode, and (training) the Philox key
@@ -131,6 +132,11 @@ FUNCTIONS = {f.name: f for f in (
     Function("mish", "unary", op="OP_MISH", torch="torch.nn.functional.mish", ulps=SOFTPLUS_ULPS),
     Function("mish_backward", "binary", op="OP_MISH_BWD", gradient_of="mish",
              torch="torch.ops.aten.mish_backward", ulps=SOFTPLUS_ULPS),
+    # approximate="none" (erf form) or "tanh"; the wrapper picks OP_GELU / OP_GELU_TANH
+    Function("gelu", "unary", (APPROXIMATE,), op="OP_GELU", torch="torch.nn.functional.gelu",
+             ulps=3),
+    Function("gelu_backward", "binary", (APPROXIMATE,), op="OP_GELU_BWD", gradient_of="gelu",
+             torch="torch.ops.aten.gelu_backward", ulps=4),
     Function("prelu", "prelu", (Param("axis", 1, keyword=True),), dask="custom",
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),

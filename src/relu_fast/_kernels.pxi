@@ -2,7 +2,8 @@
 # instruction-set level.  Each _kernels_<level>.pyx (a shell setup.py writes from the
 # levels declared in _levels.py) includes this file and is compiled with that level's
 # flags; _dispatch picks one at import.  Its sections are files of their own: the
-# exp/expm1 library (_kernels_expm1.pxi), the math of each function over a run
+# exp/expm1 library (_kernels_expm1.pxi), the math helpers of the transcendental
+# activations (_kernels_math.pxi), the math of each function over a run
 # (_kernels_spans.pxi), the threaded drivers and streaming stores (_kernels_drivers.pxi),
 # PReLU (_kernels_prelu.pxi), the training kernels (_kernels_train.pxi); C helpers are in
 # _bits.h, _target.h and _stream.h.

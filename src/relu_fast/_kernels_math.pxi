@@ -261,3 +261,390 @@ cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
     cdef double neg = dd_scale(gv, G) * E.s2
     neg = gv * 0.0 if v < MISH_ZERO else neg
     return pos if v >= 0 else neg
+
+
+# ---------------------------------------------------------------------------
+# GELU: x Phi(x) (erf form) and x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
+# (tanh form), and their derivatives.  Everything is evaluated in float64 for both
+# dtypes (float32 results are rounded once at the end), branch-free: every lane
+# evaluates every piece and the result is selected.  No libm call.
+#
+# Erf form.  With a = |x| / sqrt(2), N = |x| Phi(-|x|) = |x| erfc(a) / 2 >= 0, and
+# gelu(x) = x - N for x >= 0, -N for x < 0 (no cancellation on either side).
+# erfc(a) uses the rational approximations of fdlibm's s_erf.c on its intervals
+# [0, 0.84375), [0.84375, 1.25), [1.25, 1/0.35), [1/0.35, inf), the interval's
+# numerator and denominator selected before one division.  Two changes keep the
+# result within 2 ulp (measured: tools/accuracy_gelu.py) where erfc is steep:
+#  - a = ah + al exactly (Dekker's product); the first two intervals add the first-
+#    order term -al * 2/sqrt(pi) exp(-a^2) that evaluating at ah leaves out;
+#  - the tail intervals compute erfc(a) = exp(-a^2 - 0.5625 + R/S) / a, so
+#    N = exp(-x^2/2 - 0.5625 + R/S) / sqrt(2): x^2 / 2 is split as hi^2 / 2 (exact,
+#    hi = x with 21 bits) plus a small rest, and the exponential reduces the pair
+#    (hi part, small part) without rounding their sum; 2^k is applied as two
+#    factors (the second rounding once into subnormals), so N underflows gracefully.
+# |x| is clamped to 40 (N is 0 in float64 beyond 38.6), so +-inf and huge x give the
+# limits x and -0 (x - 0 and -0), with no overflow; NaN stays NaN.
+#
+# The coefficients (pp*, qq*, pa*, qa*, ra*, sa*, rb*, sb*, erx) are fdlibm's:
+#   ====================================================
+#   Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+#
+#   Developed at SunPro, a Sun Microsystems, Inc. business.
+#   Permission to use, copy, modify, and distribute this
+#   software is freely granted, provided that this notice
+#   is preserved.
+#   ====================================================
+# ---------------------------------------------------------------------------
+
+cdef double GELU_SPLIT27 = 134217729.0          # 2^27 + 1: Veltkamp split into 26 + 26 bits
+cdef double GELU_SPLIT32 = 4294967297.0         # 2^32 + 1: a 21-bit high part
+cdef double GELU_INV_SQRT2 = 0.7071067811865476
+cdef double GELU_INV_SQRT2_LO = -4.833646656726457e-17
+cdef double GELU_INV_SQRT_2PI = 0.3989422804014327
+cdef double GELU_INV_SQRT_2PI_LO = -2.49232720227773e-17
+cdef double GELU_SQRT_PI = 1.7724538509055159
+cdef double GELU_TWO_OVER_SQRTPI = 1.1283791670955126
+cdef double GELU_ERF_CLAMP = 40.0
+cdef double GELU_EXP_LOW = -1400.0               # exp(t) is 0 well above this
+
+cdef double GELU_ERX = 8.45062911510467529297e-01
+cdef double GELU_PP0 = 1.28379167095512558561e-01
+cdef double GELU_PP1 = -3.25042107247001499370e-01
+cdef double GELU_PP2 = -2.84817495755985104766e-02
+cdef double GELU_PP3 = -5.77027029648944159157e-03
+cdef double GELU_PP4 = -2.37630166566501626084e-05
+cdef double GELU_QQ1 = 3.97917223959155352819e-01
+cdef double GELU_QQ2 = 6.50222499887672944485e-02
+cdef double GELU_QQ3 = 5.08130628187576562776e-03
+cdef double GELU_QQ4 = 1.32494738004321644526e-04
+cdef double GELU_QQ5 = -3.96022827877536812320e-06
+cdef double GELU_PA0 = -2.36211856075265944077e-03
+cdef double GELU_PA1 = 4.14856118683748331666e-01
+cdef double GELU_PA2 = -3.72207876035701323847e-01
+cdef double GELU_PA3 = 3.18346619901161753674e-01
+cdef double GELU_PA4 = -1.10894694282396677476e-01
+cdef double GELU_PA5 = 3.54783043256182359371e-02
+cdef double GELU_PA6 = -2.16637559486879084300e-03
+cdef double GELU_QA1 = 1.06420880400844228286e-01
+cdef double GELU_QA2 = 5.40397917702171048937e-01
+cdef double GELU_QA3 = 7.18286544141962662868e-02
+cdef double GELU_QA4 = 1.26171219808761642112e-01
+cdef double GELU_QA5 = 1.36370839120290507362e-02
+cdef double GELU_QA6 = 1.19844998467991074170e-02
+cdef double GELU_RA0 = -9.86494403484714822705e-03
+cdef double GELU_RA1 = -6.93858572707181764372e-01
+cdef double GELU_RA2 = -1.05586262253232909814e+01
+cdef double GELU_RA3 = -6.23753324503260060396e+01
+cdef double GELU_RA4 = -1.62396669462573470355e+02
+cdef double GELU_RA5 = -1.84605092906711035994e+02
+cdef double GELU_RA6 = -8.12874355063065934246e+01
+cdef double GELU_RA7 = -9.81432934416914548592e+00
+cdef double GELU_SA1 = 1.96512716674392571292e+01
+cdef double GELU_SA2 = 1.37657754143519042600e+02
+cdef double GELU_SA3 = 4.34565877475229228821e+02
+cdef double GELU_SA4 = 6.45387271733267880336e+02
+cdef double GELU_SA5 = 4.29008140027567833386e+02
+cdef double GELU_SA6 = 1.08635005541779435134e+02
+cdef double GELU_SA7 = 6.57024977031928170135e+00
+cdef double GELU_SA8 = -6.04244152148580987438e-02
+cdef double GELU_RB0 = -9.86494292470009928597e-03
+cdef double GELU_RB1 = -7.99283237680523006574e-01
+cdef double GELU_RB2 = -1.77579549177547519889e+01
+cdef double GELU_RB3 = -1.60636384855821916062e+02
+cdef double GELU_RB4 = -6.37566443368389627722e+02
+cdef double GELU_RB5 = -1.02509513161107724954e+03
+cdef double GELU_RB6 = -4.83519191608651397019e+02
+cdef double GELU_SB1 = 3.03380607434824582924e+01
+cdef double GELU_SB2 = 3.25792512996573918826e+02
+cdef double GELU_SB3 = 1.53672958608443695994e+03
+cdef double GELU_SB4 = 3.19985821950859553908e+03
+cdef double GELU_SB5 = 2.55305040643316442583e+03
+cdef double GELU_SB6 = 4.74528541206955367215e+02
+cdef double GELU_SB7 = -2.24409524465858183362e+01
+
+
+cdef inline double gelu_two_prod(double a, double b, double* lo) noexcept nogil:
+    # a b = p + lo exactly (Dekker; no FMA: the same bits on every level); |a|, |b| < 2^995
+    cdef double p = a * b
+    cdef double t, ah, al, bh, bl
+    t = GELU_SPLIT27 * a
+    ah = t - (t - a)
+    al = a - ah
+    t = GELU_SPLIT27 * b
+    bh = t - (t - b)
+    bl = b - bh
+    lo[0] = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p
+
+
+cdef inline double gelu_exp_pair(double th, double tl, double* s1, double* s2) noexcept nogil:
+    # exp(th + tl) = (1 + p) s1 s2, returning p, for th + tl in [GELU_EXP_LOW, 1] (NaN:
+    # NaN p).  The reduction works on the pair (th - k ln2_hi exact for the large th
+    # of the callers), so th + tl is never rounded; s1 = 2^max(k, -1000) and
+    # s2 = 2^(k - k1): multiplying by s1, then s2 last, rounds once into subnormals.
+    cdef double m = (th + tl) * LOG2E + MAGIC
+    cdef double k = m - MAGIC
+    cdef double r = (th - k * LN2_HI) + (tl - k * LN2_LO)
+    cdef double k1 = k if k > -1000.0 else -1000.0
+    s1[0] = pow2_from_magic(k1 + MAGIC)
+    s2[0] = pow2_from_magic((k - k1) + MAGIC)
+    return expm1_poly(r, 13)
+
+
+cdef inline double gelu_erf_parts(double xc, double* E, double* q, double* th, double* tl) noexcept nogil:
+    # For xc = min(|x|, 40) (or NaN): returns ah = xc / sqrt(2) rounded and sets
+    #  *E  = erfc(a) for a < 1.25 (intervals 1, 2; its first-order correction for al
+    #        not yet applied: the caller has exp(-a^2)), else unused;
+    #  *q  = R/S for a >= 1.25 (tail: erfc(a) = exp(-a^2 - 0.5625 + q) / a);
+    #  *th + *tl = -x^2 / 2 (th = -hi^2 / 2 exact).
+    cdef double ah, z, s, w, num, den, y, hi, t
+    ah = xc * GELU_INV_SQRT2
+    t = GELU_SPLIT32 * xc
+    hi = t - (t - xc)
+    th[0] = -0.5 * (hi * hi)
+    tl[0] = -0.5 * ((xc - hi) * (xc + hi))
+    # interval 1: y = P(z) / Q(z), z = a^2;  interval 2: s = a - 1 (exact)
+    z = ah * ah
+    s = ah - 1.0
+    w = -1.0 / (th[0] + tl[0])                      # 1 / a^2 = 2 / x^2, from the exact pair
+    num = GELU_PP0 + z * (GELU_PP1 + z * (GELU_PP2 + z * (GELU_PP3 + z * GELU_PP4)))
+    den = 1.0 + z * (GELU_QQ1 + z * (GELU_QQ2 + z * (GELU_QQ3 + z * (GELU_QQ4 + z * GELU_QQ5))))
+    cdef double num2 = GELU_PA0 + s * (GELU_PA1 + s * (GELU_PA2 + s * (GELU_PA3 + s * (
+        GELU_PA4 + s * (GELU_PA5 + s * GELU_PA6)))))
+    cdef double den2 = 1.0 + s * (GELU_QA1 + s * (GELU_QA2 + s * (GELU_QA3 + s * (
+        GELU_QA4 + s * (GELU_QA5 + s * GELU_QA6)))))
+    cdef double num3 = GELU_RA0 + w * (GELU_RA1 + w * (GELU_RA2 + w * (GELU_RA3 + w * (
+        GELU_RA4 + w * (GELU_RA5 + w * (GELU_RA6 + w * GELU_RA7))))))
+    cdef double den3 = 1.0 + w * (GELU_SA1 + w * (GELU_SA2 + w * (GELU_SA3 + w * (
+        GELU_SA4 + w * (GELU_SA5 + w * (GELU_SA6 + w * (GELU_SA7 + w * GELU_SA8)))))))
+    cdef double num4 = GELU_RB0 + w * (GELU_RB1 + w * (GELU_RB2 + w * (GELU_RB3 + w * (
+        GELU_RB4 + w * (GELU_RB5 + w * GELU_RB6)))))
+    cdef double den4 = 1.0 + w * (GELU_SB1 + w * (GELU_SB2 + w * (GELU_SB3 + w * (
+        GELU_SB4 + w * (GELU_SB5 + w * (GELU_SB6 + w * GELU_SB7))))))
+    num = num if ah < 0.84375 else (num2 if ah < 1.25 else (num3 if ah < 2.857142857142857 else num4))
+    den = den if ah < 0.84375 else (den2 if ah < 1.25 else (den3 if ah < 2.857142857142857 else den4))
+    y = num / den
+    # erfc(a) = 1 - a - a y = 0.5 - (a y + (a - 0.5)) (fdlibm's order), or 1 - erx - y
+    E[0] = (0.5 - (ah * y + (ah - 0.5))) if ah < 0.84375 else ((1.0 - GELU_ERX) - y)
+    q[0] = y
+    return ah
+
+
+cdef inline double gelu_erf_al(double xc, double ah) noexcept nogil:
+    # xc / sqrt(2) - ah: the rounding error of ah (1/sqrt(2) as a pair)
+    cdef double lo
+    gelu_two_prod(xc, GELU_INV_SQRT2, &lo)
+    return lo + xc * GELU_INV_SQRT2_LO
+
+
+cdef inline double gelu_erf_lane(double v) noexcept nogil:
+    # gelu(v) = v Phi(v) in float64 (measured within 2 ulp)
+    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, N, Nt, c
+    xc = fabs(v)
+    xc = GELU_ERF_CLAMP if xc > GELU_ERF_CLAMP else xc       # NaN stays NaN
+    ah = gelu_erf_parts(xc, &E, &q, &th, &tl)
+    al = gelu_erf_al(xc, ah)
+    # a < 1.25: erfc(ah + al) = erfc(ah) - al 2/sqrt(pi) exp(-a^2); N = xc erfc / 2
+    p = gelu_exp_pair(th, tl, &s1, &s2)
+    ea = ((1.0 + p) * s1) * s2
+    E = E - al * (GELU_TWO_OVER_SQRTPI * ea)
+    N = xc * (0.5 * E)
+    # a >= 1.25: N = exp(-x^2/2 - 0.5625 + q) / sqrt(2), 1/sqrt(2) as a pair, 2^k applied
+    # last; th - 0.5625 is exact there (hi has 21 bits and |x| > 1.7), q joins the small part
+    p = gelu_exp_pair(th - 0.5625, tl + q, &s1, &s2)
+    c = GELU_INV_SQRT2 + (GELU_INV_SQRT2 * p + GELU_INV_SQRT2_LO * (1.0 + p))
+    Nt = (c * s1) * s2
+    N = N if ah < 1.25 else Nt
+    return v - N if v >= 0 else -N
+
+
+# Near the zero x0 ~ -0.752 of each derivative, Phi(x) + x phi(x) (and the tanh
+# form's S + ...) cancel: there the derivative is (x - x0) H(x - x0) instead, H fitted
+# (mpmath.chebyfit of the exact derivative / (x - x0)), so that it keeps its relative
+# accuracy down to the zero.
+cdef double GELU_ERF_ROOT = -0.7517915246935645
+cdef double GELU_ERF_ROOT_LO = 1.4956759177009883e-17
+
+
+cdef inline double gelu_erf_bwd_near_root(double v) noexcept nogil:
+    # the derivative for x - x0 in [-0.75, 0.45] around its zero x0: (x - x0) H(x - x0), H a
+    # Chebyshev interpolant of degree 20 (relative error < 1e-18), x - x0 from x0's pair
+    cdef double t = (v - GELU_ERF_ROOT) - GELU_ERF_ROOT_LO
+    cdef double h = -4.0459914314364897e-11
+    h = h * t + 1.9560191862665496e-10
+    h = h * t + 1.8926547894508084e-09
+    h = h * t + -1.4417328888049376e-09
+    h = h * t + -3.547369187634592e-08
+    h = h * t + -1.5900158308914923e-09
+    h = h * t + 5.702848003366016e-07
+    h = h * t + 4.328429955260303e-07
+    h = h * t + -7.748463353930358e-06
+    h = h * t + -1.1214380106743706e-05
+    h = h * t + 8.615947888655025e-05
+    h = h * t + 0.00018633974624515122
+    h = h * t + -0.000744826838696102
+    h = h * t + -0.002239538068075246
+    h = h * t + 0.004539228379126358
+    h = h * t + 0.019421679838189147
+    h = h * t + -0.014771522148244358
+    h = h * t + -0.1140082332972217
+    h = h * t + -0.018199676398671087
+    h = h * t + 0.388284982990552
+    h = h * t + 0.4314939923140469
+    return t * h
+
+
+cdef inline double gelu_times_scaled(double g, double M, double s1, double s2, double d) noexcept nogil:
+    # g M s1 s2, where d = (M s1) s2 is a derivative that may be subnormal: g joins
+    # before the last scaling, so a large g brings back the bits d lost (two orders, as
+    # galpha_exp_neg: g M first while |g| <= 2^1000, else M s1 first); an infinite g
+    # gives g d (NaN where d is 0 in float64)
+    cdef double a = ((g * M) * s1) * s2 if fabs(g) <= 2.0 ** 1000 else ((M * s1) * g) * s2
+    return g * d if fabs(g) == INFINITY else a
+
+
+cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
+    # g (Phi(x) + x phi(x)) in float64.  With Q = Phi(-xc) - xc phi(xc) (the
+    # derivative at -xc), the derivative is 1 - Q for x >= 0 and Q for x < 0
+    cdef double xc, ah, al, E, q, th, tl, p, s1, s2, ea, Q, Qt, r, br, M, res, ch, cl
+    xc = fabs(v)
+    xc = GELU_ERF_CLAMP if xc > GELU_ERF_CLAMP else xc
+    ah = gelu_erf_parts(xc, &E, &q, &th, &tl)
+    al = gelu_erf_al(xc, ah)
+    p = gelu_exp_pair(th, tl, &s1, &s2)             # exp(-x^2/2) = (1 + p) s1 s2
+    ea = ((1.0 + p) * s1) * s2
+    E = E - al * (GELU_TWO_OVER_SQRTPI * ea)
+    # xc phi(xc) = xc/sqrt(2 pi) (1 + p) 2^k with xc/sqrt(2 pi) as an exact pair
+    cl = 0.0
+    ch = gelu_two_prod(xc, GELU_INV_SQRT_2PI, &cl)
+    cl = cl + xc * GELU_INV_SQRT_2PI_LO
+    Q = 0.5 * E - ((ch + (ch * p + cl * (1.0 + p))) * s1) * s2
+    # tail: Phi(-xc) / phi(xc) = sqrt(pi) exp(q - 0.5625) / xc, so
+    # Q = phi(xc) (sqrt(pi) exp(q - 0.5625) / xc - xc), 2^k applied last
+    r = exp_neg(q - 0.5625)
+    br = GELU_SQRT_PI * r / xc - xc
+    M = ((1.0 + p) * GELU_INV_SQRT_2PI) * br
+    Qt = (M * s1) * s2
+    Q = Q if ah < 1.25 else Qt
+    Q = 1.0 - Q if v >= 0 else Q
+    Q = gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
+    res = gv * Q
+    res = gelu_times_scaled(gv, M, s1, s2, Qt) if (v < 0) & (ah >= 1.25) else res
+    # below -40 the derivative (< 1e-346) is taken as -0: g -0 (NaN for an infinite g)
+    return gv * -0.0 if v < -GELU_ERF_CLAMP else res
+
+
+# Tanh form: 2u = x (K0 + K1 x^2) with PyTorch's float64 constants taken as exact:
+# K0 = 2 kBeta, kBeta = sqrt(2/pi) rounded to float64, K1 = K0 kKappa, kKappa = 0.044715
+# rounded to float64 (K1 as a pair).  2u is kept as a pair
+# (w, we) from exact products; e = exp(-2|u|) from the pair, so that the relative
+# error of e (that of gelu's result for x < 0) stays near 1 ulp even where 2|u| is
+# hundreds.  gelu = x / (1 + e) (x >= 0) or x e / (1 + e) (x < 0): no cancellation,
+# and |x| is clamped to 26 first (e is 0 there): x^3 never overflows.
+cdef double GELU_K0 = 1.5957691216057308
+cdef double GELU_K1 = 0.07135481627260025
+cdef double GELU_K1_LO = 3.3591871225076503e-19
+cdef double GELU_TANH_CLAMP = 26.0               # 2u(26) = 1296: e = 0, 2^k still in reach
+
+
+cdef inline double gelu_tanh_exp(double xc, double* s1, double* s2) noexcept nogil:
+    # e = exp(-2u(xc)) = (1 + p) s1 s2, returning p (xc in [0, 26] or NaN)
+    cdef double P, Pe, Qh, Qe, S, Se, Wh, We, t
+    P = gelu_two_prod(xc, xc, &Pe)
+    Qh = gelu_two_prod(GELU_K1, P, &Qe)
+    Qe = Qe + (GELU_K1 * Pe + GELU_K1_LO * P)
+    S = GELU_K0 + Qh                                # Knuth's TwoSum: K0 + Qh = S + Se
+    t = S - GELU_K0
+    Se = (GELU_K0 - (S - t)) + (Qh - t)
+    Se = Se + Qe
+    Wh = gelu_two_prod(xc, S, &We)
+    We = We + xc * Se
+    t = -Wh
+    t = GELU_EXP_LOW if t < GELU_EXP_LOW else t     # NaN stays NaN
+    return gelu_exp_pair(t, -We, s1, s2)
+
+
+cdef inline double gelu_tanh_lane(double v) noexcept nogil:
+    cdef double xc, p, s1, s2, e, yn
+    xc = fabs(v)
+    xc = GELU_TANH_CLAMP if xc > GELU_TANH_CLAMP else xc
+    p = gelu_tanh_exp(xc, &s1, &s2)
+    e = ((1.0 + p) * s1) * s2
+    yn = -((((xc + xc * p) / (1.0 + e)) * s1) * s2)
+    return v / (1.0 + e) if v >= 0 else yn
+
+
+cdef double GELU_TANH_ROOT = -0.7524614220710162
+cdef double GELU_TANH_ROOT_LO = -3.473691681308185e-17
+
+
+cdef inline double gelu_tanh_bwd_near_root(double v) noexcept nogil:
+    # the derivative for x - x0 in [-0.75, 0.45] around its zero x0: (x - x0) H(x - x0), H a
+    # Chebyshev interpolant of degree 20 (relative error < 1e-18), x - x0 from x0's pair
+    cdef double t = (v - GELU_TANH_ROOT) - GELU_TANH_ROOT_LO
+    cdef double h = -7.111649988711507e-09
+    h = h * t + -8.520140226157783e-09
+    h = h * t + 7.593085102797512e-08
+    h = h * t + 1.3555407276400415e-07
+    h = h * t + -4.33762807911898e-07
+    h = h * t + -9.8813882166783e-07
+    h = h * t + 2.4348558672424177e-06
+    h = h * t + 5.9184044030181375e-06
+    h = h * t + -1.5951195766658113e-05
+    h = h * t + -3.495617205670293e-05
+    h = h * t + 0.0001242523169298768
+    h = h * t + 0.00026392764328465526
+    h = h * t + -0.0009274420260010567
+    h = h * t + -0.0024227318461644337
+    h = h * t + 0.005261059255052472
+    h = h * t + 0.019682309459845556
+    h = h * t + -0.016619328343055528
+    h = h * t + -0.11394448308095922
+    h = h * t + -0.015782853521847988
+    h = h * t + 0.38751844613578895
+    h = h * t + 0.43040009102485854
+    return t * h
+
+
+cdef inline double gelu_tanh_one_plus_e_minus_D(double xc, double e) noexcept nogil:
+    # 1 + e - D, D = xc K0 + 3 K1 xc^3, from exact products and TwoSums (xc <= 26)
+    cdef double D1, D1e, P, Pe, C, Ce, K3, K3e, D2, D2e, S1, S1e, S2, S2e, t
+    D1 = gelu_two_prod(xc, GELU_K0, &D1e)
+    P = gelu_two_prod(xc, xc, &Pe)
+    C = gelu_two_prod(P, xc, &Ce)
+    Ce = Ce + Pe * xc
+    K3 = gelu_two_prod(3.0, GELU_K1, &K3e)
+    K3e = K3e + 3.0 * GELU_K1_LO
+    D2 = gelu_two_prod(K3, C, &D2e)
+    D2e = D2e + (K3 * Ce + K3e * C)
+    S1 = -D1 - D2                                   # TwoSum(-D1, -D2)
+    t = S1 + D1
+    S1e = (-D1 - (S1 - t)) + (-D2 - t)
+    S2 = S1 + 1.0                                   # TwoSum(S1, 1)
+    t = S2 - S1
+    S2e = (S1 - (S2 - t)) + (1.0 - t)
+    return S2 + (((S1e + S2e) + e) - (D1e + D2e))
+
+
+cdef inline double gelu_tanh_bwd_lane(double gv, double v) noexcept nogil:
+    # d = S + 2x S (1 - S) u'(x), S = sigmoid(2u), S (1 - S) = e / (1 + e)^2,
+    # D = 2 xc u'(xc) = xc (K0 + 3 K1 xc^2):
+    # x >= 0: 1 / (1 + e) + D e / (1 + e)^2;  x < 0: e / (1 + e) (1 - D / (1 + e))
+    cdef double xc, p, s1, s2, e, D, f, dn, M, d
+    cdef bint near
+    xc = fabs(v)
+    xc = GELU_TANH_CLAMP if xc > GELU_TANH_CLAMP else xc
+    p = gelu_tanh_exp(xc, &s1, &s2)
+    e = ((1.0 + p) * s1) * s2
+    D = xc * (GELU_K0 + 3.0 * GELU_K1 * (xc * xc))
+    f = 1.0 / (1.0 + e)
+    # x < 0: e (1 + e - D) / (1 + e)^2, with 1 + e - D summed from exact pieces
+    # (D = xc K0 + 3 K1 xc^3 as pairs), so that its partial cancellation costs no bits
+    M = (1.0 + p) * (gelu_tanh_one_plus_e_minus_D(xc, e) / (1.0 + (2.0 * e + e * e)))
+    dn = (M * s1) * s2
+    d = f + D * e * (f * f) if v >= 0 else dn
+    near = -0.3 <= v - GELU_TANH_ROOT <= 0.45      # (the fit covers [-0.75, 0.45])
+    d = gelu_tanh_bwd_near_root(v) if near else d
+    d = gelu_times_scaled(gv, M, s1, s2, dn) if (v < 0) & (not near) else gv * d
+    # below -26 the derivative (< 1e-560) is taken as -0: g -0 (NaN for an infinite g)
+    return gv * -0.0 if v < -GELU_TANH_CLAMP else d

@@ -119,6 +119,29 @@ cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcep
     cdef Py_ssize_t i
     for i in range(n):
         y[i] = <floating>mish_wide(<double>x[i])
+cdef inline void gelu_span(const floating* x, floating* y, Py_ssize_t n, bint tanh_form) noexcept nogil:
+    # y = x Phi(x) (or the tanh form), in float64 for both dtypes, rounded once
+    # (gelu_erf_lane / gelu_tanh_lane in _kernels_math.pxi)
+    cdef Py_ssize_t i
+    if tanh_form:
+        for i in range(n):
+            y[i] = <floating>gelu_tanh_lane(<double>x[i])
+    else:
+        for i in range(n):
+            y[i] = <floating>gelu_erf_lane(<double>x[i])
+
+
+cdef inline void gelu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
+                               bint tanh_form) noexcept nogil:
+    # gx = g * gelu'(x), the derivative and the product in float64 (g joining a
+    # subnormal derivative before its last scaling), rounded once
+    cdef Py_ssize_t i
+    if tanh_form:
+        for i in range(n):
+            gx[i] = <floating>gelu_tanh_bwd_lane(<double>g[i], <double>x[i])
+    else:
+        for i in range(n):
+            gx[i] = <floating>gelu_erf_bwd_lane(<double>g[i], <double>x[i])
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
@@ -589,6 +612,10 @@ cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n
         softplus_span(x, y, n, p[0], p[1])
     elif op == OP_MISH:
         mish_span(x, y, n)
+    elif op == OP_GELU:
+        gelu_span(x, y, n, False)
+    elif op == OP_GELU_TANH:
+        gelu_span(x, y, n, True)
     else:
         elu_span(x, y, n, p[0])
 
@@ -796,5 +823,9 @@ cdef inline void binary_span(int op, const floating* g, const floating* x, float
         softplus_bwd_span(g, x, gx, n, p[0], p[1])
     elif op == OP_MISH_BWD:
         mish_bwd_span(g, x, gx, n)
+    elif op == OP_GELU_BWD:
+        gelu_bwd_span(g, x, gx, n, False)
+    elif op == OP_GELU_TANH_BWD:
+        gelu_bwd_span(g, x, gx, n, True)
     else:
         elu_bwd_result_span(g, x, gx, n, p[0])

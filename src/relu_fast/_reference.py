@@ -588,3 +588,104 @@ def relu_stats(x, axis=-1):
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.count_nonzero(x > 0, axis=others) / (x.size / x.shape[ax] if x.shape[ax] else 0)
     return relu(x), np.asarray(frac, dtype=np.float64).reshape(x.shape[ax])
+
+
+_PI = np.longdouble("3.14159265358979323846264338327950288")   # pi in long double
+
+
+def _gelu_tail(xc):
+    """xc Phi(-xc) and phi(xc) for xc >= 0, in long double: Phi(-x) = 1/2 - phi(x) (x +
+    x^3/3 + x^5/15 + ...) below 2, phi(x) / (x + 1/(x + 2/(x + 3/(x + ...)))) (Laplace's
+    continued fraction, 400 terms) from 2 on."""
+    xl = np.asarray(xc, np.longdouble)
+    phi = np.exp(-xl * xl / 2) / np.sqrt(2 * _PI)
+    small = np.where(xl < 2, xl, 0)
+    term = small.copy()
+    total = small.copy()
+    for k in range(1, 90):
+        term = term * small * small / (2 * k + 1)
+        total = total + term
+    lower = 0.5 - phi * total
+    big = np.where(xl >= 2, xl, 2)
+    t = np.zeros_like(big)
+    for k in range(400, 0, -1):
+        t = k / (big + t)
+    lower = np.where(xl < 2, lower, phi / (big + t))
+    return xl * lower, phi
+
+
+# the tanh form's constants: PyTorch's float64 values, taken as exact
+_KBETA = np.longdouble(0.7978845608028654)        # sqrt(2/pi) rounded to float64
+_KKAPPA = np.longdouble(0.044715)
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x) (approximate="none") or x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
+    ("tanh"), wider than x and rounded once; x for x = +inf, -0 for -inf."""
+    x = np.asarray(x)
+    xl = np.asarray(x, np.longdouble)
+    xc = np.minimum(np.abs(xl), 40)
+    with np.errstate(all="ignore"):
+        if approximate == "tanh":
+            xc = np.minimum(xc, 26)
+            e = np.exp(-2 * _KBETA * (xc + _KKAPPA * xc ** 3))
+            y = np.where(xl >= 0, xl / (1 + e), -(xc * e) / (1 + e))
+        else:
+            n, _ = _gelu_tail(xc)
+            y = np.where(xl >= 0, xl - n, -n)
+    return np.where(np.isnan(x), x, y.astype(x.dtype))
+
+
+# Near the zero x0 of each derivative the formulas cancel even in long double (a few
+# float64 ulp within 1e-3 of x0): within 2e-3 of it, the Taylor series at x0 (x0 and the
+# coefficients from mpmath) in long double instead.
+_GELU_ROOTS = {
+    "none": ("-0.7517915246935644574579049", "-5.2308032900779160973e-21",
+             ("0.4314939923140469197865", "0.3882849829905519978581", "-0.01819967639867108710057",
+              "-0.1140082332972217085524", "-0.01477152214824433771784", "0.01942167983818906588903",
+              "0.004539228379125415573634", "-0.002239538068073497151279")),
+    "tanh": ("-0.7524614220710162185581739", "1.1762815078565207294e-20",
+             ("0.4304000910248585229136", "0.3875184461357889731191", "-0.01578285352184801393458",
+              "-0.1139444830809590153933", "-0.01661932834305257909341", "0.01968230945983312383087",
+              "0.005261059254921918448408", "-0.00242273184587509761238")),
+}
+
+
+def _near_root(xl, approximate):
+    x0, x0_lo, coefs = _GELU_ROOTS[approximate]
+    t = (xl - np.longdouble(x0)) - np.longdouble(x0_lo)    # x0 as a long double pair
+    d = np.zeros_like(t)
+    for c in reversed(coefs):
+        d = (d + np.longdouble(c)) * t
+    return np.abs(t) < 0.002, d
+
+
+def gelu_backward(grad_output, x, approximate="none"):
+    """grad * gelu'(x) (wider than x, rounded once): Phi(x) + x phi(x), or for "tanh"
+    S + 2 x S (1 - S) u'(x), S = sigmoid(2u); 1 at +inf, 0 at -inf."""
+    g, x = np.asarray(grad_output), np.asarray(x)
+    xl = np.asarray(x, np.longdouble)
+    xc = np.minimum(np.abs(xl), 40)
+    with np.errstate(all="ignore"):
+        if approximate == "tanh":
+            xc = np.minimum(xc, 26)
+            c0, k = _KBETA, _KKAPPA
+            e = np.exp(-2 * c0 * (xc + k * xc ** 3))
+            D = 2 * xc * c0 * (1 + 3 * k * xc ** 2)
+            f = 1 / (1 + e)
+            d = np.where(xl >= 0, f + D * e * f * f, e * f * (1 - D * f))
+        else:
+            n, phi = _gelu_tail(xc)
+            safe = np.where(xc > 0, xc, 1)
+            q = np.where(xc > 0, n / safe, 0.5) - xc * phi
+            d = np.where(xl >= 0, 1 - q, q)
+        near, dn = _near_root(xl, approximate)
+        d = np.where(near, dn, d)
+        # the product in long double (a large g brings back a derivative that is
+        # subnormal in float64); an infinite g times the derivative rounded to float64
+        # (NaN where that is 0)
+        gl = np.asarray(g, np.longdouble)
+        gx = np.where(np.isinf(gl), gl * d.astype(np.float64), gl * d)
+        # below -40 (erf) or -26 (tanh) the derivative is taken as -0
+        gx = np.where(xl < (-26 if approximate == "tanh" else -40), gl * -0.0, gx).astype(g.dtype)
+    return np.where(np.isnan(x) | np.isnan(g), np.asarray(x + g), gx)

@@ -1,7 +1,7 @@
 """Activation layers for NumPy training loops, one per relu_fast activation.
 
 ReLU, LeakyReLU, PReLU, ELU, ReLU6, Hardtanh, Threshold, Hardsigmoid, Hardswish, SELU,
-CELU, SiLU, Softplus, Mish, RReLU.
+CELU, SiLU, GELU, Softplus, Mish, RReLU.
 
 ``y = layer.forward(x)`` (or ``layer(x)``) returns the activation and keeps only
 what the backward pass needs; ``layer.backward(grad_output)`` returns grad_input
@@ -20,7 +20,7 @@ Hardsigmoid     x; with inplace=True the output (backward from the output)
 Threshold       x (no in-place variant: the gradient needs x)
 Hardswish       x (no in-place variant: the gradient needs x)
 SELU, CELU      x; with inplace=True the output (backward from the output)
-SiLU            x (no in-place variant: the gradient needs x)
+SiLU, GELU      x (no in-place variant: the gradient needs x)
 Softplus, Mish  x (no in-place variant: the gradient needs x)
 RReLU           training: the 8-byte seed and x's 1-bit sign mask (x.size / 8
                 bytes; the slopes are made again); eval: x, or in place the output
@@ -42,8 +42,8 @@ from typing import Any, List, Optional
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._api import (celu, celu_backward, elu, elu_backward, hardsigmoid, hardsigmoid_backward,
-                   hardswish, hardswish_backward, hardtanh, hardtanh_backward, leaky_relu,
+from ._api import (celu, celu_backward, elu, elu_backward, gelu, gelu_backward, hardsigmoid,
+                   hardsigmoid_backward, hardswish, hardswish_backward, hardtanh, hardtanh_backward, leaky_relu,
                    leaky_relu_backward, mish, mish_backward, prelu, prelu_backward, relu, relu6,
                    relu6_backward, relu_backward, rrelu, rrelu_backward, selu, selu_backward,
                    silu, silu_backward, softplus, softplus_backward, threshold,
@@ -51,7 +51,7 @@ from ._api import (celu, celu_backward, elu, elu_backward, hardsigmoid, hardsigm
 from ._api_train import relu_backward_mask, relu_mask, relu_stats
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
-           "Hardswish", "SELU", "CELU", "SiLU", "Softplus", "Mish", "RReLU", "never_active",
+           "Hardswish", "SELU", "CELU", "SiLU", "GELU", "Softplus", "Mish", "RReLU", "never_active",
            "dead_fraction"]
 
 
@@ -1895,6 +1895,70 @@ class Mish(_Piecewise):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(inplace=inplace)
+
+
+class GELU(_Piecewise):
+    r"""GELU layer: y = x * Phi(x), or its tanh approximation.
+
+    Keeps x between forward and backward (its gradient needs x; as in PyTorch
+    there is no in-place variant).
+
+    Parameters
+    ----------
+    approximate : {'none', 'tanh'}
+        ``'none'`` (the default): the exact form with the normal distribution
+        function Phi; ``'tanh'``: PyTorch's tanh approximation.
+
+    Attributes
+    ----------
+    approximate : str
+        The form in use.
+
+    Raises
+    ------
+    TypeError
+        If `approximate` is not a str.
+    ValueError
+        If `approximate` is another string.
+
+    See Also
+    --------
+    relu_fast.gelu : The forward function.
+    relu_fast.gelu_backward : The backward function.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial x} = g \left(\Phi(x) + x \, \varphi(x)\right)
+
+    (and the tanh form's derivative), as `relu_fast.gelu_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relu_fast import nn
+    >>> layer = nn.GELU()
+    >>> layer(np.array([-1.0, 0.0, 1.0]))
+    array([-0.15865525,  0.        ,  0.84134475])
+    >>> layer.backward(np.ones(3))
+    array([-0.08331547,  0.5       ,  1.08331547])
+    """
+
+    _function = staticmethod(gelu)
+    _gradient = staticmethod(gelu_backward)
+
+    def __init__(self, approximate: str = "none") -> None:
+        if not isinstance(approximate, str):
+            raise TypeError(f"approximate must be a str, 'none' or 'tanh', got {type(approximate).__name__}")
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+        super().__init__(inplace=False)
+        self.approximate = approximate
+
+    def _scalars(self) -> tuple:
+        return (self.approximate,)
+
+    def _args(self):
+        return f"approximate={self.approximate!r}"
 
 
 def never_active(layer: "_Activation") -> NDArray[np.intp]:

@@ -23,8 +23,8 @@ FUNCTIONS = ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu"
              "hardtanh", "hardtanh_backward", "relu6", "relu6_backward", "threshold",
              "threshold_backward", "hardsigmoid", "hardsigmoid_backward", "hardswish",
              "hardswish_backward", "selu", "selu_backward", "celu", "celu_backward", "silu",
-             "silu_backward", "softplus", "softplus_backward", "mish", "mish_backward", "rrelu",
-             "rrelu_backward", "rrelu_eval", "prelu")
+             "silu_backward", "gelu", "gelu_backward", "softplus", "softplus_backward", "mish",
+             "mish_backward", "rrelu", "rrelu_backward", "rrelu_eval", "prelu")
 # Modes each function is timed in by bench: out= a preallocated array, in place (out=x),
 # or allocating its result.  leaky_relu in place would drive x into subnormals
 # (x * 0.01**k), which would time the FPU's slow path, so it is left out.
@@ -65,6 +65,9 @@ MODES = {
     # mish in place would take small negative x to 0.6 x on every call, into subnormals
     "mish": ("out", "alloc"),
     "mish_backward": ("out", "alloc"),
+    # gelu in place would halve small x on every call too
+    "gelu": ("out", "alloc"),
+    "gelu_backward": ("out", "alloc"),
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
@@ -319,6 +322,26 @@ def _np_mish_backward(g, x, out=None):
     # g * (t + x * sigmoid(x) * (1 - t * t))
     t = np.tanh(np.logaddexp(0, x))
     return np.multiply(g, t + x / (1 + np.exp(-x)) * (1 - t * t), out=out)
+def _scipy_ndtr():
+    """scipy.special.ndtr (the normal distribution function) if SciPy is installed (not a
+    dependency of relu_fast: without it, gelu's NumPy rows are left out), else None."""
+    try:
+        from scipy.special import ndtr
+    except ImportError:
+        return None
+    return ndtr
+
+
+_NDTR = _scipy_ndtr()
+
+
+def _np_gelu_row(label, make):
+    return Call(label, make) if _NDTR is not None else None
+
+
+def _np_gelu_backward(g, x):
+    # g * (Phi(x) + x phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    return g * (_NDTR(x) + x * (np.exp(-0.5 * x * x) * (1 / np.sqrt(2 * np.pi))))
 
 
 def _aten_elu_out(T, tx, to):
@@ -753,6 +776,26 @@ TABLE = {
         Call("mish_backward(g, x)", lambda g, x: lambda: rf.mish_backward(g, x)),
         Call("g * (t + x * sigmoid(x) * (1 - t * t))", lambda g, x: lambda: _np_mish_backward(g, x)),
         Call("aten.mish_backward(g, x)", _aten("mish_backward"))),
+    ("gelu", "out"): Row(
+        Call("gelu(x, out=o)", lambda x, o: lambda: rf.gelu(x, out=o)),
+        _np_gelu_row("np.multiply(x, scipy.special.ndtr(x), out=o)",
+                     lambda x, o: lambda: np.multiply(x, _NDTR(x), out=o)),
+        Call("aten.gelu(x, out=o)", _aten_out("gelu"))),
+    ("gelu", "alloc"): Row(
+        Call("gelu(x)", lambda x: lambda: rf.gelu(x)),
+        _np_gelu_row("x * scipy.special.ndtr(x)", lambda x: lambda: x * _NDTR(x)),
+        Call("F.gelu(x)", lambda F, tx: lambda: F.gelu(tx))),
+
+    ("gelu_backward", "out"): Row(
+        Call("gelu_backward(g, x, out=o)", lambda g, x, o: lambda: rf.gelu_backward(g, x, out=o)),
+        _np_gelu_row("np.multiply(g, ndtr(x) + x * exp(-x*x/2) / sqrt(2 pi), out=o)",
+                     lambda g, x, o: lambda: np.multiply(g, _np_gelu_backward(1, x), out=o)),
+        Call("aten.gelu_backward(g, x, grad_input=o)", _aten_out("gelu_backward"))),
+    ("gelu_backward", "alloc"): Row(
+        Call("gelu_backward(g, x)", lambda g, x: lambda: rf.gelu_backward(g, x)),
+        _np_gelu_row("g * (ndtr(x) + x * exp(-x*x/2) / sqrt(2 pi))",
+                     lambda g, x: lambda: _np_gelu_backward(g, x)),
+        Call("aten.gelu_backward(g, x)", _aten("gelu_backward"))),
 
     # bench's prelu: forward and backward in one call
     ("prelu", "alloc"): Row(
