@@ -2,14 +2,14 @@
 
 A 2-64-64-3 multilayer perceptron (float32, minibatch SGD with momentum) learns three
 interleaved spirals made with NumPy, once per activation (ReLU, Leaky ReLU, PReLU,
-ELU, SELU, SiLU from relu_fast.nn, and a NumPy sigmoid baseline) and per initialisation:
+ELU, SELU, SiLU, GELU from relu_fast.nn, and a NumPy sigmoid baseline) and per initialisation:
 
     sound   He-normal weights, zero biases
     dying   the same weights, hidden biases at -3: nearly every ReLU starts dead
 
 A unit is dead at the end of an epoch when its input is <= 0 for every training
 point (relu_stats counts it in the forward pass of the layers that track activity;
-for SELU and SiLU the demo counts it from their inputs).  Dead ReLUs pass no gradient
+for SELU, SiLU and GELU the demo counts it from their inputs).  Dead ReLUs pass no gradient
 and stay dead; the others pass some and can recover.  Prints a table and
 saves a PNG of loss and dead fraction per epoch (needs matplotlib).
 """
@@ -24,7 +24,7 @@ from . import nn
 from ._bench.progress import Progress
 from ._threads import limit_threads
 
-ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "silu", "sigmoid")
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "silu", "gelu", "sigmoid")
 TRACKING = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU)     # layers with track_activity
 INITS = ("sound", "dying")
 
@@ -102,6 +102,8 @@ def activation(name, width):
         return nn.SELU()
     if name == "silu":
         return nn.SiLU()
+    if name == "gelu":
+        return nn.GELU()
     return Sigmoid()
 
 
