@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 import json
-import platform
 import time
 
 import mpmath as mp
@@ -23,6 +22,7 @@ import numpy as np
 
 import relu_fast as rf
 from relu_fast import _api
+from relu_fast._bench.cli import _cpu_name
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -201,17 +201,6 @@ def _available(level):
         return True
     except Exception:
         return False
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():
