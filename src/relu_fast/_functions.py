@@ -108,7 +108,7 @@ FUNCTIONS = {f.name: f for f in (
     Function("hardswish", "unary", op="OP_HARDSWISH", torch="torch.nn.functional.hardswish"),
     Function("hardswish_backward", "binary", op="OP_HARDSWISH_BWD", gradient_of="hardswish",
              torch="torch.ops.aten.hardswish_backward"),
-    Function("selu", "unary", op="OP_SELU", torch="torch.nn.functional.selu", ulps=1,
+    Function("selu", "unary", op="OP_SELU", torch="torch.nn.functional.selu", ulps=2,
              fma=True),
     Function("selu_backward", "binary", (IS_RESULT,), op="OP_SELU_BWD", gradient_of="selu",
              torch="torch.ops.aten.elu_backward", ulps=2, fma=True),
