@@ -362,8 +362,8 @@ def test_silu(dtype):
     g = data(x.shape, dtype, seed=1, specials=False)
     got, want = rf.silu_backward(g, x), autograd(F.silu, x, g)
     # PyTorch's formula s (1 + x (1 - s)) loses up to ~20 ulp (1 - s cancels for large x,
-    # the sum near the gradient's zero; ours is checked against mpmath in
-    # test_accuracy): compare within 64 ulp, away from the zero
+    # the sum near the gradient's zero; ours is measured against mpmath by
+    # tools/accuracy.py, and its value table is in test_special): compare within 64 ulp, away from the zero
     far = np.abs(x.astype(np.float64) + 1.2784645427610737) > 0.05
     for w in (want, n(torch.ops.aten.silu_backward(t(g), t(x)))):
         np.testing.assert_allclose(got[far], w[far], rtol=64 * np.finfo(dtype).eps,
