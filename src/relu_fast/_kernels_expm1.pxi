@@ -99,22 +99,6 @@ cdef inline double exp_neg(double t) noexcept nogil:
     return (s1 * p + s1) * s2
 
 
-cdef inline double exp_neg_split(double t, double* s2, int degree) noexcept nogil:
-    # exp(t) = e1 * s2 for t <= 0 or NaN, e1 normal (>= 2^-1000) and within 1 ulp
-    # (degree 13; 8 is enough for float32 results), s2 a power of two <= 1: a product
-    # with e1 scaled by s2 last rounds once, where exp(t) itself would be subnormal
-    cdef double m, k, r, p, k1, s1
-    t = EXP_FLOOR if t < EXP_FLOOR else t    # NaN stays NaN
-    m = t * LOG2E + MAGIC
-    k = m - MAGIC
-    r = (t - k * LN2_HI) - k * LN2_LO
-    p = expm1_poly(r, degree)
-    k1 = k if k > -1000.0 else -1000.0
-    s1 = pow2_from_magic(k1 + MAGIC)
-    s2[0] = pow2_from_magic((k - k1) + MAGIC)
-    return s1 * p + s1
-
-
 cdef inline double exp_neg_f32(double t) noexcept nogil:
     # exp(t) for t <= 0 or NaN, to float32's needs (degree 8: 2^-32 relative), t clamped
     # at -200 (2^k stays normal; float32 results that small are 0 anyway)
@@ -129,7 +113,8 @@ cdef inline double exp_neg_f32(double t) noexcept nogil:
 cdef inline double exp_neg_pair(double t, double* lo, double* s2) noexcept nogil:
     # exp(t) = (hi + lo) * s2 for t <= 0 or NaN, the pair good to about 2^-58 (the
     # reduction's and the polynomial's last roundings kept), hi >= 2^-1000 normal, s2 a
-    # power of two <= 1 (see exp_neg_split)
+    # power of two <= 1: a product with hi scaled by s2 last rounds once where exp(t)
+    # itself would be subnormal
     cdef double m, k, rh, r, rl, q, w, p, pl, k1, s1, hi
     t = EXP_FLOOR if t < EXP_FLOOR else t    # NaN stays NaN
     m = t * LOG2E + MAGIC
