@@ -179,3 +179,92 @@ def test_fork_during_a_fallback():
         return 0 if (rf.get_num_threads() == 1 and np.array_equal(rf.relu(x), ref.relu(x))) else 3
 
     assert fork_and_wait(child, 60) == 0
+
+
+# The idle-team rule: a call that finds the team asleep and would not gain the wake's
+# cost runs on one thread; a burst of calls goes threaded once its gains pay for it.
+
+def asleep():
+    time.sleep(0.005)                        # longer than the policy's WARM_NS (1 ms)
+
+
+def measured_gain(n):
+    """What the policy expects a threaded call over n elements (relu) to gain, µs."""
+    return n * _threads._policy()["unit_ns"] * 0.5 / 1e3
+
+
+def test_a_call_that_finds_the_team_asleep_runs_on_one_thread():
+    x, g = data()
+    _threads._policy(others=0)
+    rf.relu(x)                               # measures the cost per element; the probe is spent
+    assert _threads._policy()["unit_ns"] > 0
+    _threads._policy(wake_us=1e6, probe_every_s=600)   # waking costs more than any call gains
+    for f, want in calls(x, g):
+        asleep()
+        before = _threads._policy()["cold_serial_calls"]
+        assert_same(f(), want)
+        assert _threads._policy()["cold_serial_calls"] == before + 1, f
+    assert rf.get_num_threads() == 2         # the count for a large call is unchanged
+
+
+def test_a_burst_goes_threaded_once_its_gains_pay_for_the_wake():
+    x, _ = data()
+    out = np.empty_like(x)
+    _threads._policy(others=0, warm_us=200000)   # "back to back": within 200 ms (slow emulators)
+    rf.relu(x, out=out)
+    _threads._policy(wake_us=2.5 * measured_gain(x.size), probe_every_s=600)
+    time.sleep(0.25)
+    states = []
+    for _ in range(3):                       # back to back: one burst
+        rf.relu(x, out=out)
+        states.append(_threads._policy()["cold_serial_calls"])
+    # the first two give up 2 gains (< 2.5), the third brings the sum past the wake
+    assert states == [1, 2, 2]
+    assert_same(out, ref.relu(x))
+    _threads._policy(wake_us=2.5 * measured_gain(x.size))
+    time.sleep(0.25)                         # a new burst starts from nothing
+    rf.relu(x, out=out)
+    assert _threads._policy()["cold_serial_calls"] == 3
+
+
+def test_the_wake_is_measured_again_by_a_probe():
+    x, _ = data()
+    out = np.empty_like(x)
+    _threads._policy(others=0)
+    rf.relu(x, out=out)
+    kernels()._delay_workers(3000)           # the worker starts 3 ms late
+    _threads._policy(wake_us=1.0, probe_now=True)
+    asleep()
+    rf.relu(x, out=out)                      # the probe: threaded, and it sees the late worker
+    state = _threads._policy()
+    assert state["cold_serial_calls"] == 0
+    assert state["wake_us"] > 1000           # half of the 1 µs it had and half of >= 2 ms
+    assert_same(out, ref.relu(x))
+    asleep()
+    rf.relu(x, out=out)                      # no probe due: this one runs on one thread
+    assert _threads._policy()["cold_serial_calls"] == 1
+    kernels()._delay_workers(0)              # the worker is on time again
+    _threads._policy(wake_us=1e6)
+    for limit in (0.6e6, 0.35e6, 0.2e6):     # each probe halves the gap to what it sees
+        _threads._policy(probe_now=True)
+        asleep()
+        rf.relu(x, out=out)
+        assert _threads._policy()["wake_us"] < limit
+    assert_same(out, ref.relu(x))
+
+
+def test_an_explicit_thread_count_ignores_the_idle_team_rule():
+    x, _ = data()
+    _threads._policy(others=0)
+    rf.relu(x)
+    _threads._policy(wake_us=1e6, probe_every_s=600)
+    with rf.limit_threads(2):
+        asleep()
+        assert_same(rf.relu(x), ref.relu(x))
+    rf.set_num_threads(2)
+    try:
+        asleep()
+        assert_same(rf.relu(x), ref.relu(x))
+    finally:
+        _threads._restore_user_threads((0, _threads._omp_max_threads_at_import()))
+    assert _threads._policy()["cold_serial_calls"] == 0

@@ -93,6 +93,25 @@ cdef long long _fallbacks = 0             # counters (tests, bench)
 cdef long long _serialised = 0
 cdef long long _last_region = 0, _last_work = 0
 
+# The policy on an idle machine.  An OpenMP team left idle for a while sleeps, and a
+# region that wakes it waits for the worker to be scheduled again: tens of µs on bare
+# metal, milliseconds on a virtual machine whose idle vCPU the host has halted.  A call
+# that finds the team asleep (no region ended within WARM_NS) and whose threaded gain
+# would not pay for that wake runs on one thread.  The wake's cost is measured on every
+# region that found the team asleep (its wall time minus its share of the work); a call
+# that finds the team asleep goes threaded once in every PROBE_NS, to measure it again.
+# Calls that follow each other closely (a burst) add up the gain they gave up, and the
+# first call whose gain brings the sum to the wake's cost goes threaded (ski rental: a
+# burst pays at most twice the better of the two choices), waking the team for the rest.
+cdef long long PROBE_NS = 1000000000
+cdef double _wake_ns = 0.0                # a cold region's cost of waking (0: not measured)
+cdef double _unit_ns = 0.0                # ns per unit of work on one thread (regions' mean)
+cdef double _burst_credit = 0.0           # gain given up by this burst's serial calls, ns
+cdef long long _last_call_end = 0         # of any call above the grain
+cdef long long _next_probe = 0
+cdef Py_ssize_t _region_units = 0         # work units of the last call above the grain (0: none open)
+cdef long long _cold_serial = 0           # counter (tests, bench)
+
 
 cdef inline bint adaptive() noexcept:
     return _block_threads == 0 and _user_threads == 0
@@ -139,6 +158,43 @@ cdef bint contended(int team, bint warm):
     return others > _cores - team
 
 
+cdef void learn_costs(long long region, long long work, int team, bint warm) noexcept:
+    """The one-thread cost per unit of work, and (the team found asleep) the wake's cost."""
+    global _unit_ns, _wake_ns, _next_probe
+    cdef double seen, per_unit = <double>work / <double>_region_units
+    if _unit_ns == 0.0:
+        _unit_ns = per_unit
+    else:                                 # a mean that one odd region moves little
+        per_unit = min(max(per_unit, 0.25 * _unit_ns), 4.0 * _unit_ns)
+        _unit_ns = 0.75 * _unit_ns + 0.25 * per_unit
+    if not warm:
+        seen = <double>region - <double>work / team
+        if seen < 0.0:
+            seen = 0.0
+        _wake_ns = seen if _wake_ns == 0.0 else 0.5 * (_wake_ns + seen)
+        _next_probe = now_ns() + PROBE_NS
+
+
+cdef bint wake_not_worth(Py_ssize_t work, int n) noexcept:
+    """Does a call of `work` units on `n` threads find the team asleep, with a gain
+    (with the rest of its burst's) below the wake's cost?  Then it runs on one thread."""
+    global _burst_credit, _cold_serial
+    cdef long long t = now_ns()
+    cdef double gain
+    if t - _last_region_end <= WARM_NS:
+        return False                      # the team is awake
+    if t - _last_call_end > WARM_NS:
+        _burst_credit = 0.0               # a new burst
+    if t >= _next_probe:
+        return False                      # this one measures the wake again (learn_costs)
+    gain = <double>work * _unit_ns * (1.0 - 1.0 / n)
+    if _burst_credit + gain >= _wake_ns:
+        return False
+    _burst_credit += gain
+    _cold_serial += 1
+    return True
+
+
 cdef void judge_region(int team) noexcept:
     """After a threaded call of `team` threads (GIL held): learn from its region."""
     global _fallback_left, _fallback_end, _fallback_len, _last_region_end, _fallbacks
@@ -154,6 +210,8 @@ cdef void judge_region(int team) noexcept:
     end = now_ns()
     warm = end - region - _last_region_end <= WARM_NS
     _last_region_end = end
+    if _region_units > 0 and work > 0:
+        learn_costs(region, work, team, warm)
     if not adaptive():
         return
     if region > work + LOSS_NS:
@@ -169,23 +227,42 @@ cdef void judge_region(int team) noexcept:
         _fallback_len = max(_fallback_len * 3 // 4, FALLBACK_MIN)
 
 
-def _policy(reset=False, expire=False, others=False):
+def _policy(reset=False, expire=False, others=False, wake_us=None, probe_now=False,
+            warm_us=None, probe_every_s=None):
     """The shared-core policy's state (tests, bench): reset forgets it all, expire ends
     a fallback now; others (an int, or None for /proc) sets what the policy takes for
-    the number of other processes' running threads."""
+    the number of other processes' running threads; wake_us sets the measured cost of
+    waking the team, probe_now lets the next call that finds it asleep measure it,
+    warm_us how soon after a region the team counts as awake (reset: 1000 µs),
+    probe_every_s how often the wake is measured again (reset: 1 s; from now)."""
     global _fallback_left, _fallback_len, _last_region_end, _fallbacks, _serialised
-    global _others_override, _strikes
+    global _others_override, _strikes, _wake_ns, _unit_ns, _burst_credit, _last_call_end
+    global _next_probe, _cold_serial, WARM_NS, PROBE_NS
     if reset:
+        WARM_NS = 1000000
+        PROBE_NS = 1000000000
         _fallback_left = _last_region_end = _fallbacks = _serialised = _strikes = 0
         _fallback_len = FALLBACK_MIN
         _others_override = None
+        _wake_ns = _unit_ns = _burst_credit = 0.0
+        _last_call_end = _next_probe = _cold_serial = 0
+    if wake_us is not None:
+        _wake_ns = float(wake_us) * 1e3
+    if probe_now:
+        _next_probe = 0
+    if warm_us is not None:
+        WARM_NS = int(warm_us * 1e3)
+    if probe_every_s is not None:
+        PROBE_NS = int(probe_every_s * 1e9)
+        _next_probe = now_ns() + PROBE_NS
     if others is not False:
         _others_override = others
     if expire:
         _fallback_left = 0
     return {"fallback_calls_left": _fallback_left, "fallback_length": _fallback_len,
             "fallbacks": _fallbacks, "serialised_calls": _serialised,
-            "last_region_us": _last_region / 1e3, "last_work_us": _last_work / 1e3}
+            "last_region_us": _last_region / 1e3, "last_work_us": _last_work / 1e3,
+            "wake_us": _wake_ns / 1e3, "unit_ns": _unit_ns, "cold_serial_calls": _cold_serial}
 
 
 cdef int threads_for(Py_ssize_t work, bint consume=True) noexcept:
@@ -196,10 +273,12 @@ cdef int threads_for(Py_ssize_t work, bint consume=True) noexcept:
     (OMP_NUM_THREADS, the cores, torch.set_num_threads); lowered by a limit put on
     OpenMP after that setting was made (threadpoolctl); at most OMP_THREAD_LIMIT;
     minus the threads held by calls running now in other Python threads; at least 1."""
-    global _fallback_left, _serialised
+    global _fallback_left, _serialised, _region_units
     cdef int n, omp_now, ref
     if work < GRAIN or _in_forked_child:
         return 1
+    if consume:
+        _region_units = work              # a call above the grain (give_threads)
     omp_now = omp_get_max_threads()
     n = _block_threads
     if n > 0:
@@ -224,6 +303,8 @@ cdef int threads_for(Py_ssize_t work, bint consume=True) noexcept:
                 _serialised += 1
             return 1
         _fallback_left = 0                # its time is up: try threads again
+    if _wake_ns > 0.0 and consume and adaptive() and wake_not_worth(work, n):
+        return 1
     return n
 
 
@@ -238,10 +319,13 @@ cdef void take_threads(int n) noexcept:
 cdef void give_threads(int n) noexcept:
     """Give back what take_threads(n) took, after the kernel (GIL held); a threaded
     call's region is judged here."""
-    global _busy
+    global _busy, _last_call_end, _region_units
     _busy -= n
-    if n > 1:
-        judge_region(n)
+    if _region_units > 0:                 # not for calls below the grain: no clock read
+        if n > 1:
+            judge_region(n)
+        _last_call_end = now_ns()
+        _region_units = 0
 
 
 def _threads_busy():
