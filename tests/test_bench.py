@@ -213,19 +213,25 @@ def test_contention_smoke_without_peer(tmp_path, capsys):
         assert {"1 thread", "default", "NumPy"} <= set(r["us"]) and "PyTorch" not in r["us"]
         assert all(r["calls"][k] >= 3 for k in r["calls"])
         # the memory floor, timed in relu_fast's own rotation (no PyTorch needed)
-        floor = r["scenario"] == "quiet" and r["function"] == "relu"
+        floor = r["scenario"] == "quiet" and r["function"] in ("relu", "prelu")
         assert ({"floor, 1 thread", "floor, threads"} <= set(r["us"])) == floor
     assert "a busy-loop process on the other core" in out and "targets (issue 13)" in out
 
 
-def test_contention_floor_copies_every_byte():
+@pytest.mark.parametrize("peer", [None, "torch"])
+@pytest.mark.parametrize("with_g", [False, True])
+def test_contention_floor_covers_every_byte(peer, with_g):
     from relu_fast._bench import contention
-    x = np.random.default_rng(0).standard_normal(10001).astype(np.float32)
-    (_, one), (_, two) = contention._floor_contenders(x)
-    two()
-    out = two.__closure__                      # the floor's output array, found by value
-    arrays = [c.cell_contents for c in out if isinstance(c.cell_contents, np.ndarray)]
-    assert any(a is not x and np.array_equal(a, x) for a in arrays)
+    T = pytest.importorskip("torch") if peer else None
+    r = np.random.default_rng(0)
+    x, g = (r.standard_normal((7, 10001)).astype(np.float32) for _ in range(2))
+    for _, floor in contention._floor_contenders(x, T, g if with_g else None):
+        o, o2 = floor()
+        assert np.array_equal(o, x.reshape(-1))               # relu's bytes: a copy of x
+        if with_g:                                           # prelu's: and g + x
+            assert np.array_equal(o2, (g + x).reshape(-1))
+        else:
+            assert o2 is None
 
 
 def test_contention_peer_process_times_pytorch(tmp_path, capsys):
@@ -235,7 +241,7 @@ def test_contention_peer_process_times_pytorch(tmp_path, capsys):
     assert rc == 0 and "in a process of its own" in out
     for r in data["results"]:
         assert "PyTorch" in r["us"] and r["calls"]["PyTorch"] >= 3
-        floor = r["scenario"] == "quiet" and r["function"] == "relu"
+        floor = r["scenario"] == "quiet" and r["function"] in ("relu", "prelu")
         assert ({"floor, 1 thread", "floor, threads"} <= set(r["us"])) == floor
     code = ("import sys, relu_fast._bench.contention as c; "
             "c.main(['--contention', '--scenarios', 'quiet,busy', '--functions', 'elu', '--dtypes', "

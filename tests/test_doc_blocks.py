@@ -7,6 +7,8 @@
 - docs/*.rst: each ``.. code-block:: python`` is executed; each ``>>>`` doctest block is
   run by doctest and its output compared; shell code-blocks (console, bash, shell) are
   checked like the README's.
+- The README's contention table is exactly what tools/contention_table.py prints for
+  the committed docs/contention.json.
 - The README's speed table is exactly what tools/readme_speed_table.py prints for the
   committed docs/bench.json.
 
@@ -267,6 +269,16 @@ def test_readme_speed_table_is_generated():
         "README.md's speed table differs from `python tools/readme_speed_table.py "
         "docs/bench.json`; regenerate it with `--write README.md`")
     assert tool.replace(readme, generated) == readme
+
+
+def test_readme_contention_table_is_generated():
+    tool = _tool("contention_table")
+    readme = README.read_text(encoding="utf-8")
+    generated = tool.table(str(DOCS / "contention.json"))
+    assert tool.BEGIN in readme and tool.END in readme
+    assert tool.speed.embedded(readme, tool.BEGIN, tool.END) == generated, (
+        "README.md's contention table differs from `python tools/contention_table.py "
+        "docs/contention.json`; regenerate it with `--write README.md`")
 
 
 def test_speed_table_comes_from_the_json(tmp_path):

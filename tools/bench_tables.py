@@ -223,7 +223,8 @@ def unsteady_cells(results):
 # -- contention ----------------------------------------------------------------
 
 SCENARIOS = {"quiet": "quiet", "busy": "busy-loop process on the other core",
-             "second": "second process calling relu_fast"}
+             "second": "second process calling relu_fast",
+             "spaced": "quiet, 10 ms asleep before each call"}
 CONTENTION_CALLS = {"relu": "relu out=", "relu_backward": "relu_backward out=", "elu": "elu out=",
                     "prelu": "prelu + prelu_backward"}
 CONTENDERS = ("1 thread", "default", "PyTorch", "NumPy")
@@ -242,6 +243,38 @@ def contention_rows(data, dtypes=("float32", "float64"), functions=None):
                      CONTENTION_CALLS.get(r["function"], r["function"]), r["dtype"],
                      size(r["n"])] + cells + [f"{dflt[0] / one[0]:.2f}", f"{dflt[1] / one[1]:.2f}"])
     return rows
+
+
+def contention_summary(data):
+    """Sentences on a contention run, computed from it: per loaded scenario the range of
+    the default policy's median and its worst p90 against one thread's, and the quiet
+    cells at n >= 1e6 (relu, prelu) against the memory floor timed beside them."""
+    out = []
+    by = {}
+    for r in data["results"]:
+        by.setdefault(r["scenario"], []).append(r)
+    for scenario, rows in by.items():
+        if scenario == "quiet":
+            continue
+        med = [r["us"]["default"][0] / r["us"]["1 thread"][0] for r in rows]
+        p90 = [r["us"]["default"][1] / r["us"]["1 thread"][1] for r in rows]
+        ok = sum(m <= 1.15 and p <= 1.5 for m, p in zip(med, p90))
+        out.append(f"{SCENARIOS.get(scenario, scenario)}: the default policy's median is "
+                   f"{min(med):.2f}--{max(med):.2f}x one thread's and its p90 at most "
+                   f"{max(p90):.2f}x one thread's p90 ({ok} of {len(rows)} cells within 1.15x and 1.5x).")
+    floors = [r for r in by.get("quiet", []) if "floor, threads" in r["us"] and r["n"] >= 10 ** 6]
+    if floors:
+        parts = []
+        for r in floors:
+            u = r["us"]
+            gain = u["1 thread"][0] / u["default"][0]
+            floor = u["floor, 1 thread"][0] / u["floor, threads"][0]
+            parts.append(f"{r['function']} {r['dtype']} {size(r['n'])} {gain:.2f}x "
+                         f"(floor {floor:.2f}x)")
+        out.append("Quiet, two threads over one, and what the memory floor timed beside them "
+                   "gains (NumPy on one thread against PyTorch on two, over the same bytes): "
+                   + "; ".join(parts) + ".")
+    return out
 
 
 CONTENTION_HEADER = (["scenario", "call", "dtype", "n"] + [f"{c} µs (median / p90)" for c in CONTENDERS]

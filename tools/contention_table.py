@@ -1,31 +1,53 @@
-"""The README's table of threads on shared cores, from `bench --contention --json` output.
+"""The README's table of threads on shared cores, generated from a saved contention run.
 
-    python tools/contention_table.py docs/contention.json
+    python tools/contention_table.py docs/contention.json            # print the markdown
+    python tools/contention_table.py docs/contention.json --write README.md
+
+prints (or, with --write, puts between the README's ``<!-- contention-table:begin -->``
+and ``<!-- contention-table:end -->`` markers) the run's machine and date, its ratios
+against one thread and the memory floor (bench_tables.contention_summary) and a float32
+table of relu and prelu.  tests/test_doc_blocks.py checks that the README holds exactly
+this output for the committed docs/contention.json.
 """
-import json
+import os
 import sys
 
-NAMES = {"quiet": "quiet", "busy": "busy-loop process on the other core",
-         "second": "second process calling relu_fast"}
-CALLS = {"relu": "relu out=", "relu_backward": "relu_backward out=", "elu": "elu out=",
-         "prelu": "prelu + prelu_backward"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_tables as bt  # noqa: E402
+import readme_speed_table as speed  # noqa: E402
+
+BEGIN, END = "<!-- contention-table:begin -->", "<!-- contention-table:end -->"
 
 
-def main(path, dtype="float32"):
-    with open(path) as f:
-        results = json.load(f)["results"]
-    print("| scenario | call | n | 1 thread | default | PyTorch | default / 1 thread (median, p90) |")
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        if r["dtype"] != dtype or r["function"] not in ("relu", "prelu"):
-            continue
-        us = r["us"]
-        one, dflt = us["1 thread"], us["default"]
-        torch = f"{us['PyTorch'][0]:.0f} / {us['PyTorch'][1]:.0f}" if "PyTorch" in us else "–"
-        print(f"| {NAMES[r['scenario']]} | {CALLS[r['function']]} | {r['n']:.0e} | "
-              f"{one[0]:.0f} / {one[1]:.0f} | {dflt[0]:.0f} / {dflt[1]:.0f} | {torch} | "
-              f"{dflt[0] / one[0]:.2f}, {dflt[1] / one[1]:.2f} |")
+def table(path, dtype="float32"):
+    data = bt.load_contention(path)
+    date = bt.text_header_date(os.path.splitext(path)[0] + ".txt")
+    rows = bt.contention_rows(data, (dtype,), ("relu", "prelu"))
+    header = ["scenario", "call", "n", "1 thread", "default", "PyTorch", "default / 1 thread (median, p90)"]
+    rows = [[r[0], r[1], r[3], r[4], r[5], r[6], f"{r[8]}, {r[9]}"] for r in rows]
+    lines = [f"{dtype}, µs per call (median / p90); machine {data.get('machine', '?')}, "
+             f"recorded {date or '?'}:", ""]
+    lines += ["- " + line for line in bt.contention_summary(data)]
+    lines += ["", bt.markdown(header, rows)]
+    return "\n".join(lines)
+
+
+def main(argv):
+    if not argv or argv[0].startswith("-"):
+        raise SystemExit(__doc__)
+    try:
+        generated = table(argv[0])
+    except bt.BenchDataError as e:
+        raise SystemExit(str(e))
+    if len(argv) >= 3 and argv[1] == "--write":
+        with open(argv[2], encoding="utf-8") as f:
+            text = f.read()
+        with open(argv[2], "w", encoding="utf-8") as f:
+            f.write(speed.replace(text, generated, BEGIN, END))
+    else:
+        print(generated)
+    return 0
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

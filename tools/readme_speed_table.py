@@ -30,18 +30,18 @@ def table(path):
     return "\n".join(lines)
 
 
-def replace(readme_text, generated):
-    head, sep, rest = readme_text.partition(BEGIN)
-    _old, sep2, tail = rest.partition(END)
+def replace(readme_text, generated, begin=BEGIN, end=END):
+    head, sep, rest = readme_text.partition(begin)
+    _old, sep2, tail = rest.partition(end)
     if not sep or not sep2:
-        raise SystemExit(f"the README has no {BEGIN} ... {END} markers")
-    return head + BEGIN + "\n" + generated + "\n" + END + tail
+        raise SystemExit(f"the README has no {begin} ... {end} markers")
+    return head + begin + "\n" + generated + "\n" + end + tail
 
 
-def embedded(readme_text):
+def embedded(readme_text, begin=BEGIN, end=END):
     """The text between the markers (without the newlines next to them)."""
-    _head, _sep, rest = readme_text.partition(BEGIN)
-    inner, _sep2, _tail = rest.partition(END)
+    _head, _sep, rest = readme_text.partition(begin)
+    inner, _sep2, _tail = rest.partition(end)
     return inner.strip("\n")
 
 

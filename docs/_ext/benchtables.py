@@ -6,6 +6,7 @@
        :source: another run's JSON in docs/ (bench-meta and bench-full; default bench.json)
     .. contention-meta::                 the contention run's machine and date
     .. contention-table::                median / p90 per scenario, call and size
+    .. contention-summary::              the run's ratios against one thread and the floor
        :dtypes: float32                  (default: both)
        :functions: relu prelu            (default: all)
        :source: another JSON file in docs/ (default: contention.json)
@@ -120,7 +121,9 @@ class ContentionMeta(_Base):
             raise self.severe(f"docs/{txt} (the text output of the run in docs/{name}) has no date")
         policy = data.get("policy", {})
         fell = "; ".join(f"{bt.SCENARIOS.get(k, k)}: {v['fallbacks']} fallbacks to one thread, "
-                         f"{v['serialised_calls']} calls serialised" for k, v in policy.items())
+                         f"{v['serialised_calls']} calls serialised"
+                         + (f", {v['cold_serial_calls']} on one thread as the team was asleep"
+                            if "cold_serial_calls" in v else "") for k, v in policy.items())
         text = (f"Run recorded in ``docs/{name}`` (date from ``docs/{txt}``): machine "
                 f"{data.get('machine', '?')}, {date}; {len(data['results'])} cells."
                 + (f"  The default policy's record: {fell}." if fell else ""))
@@ -143,6 +146,18 @@ class ContentionTable(_Base):
         if not rows:
             raise self.severe(f"docs/{name} has no cells for {dtypes} {functions or ''}")
         return self._render(_list_table(bt.CONTENTION_HEADER, rows))
+
+
+class ContentionSummary(_Base):
+    option_spec = {"source": directives.unchanged}
+
+    def run(self):
+        name = self.options.get("source", "contention.json")
+        try:
+            data = bt.load_contention(self._docs_path(name))
+        except bt.BenchDataError as e:
+            raise self.severe(str(e))
+        return self._render(["- " + line for line in bt.contention_summary(data)])
 
 
 def _check_data(app):
@@ -188,5 +203,6 @@ def setup(app):
     app.add_directive("bench-full", BenchFull)
     app.add_directive("contention-meta", ContentionMeta)
     app.add_directive("contention-table", ContentionTable)
+    app.add_directive("contention-summary", ContentionSummary)
     app.add_directive("accuracy-table", AccuracyTable)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
