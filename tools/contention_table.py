@@ -33,20 +33,7 @@ def table(path, dtype="float32"):
 
 
 def main(argv):
-    if not argv or argv[0].startswith("-"):
-        raise SystemExit(__doc__)
-    try:
-        generated = table(argv[0])
-    except bt.BenchDataError as e:
-        raise SystemExit(str(e))
-    if len(argv) >= 3 and argv[1] == "--write":
-        with open(argv[2], encoding="utf-8") as f:
-            text = f.read()
-        with open(argv[2], "w", encoding="utf-8") as f:
-            f.write(speed.replace(text, generated, BEGIN, END))
-    else:
-        print(generated)
-    return 0
+    return speed.main(argv, table, BEGIN, END, __doc__)
 
 
 if __name__ == "__main__":

@@ -45,18 +45,20 @@ def embedded(readme_text, begin=BEGIN, end=END):
     return inner.strip("\n")
 
 
-def main(argv):
+def main(argv, make=table, begin=BEGIN, end=END, usage=__doc__):
+    """The command line of this tool, and of tools/contention_table.py (its own table
+    maker, markers and usage)."""
     if not argv or argv[0].startswith("-"):
-        raise SystemExit(__doc__)
+        raise SystemExit(usage)
     try:
-        generated = table(argv[0])
+        generated = make(argv[0])
     except bt.BenchDataError as e:
         raise SystemExit(str(e))
     if len(argv) >= 3 and argv[1] == "--write":
         with open(argv[2], encoding="utf-8") as f:
             text = f.read()
         with open(argv[2], "w", encoding="utf-8") as f:
-            f.write(replace(text, generated))
+            f.write(replace(text, generated, begin, end))
     else:
         print(generated)
     return 0

@@ -51,6 +51,14 @@ class _Base(Directive):
         except bt.BenchDataError as e:
             raise self.severe(str(e))
 
+    def _contention(self):
+        """(file name, data) of the contention run named by :source: (contention.json)."""
+        name = self.options.get("source", "contention.json")
+        try:
+            return name, bt.load_contention(self._docs_path(name))
+        except bt.BenchDataError as e:
+            raise self.severe(str(e))
+
     def _render(self, lines):
         node = nodes.container()
         self.state.nested_parse(StringList(lines, source="<benchtables>"), self.content_offset, node)
@@ -110,11 +118,7 @@ class ContentionMeta(_Base):
     option_spec = {"source": directives.unchanged}
 
     def run(self):
-        name = self.options.get("source", "contention.json")
-        try:
-            data = bt.load_contention(self._docs_path(name))
-        except bt.BenchDataError as e:
-            raise self.severe(str(e))
+        name, data = self._contention()
         txt = os.path.splitext(name)[0] + ".txt"
         date = bt.text_header_date(self._docs_path(txt))
         if date is None:
@@ -135,11 +139,7 @@ class ContentionTable(_Base):
                    "source": directives.unchanged}
 
     def run(self):
-        name = self.options.get("source", "contention.json")
-        try:
-            data = bt.load_contention(self._docs_path(name))
-        except bt.BenchDataError as e:
-            raise self.severe(str(e))
+        name, data = self._contention()
         dtypes = tuple(self.options.get("dtypes", "float32 float64").split())
         functions = tuple(self.options.get("functions", "").split()) or None
         rows = bt.contention_rows(data, dtypes, functions)
@@ -152,11 +152,7 @@ class ContentionSummary(_Base):
     option_spec = {"source": directives.unchanged}
 
     def run(self):
-        name = self.options.get("source", "contention.json")
-        try:
-            data = bt.load_contention(self._docs_path(name))
-        except bt.BenchDataError as e:
-            raise self.severe(str(e))
+        name, data = self._contention()
         return self._render(["- " + line for line in bt.contention_summary(data)])
 
 

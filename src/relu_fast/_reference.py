@@ -638,13 +638,15 @@ def gelu(x, approximate="none"):
 
 # Near the zero x0 of each derivative the formulas cancel even in long double (a few
 # float64 ulp within 1e-3 of x0): within 2e-3 of it, the Taylor series at x0 (x0 and the
-# coefficients from mpmath) in long double instead.
+# coefficients from mpmath) in long double instead.  x0 is a pair of float64s (hi, lo),
+# x0 - hi - lo < 1e-32: the same root whatever long double is (80-bit on x86, IEEE quad
+# on aarch64, float64 elsewhere); x - hi is exact near x0 for a float64 x.
 _GELU_ROOTS = {
-    "none": ("-0.7517915246935644574579049", "-5.2308032900779160973e-21",
+    "none": (-0.7517915246935645, 1.4956759177009883e-17,
              ("0.4314939923140469197865", "0.3882849829905519978581", "-0.01819967639867108710057",
               "-0.1140082332972217085524", "-0.01477152214824433771784", "0.01942167983818906588903",
               "0.004539228379125415573634", "-0.002239538068073497151279")),
-    "tanh": ("-0.7524614220710162185581739", "1.1762815078565207294e-20",
+    "tanh": (-0.7524614220710162, -3.473691681308185e-17,
              ("0.4304000910248585229136", "0.3875184461357889731191", "-0.01578285352184801393458",
               "-0.1139444830809590153933", "-0.01661932834305257909341", "0.01968230945983312383087",
               "0.005261059254921918448408", "-0.00242273184587509761238")),
@@ -653,7 +655,7 @@ _GELU_ROOTS = {
 
 def _near_root(xl, approximate):
     x0, x0_lo, coefs = _GELU_ROOTS[approximate]
-    t = (xl - np.longdouble(x0)) - np.longdouble(x0_lo)    # x0 as a long double pair
+    t = (xl - np.longdouble(x0)) - np.longdouble(x0_lo)
     d = np.zeros_like(t)
     for c in reversed(coefs):
         d = (d + np.longdouble(c)) * t
