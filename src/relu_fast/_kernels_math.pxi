@@ -263,6 +263,66 @@ cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
     return pos if v >= 0 else neg
 
 
+
+# float32 lanes of softplus, mish and their gradients: plain float64 (no pairs: a
+# float32 result needs about 30 of float64's 53 bits), for |t| <= F32_LANE_MAX and a
+# finite g, which keeps every intermediate in range; the spans send the rest (NaN,
+# infinities, the far tails) to the pair lanes above, which define those cases.
+cdef double F32_LANE_MAX = 200.0
+
+
+cdef inline double log1p01(double u) noexcept nogil:
+    # log1p(u) for u in [0, 1] in plain float64 (fdlibm's steps, under 1 ulp)
+    cdef double w = 1.0 + u
+    cdef double c = (u - (w - 1.0)) / w
+    cdef bint big = w > SP_SQRT2
+    cdef double k = 1.0 if big else 0.0
+    cdef double f = (w * 0.5 if big else w) - 1.0
+    cdef double s = f / (2.0 + f)
+    cdef double z = s * s
+    cdef double R = z * (SP_LG1 + z * (SP_LG2 + z * (SP_LG3 + z * (SP_LG4 + z * (SP_LG5
+                    + z * (SP_LG6 + z * SP_LG7))))))
+    cdef double hfsq = 0.5 * f * f
+    return k * SP_LN2_HI - ((hfsq - (s * (hfsq + R) + (k * SP_LN2_LO + c))) - f)
+
+
+cdef inline double softplus_f32(double t, double beta) noexcept nogil:
+    # log(1 + e^t) / beta = (max(t, 0) + log1p(e^-|t|)) / beta
+    cdef double m = t if t > 0 else 0.0
+    return (m + log1p01(exp_neg_f32(-fabs(t)))) / beta
+
+
+cdef inline double softplus_bwd_f32(double gv, double t) noexcept nogil:
+    # g sigmoid(t) = g (t > 0 ? 1 : e) / (1 + e), e = e^-|t|
+    cdef double e = exp_neg_f32(-fabs(t))
+    return gv * ((1.0 if t > 0 else e) / (1.0 + e))
+
+
+cdef inline double mish_f32(double v) noexcept nogil:
+    # mish_wide's forms in plain float64: x A / B (x >= 0), x e N / D (x < 0)
+    cdef double e = exp_neg_f32(-fabs(v))
+    cdef double A = 1.0 + 2.0 * e
+    cdef double f = 1.0 + e
+    cdef double pos = v * A / (A + 2.0 * (e * e))
+    cdef double neg = (v * e) * (2.0 + e) / (1.0 + f * f)
+    return pos if v >= 0 else neg
+
+
+cdef inline double mish_bwd_f32(double gv, double v) noexcept nogil:
+    # mish_bwd_wide's forms in plain float64: A / B + 4 x e^2 (1 + e) / B^2 (x >= 0),
+    # e P / D^2 (x < 0); P's cancellation at mish's minimum costs absolute error only
+    cdef double e = exp_neg_f32(-fabs(v))
+    cdef double A = 1.0 + 2.0 * e
+    cdef double e2 = e * e
+    cdef double B = A + 2.0 * e2
+    cdef double f = 1.0 + e
+    cdef double pos = A / B + (4.0 * v) * e2 * f / (B * B)
+    cdef double x4 = 4.0 * v
+    cdef double P = (4.0 + x4) + e * ((6.0 + x4) + e * (4.0 + e))
+    cdef double D = 1.0 + f * f
+    cdef double neg = e * P / (D * D)
+    return gv * (pos if v >= 0 else neg)
+
 # ---------------------------------------------------------------------------
 # GELU: x Phi(x) (erf form) and x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
 # (tanh form), and their derivatives.  Everything is evaluated in float64 for both

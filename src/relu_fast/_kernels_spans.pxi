@@ -94,31 +94,73 @@ cdef inline void hardswish_span(const floating* x, floating* y, Py_ssize_t n) no
         y[i] = nz if c == 0 else (v * c) / <floating>6
 
 
+cdef enum:
+    LANE_BLOCK = 256        # float32 lanes: results into L1 first, the rare rest fixed there
+                            # (x is read twice before y is written: in place stays right)
+
+
 cdef inline void softplus_span(const floating* x, floating* y, Py_ssize_t n, double beta,
                                double threshold) noexcept nogil:
     # y = beta x > threshold ? x : log(1 + e^(beta x)) / beta, PyTorch's test in x's dtype
     # (beta and threshold rounded to it); the rest in float64 (softplus_wide), beta x
     # exact there (float32: the product of two floats; float64: with its Dekker low part)
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, lo0, k
     cdef floating v, t
     cdef floating bf = <floating>beta, thf = <floating>threshold
     cdef double bd = <double>bf, td, lo
+    cdef float buf[LANE_BLOCK]
+    if floating is float:
+        if not (2.0 ** -100 <= bd <= 2.0 ** 100):    # (softplus_f32's range needs such a beta)
+            for i in range(n):
+                v = x[i]
+                t = v * bf
+                y[i] = v if t > thf else <float>softplus_wide(<double>v * bd, 0.0, bd)
+            return
+        lo0 = 0
+        while lo0 < n:
+            k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+            for i in range(k):                 # the float32 lane (vectorised)
+                v = x[lo0 + i]
+                t = v * bf
+                buf[i] = v if t > thf else <float>softplus_f32(<double>v * bd, bd)
+            for i in range(k):                 # the rare rest: the pair lane
+                v = x[lo0 + i]
+                td = <double>v * bd
+                if not (fabs(td) <= F32_LANE_MAX) and not (v * bf > thf):
+                    buf[i] = <float>softplus_wide(td, 0.0, bd)
+            for i in range(k):
+                y[lo0 + i] = buf[i]
+            lo0 += k
+        return
     for i in range(n):
         v = x[i]
         t = v * bf
-        if floating is float:
-            td = <double>v * bd
-            y[i] = v if t > thf else <float>softplus_wide(td, 0.0, bd)
-        else:
-            lo = two_prod_lo(v, bd, t)
-            y[i] = v if t > thf else softplus_wide(t, lo, bd)
+        lo = two_prod_lo(v, bd, t)
+        y[i] = v if t > thf else softplus_wide(t, lo, bd)
 
 
 cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
-    # y = x tanh(softplus(x)) in float64 (mish_wide), rounded once
-    cdef Py_ssize_t i
-    for i in range(n):
-        y[i] = <floating>mish_wide(<double>x[i])
+    # y = x tanh(softplus(x)) in float64 (mish_wide; float32: mish_f32 where it holds),
+    # rounded once
+    cdef Py_ssize_t i, lo0, k
+    cdef double v
+    cdef float buf[LANE_BLOCK]
+    if floating is double:
+        for i in range(n):
+            y[i] = mish_wide(x[i])
+        return
+    lo0 = 0
+    while lo0 < n:
+        k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+        for i in range(k):
+            buf[i] = <float>mish_f32(<double>x[lo0 + i])
+        for i in range(k):
+            v = x[lo0 + i]
+            if not (fabs(v) <= F32_LANE_MAX):
+                buf[i] = <float>mish_wide(v)
+        for i in range(k):
+            y[lo0 + i] = buf[i]
+        lo0 += k
 cdef inline void gelu_span(const floating* x, floating* y, Py_ssize_t n, bint tanh_form) noexcept nogil:
     # y = x Phi(x) (or the tanh form), in float64 for both dtypes, rounded once
     # (gelu_erf_lane / gelu_tanh_lane in _kernels_math.pxi)
@@ -562,27 +604,61 @@ cdef inline void softplus_bwd_span(const floating* g, const floating* x, floatin
                                    double beta, double threshold) noexcept nogil:
     # gx = beta x > threshold ? g : g sigmoid(beta x) (the test as softplus_span), the
     # product in float64 (float32: rounded once)
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, lo0, k
     cdef floating v, t, gv
     cdef floating bf = <floating>beta, thf = <floating>threshold
     cdef double bd = <double>bf, td, lo
+    cdef float buf[LANE_BLOCK]
+    if floating is float:
+        lo0 = 0
+        while lo0 < n:
+            k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+            for i in range(k):                 # the float32 lane (vectorised)
+                v = x[lo0 + i]
+                gv = g[lo0 + i]
+                t = v * bf
+                buf[i] = gv if t > thf else <float>softplus_bwd_f32(<double>gv, <double>v * bd)
+            for i in range(k):                 # the rare rest: the pair lane
+                v = x[lo0 + i]
+                gv = g[lo0 + i]
+                td = <double>v * bd
+                if not ((fabs(td) <= F32_LANE_MAX) & (fabs(gv) < INFINITY)) and not (v * bf > thf):
+                    buf[i] = <float>softplus_bwd_wide(<double>gv, td, 0.0)
+            for i in range(k):
+                gx[lo0 + i] = buf[i]
+            lo0 += k
+        return
     for i in range(n):
         v = x[i]
         gv = g[i]
         t = v * bf
-        if floating is float:
-            td = <double>v * bd
-            gx[i] = gv if t > thf else <float>softplus_bwd_wide(<double>gv, td, 0.0)
-        else:
-            lo = two_prod_lo(v, bd, t)
-            gx[i] = gv if t > thf else softplus_bwd_wide(gv, t, lo)
+        lo = two_prod_lo(v, bd, t)
+        gx[i] = gv if t > thf else softplus_bwd_wide(gv, t, lo)
 
 
 cdef inline void mish_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
-    # gx = g mish'(x) in float64 (mish_bwd_wide), rounded once
-    cdef Py_ssize_t i
-    for i in range(n):
-        gx[i] = <floating>mish_bwd_wide(<double>g[i], <double>x[i])
+    # gx = g mish'(x) in float64 (mish_bwd_wide; float32: mish_bwd_f32 where it holds),
+    # rounded once
+    cdef Py_ssize_t i, lo0, k
+    cdef double v, gv
+    cdef float buf[LANE_BLOCK]
+    if floating is double:
+        for i in range(n):
+            gx[i] = mish_bwd_wide(g[i], x[i])
+        return
+    lo0 = 0
+    while lo0 < n:
+        k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+        for i in range(k):
+            buf[i] = <float>mish_bwd_f32(<double>g[lo0 + i], <double>x[lo0 + i])
+        for i in range(k):
+            v = x[lo0 + i]
+            gv = g[lo0 + i]
+            if not ((fabs(v) <= F32_LANE_MAX) & (fabs(gv) < INFINITY)):
+                buf[i] = <float>mish_bwd_wide(gv, v)
+        for i in range(k):
+            gx[lo0 + i] = buf[i]
+        lo0 += k
 
 
 cdef inline void unary_span(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
