@@ -594,6 +594,57 @@ cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
     return gv * -0.0 if v < -GELU_ERF_CLAMP else res
 
 
+
+# float32 lanes of the erf form and its gradient: plain float64 (a float32 result needs
+# about 30 bits), for |x| <= GELU_F32_MAX; the spans send the rest (NaN, the far tails,
+# an infinite g) to the lanes above.  With a = |x| / sqrt(2) and t = 1 / (1 + a/2),
+# erfc(a) = t H(t) exp(-a^2), H a polynomial fitted to erfcx(a) / t on
+# a in [0, 14.2] (mpmath.chebyfit, degree 15: relative error 4.6e-12); a^2 = x^2 / 2 is
+# exact for a float32 x, so exp(-a^2) is as good as exp_neg_f32 (2^-32).  Beyond 20
+# the float32 results are x and -0, and the gradient times any float32 g rounds to 0.
+cdef double GELU_F32_MAX = 20.0
+
+
+cdef inline double gelu_erfc_f32(double xc, double* ez) noexcept nogil:
+    # erfc(xc / sqrt(2)) / exp(-xc^2 / 2) for 0 <= xc <= 20, and *ez = exp(-xc^2 / 2)
+    cdef double t = 1.0 / (1.0 + 0.5 * (xc * GELU_INV_SQRT2))
+    cdef double h = -0.019553981907273078
+    h = h * t + 0.15402035965734076
+    h = h * t + -0.5177162067381917
+    h = h * t + 0.9280593265594301
+    h = h * t + -0.8437577372592542
+    h = h * t + 0.10887895759468937
+    h = h * t + 0.5551594617095865
+    h = h * t + -0.5392473555863883
+    h = h * t + 0.2571340387441762
+    h = h * t + -0.17660595055197192
+    h = h * t + 0.027972451433399513
+    h = h * t + 0.07757994876224943
+    h = h * t + 0.1771208112316984
+    h = h * t + 0.2467627993631766
+    h = h * t + 0.28209836640136055
+    h = h * t + 0.2820947105846796
+    ez[0] = exp_neg_f32(-0.5 * (xc * xc))
+    return t * h
+
+
+cdef inline double gelu_f32(double v) noexcept nogil:
+    # x Phi(x) = x - N (x >= 0) or -N, N = |x| erfc(|x| / sqrt(2)) / 2
+    cdef double ez, xc = fabs(v)
+    cdef double N = (0.5 * xc) * (gelu_erfc_f32(xc, &ez) * ez)
+    return v - N if v >= 0 else -N
+
+
+cdef inline double gelu_bwd_f32(double gv, double v) noexcept nogil:
+    # g (Phi(x) + x phi(x)) = g (1 - Q) (x >= 0) or g Q, Q = Phi(-|x|) - |x| phi(|x|)
+    # = exp(-x^2 / 2) (erfcx / 2 - |x| / sqrt(2 pi)); near the zero x0 its fit
+    cdef double ez, xc = fabs(v)
+    cdef double c = gelu_erfc_f32(xc, &ez)
+    cdef double Q = ez * (0.5 * c - xc * GELU_INV_SQRT_2PI)
+    Q = 1.0 - Q if v >= 0 else Q
+    Q = gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
+    return gv * Q
+
 # Tanh form: 2u = x (K0 + K1 x^2) with PyTorch's float64 constants taken as exact:
 # K0 = 2 kBeta, kBeta = sqrt(2/pi) rounded to float64, K1 = K0 kKappa, kKappa = 0.044715
 # rounded to float64 (K1 as a pair).  2u is kept as a pair

@@ -164,26 +164,57 @@ cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcep
 cdef inline void gelu_span(const floating* x, floating* y, Py_ssize_t n, bint tanh_form) noexcept nogil:
     # y = x Phi(x) (or the tanh form), in float64 for both dtypes, rounded once
     # (gelu_erf_lane / gelu_tanh_lane in _kernels_math.pxi)
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, lo0, k
+    cdef double v
+    cdef float buf[LANE_BLOCK]
     if tanh_form:
         for i in range(n):
             y[i] = <floating>gelu_tanh_lane(<double>x[i])
-    else:
+    elif floating is double:
         for i in range(n):
-            y[i] = <floating>gelu_erf_lane(<double>x[i])
+            y[i] = gelu_erf_lane(x[i])
+    else:                                      # float32: gelu_f32 where it holds
+        lo0 = 0
+        while lo0 < n:
+            k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+            for i in range(k):
+                buf[i] = <float>gelu_f32(<double>x[lo0 + i])
+            for i in range(k):
+                v = x[lo0 + i]
+                if not (fabs(v) <= GELU_F32_MAX):
+                    buf[i] = <float>gelu_erf_lane(v)
+            for i in range(k):
+                y[lo0 + i] = buf[i]
+            lo0 += k
 
 
 cdef inline void gelu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                bint tanh_form) noexcept nogil:
     # gx = g * gelu'(x), the derivative and the product in float64 (g joining a
     # subnormal derivative before its last scaling), rounded once
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, lo0, k
+    cdef double v, gv
+    cdef float buf[LANE_BLOCK]
     if tanh_form:
         for i in range(n):
             gx[i] = <floating>gelu_tanh_bwd_lane(<double>g[i], <double>x[i])
-    else:
+    elif floating is double:
         for i in range(n):
-            gx[i] = <floating>gelu_erf_bwd_lane(<double>g[i], <double>x[i])
+            gx[i] = gelu_erf_bwd_lane(g[i], x[i])
+    else:                                      # float32: gelu_bwd_f32 where it holds
+        lo0 = 0
+        while lo0 < n:
+            k = n - lo0 if n - lo0 < LANE_BLOCK else LANE_BLOCK
+            for i in range(k):
+                buf[i] = <float>gelu_bwd_f32(<double>g[lo0 + i], <double>x[lo0 + i])
+            for i in range(k):
+                v = x[lo0 + i]
+                gv = g[lo0 + i]
+                if not ((fabs(v) <= GELU_F32_MAX) & (fabs(gv) < INFINITY)):
+                    buf[i] = <float>gelu_erf_bwd_lane(gv, v)
+            for i in range(k):
+                gx[lo0 + i] = buf[i]
+            lo0 += k
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
