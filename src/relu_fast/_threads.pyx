@@ -75,7 +75,7 @@ cdef int _cores = os.cpu_count() or 1
 # the losses go on and shrinks by a quarter after a region that won (a lucky region
 # under load is no reason to try threads at once), so it settles at what the load
 # calls for.  A loss with the other cores idle is a team waking from sleep (on a
-# virtual machine an idle vCPU can take milliseconds to wake): a one-off, not judged.
+# virtual machine an idle vCPU can take milliseconds to wake): the next rule's business.
 # Where /proc is missing, a loss counts when the team was awake (a region within
 # WARM_NS before).  An explicit thread count (set_num_threads, limit_threads) is used
 # as given.
