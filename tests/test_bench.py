@@ -251,3 +251,90 @@ def test_contention_peer_process_times_pytorch(tmp_path, capsys):
     # memory floor of the quiet relu cells
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split()[-1] == "False"
+
+
+# --roofline: each function against the memory floor of its bytes
+
+@pytest.mark.parametrize("level", _dispatch.available_levels())
+def test_floor_loop_writes_a_or_g_at_every_level(level):
+    floor = _dispatch.load(level)._floor
+    r = np.random.default_rng(1)
+    for n in (0, 1, 31, 64, 65, 1000, 100_003):
+        for off in (0, 1, 5):                       # y and the inputs unaligned, differently
+            a = r.integers(0, 256, n + off, dtype=np.uint8)[off:]
+            g = r.integers(0, 256, n + 3, dtype=np.uint8)[3:]
+            for stream in (False, True):
+                for nt in (1, 2):
+                    y = np.zeros(n + 7, np.uint8)[7:]
+                    floor(a, g, y, stream, True, nt)
+                    assert np.array_equal(y, a | g)
+                    y1 = np.empty_like(a)
+                    assert floor(a, None, y1, stream, False, nt) == 0
+                    assert np.array_equal(y1, a)
+                    floor(y1, None, y1, stream, False, nt)            # in place
+                    assert np.array_equal(y1, a)
+    with pytest.raises(ValueError, match="same number of bytes"):
+        floor(np.zeros(3, np.uint8), None, np.zeros(4, np.uint8))
+    with pytest.raises(ValueError, match="nthreads"):
+        floor(np.zeros(3, np.uint8), None, np.zeros(3, np.uint8), nthreads=0)
+
+
+@pytest.mark.parametrize("func,mode", [("relu", "out"), ("relu", "inplace"),
+                                       ("relu_backward", "out"), ("prelu", "alloc")])
+def test_roofline_floor_covers_the_cells_bytes(func, mode):
+    from relu_fast._bench import contenders, roofline
+    r = np.random.default_rng(2)
+    x, g = r.standard_normal(20_000, dtype=np.float32), r.standard_normal(20_000, dtype=np.float32)
+    ops = contenders._operands(func, mode, x, g, None)
+    floor = _dispatch.load(_api.kernel_level())._floor
+    seen = []
+    spy = lambda a, b, y, *rest: (seen.append((a, b, y)), floor(a, b, y, *rest))  # noqa: E731
+    for call in roofline._floor_calls(func, mode, ops, spy, 2):
+        seen.clear()
+        call()
+        raw = lambda name: ops[name].reshape(-1).view(np.uint8)  # noqa: E731
+        if func == "prelu":                       # forward: x -> y; backward: g, x -> gx
+            (a1, b1, y1), (a2, b2, y2) = seen
+            assert a1 is a2 and np.array_equal(a1, raw("x")) and b1 is None
+            assert np.array_equal(b2, raw("g")) and y1 is not y2
+            assert np.array_equal(y2, raw("x") | raw("g"))
+        else:
+            (a, b, y), = seen
+            assert np.shares_memory(y, ops["o"])  # the cell's own output array
+            if mode == "inplace":
+                assert np.shares_memory(a, ops["o"]) and b is None
+            elif func == "relu_backward":
+                assert np.shares_memory(a, ops["g"]) and np.shares_memory(b, ops["x"])
+            else:
+                assert np.shares_memory(a, ops["x"]) and b is None
+
+
+def test_roofline_smoke_json_and_reread(tmp_path, capsys):
+    from relu_fast._bench import roofline
+    path = tmp_path / "roofline.json"
+    assert _bench.main(["--roofline", "--functions", "relu,relu_backward,prelu", "--modes",
+                        "out,inplace", "--json", str(path)] + TINY) == 0
+    out = capsys.readouterr().out
+    data = json.loads(path.read_text())
+    res = data["results"]
+    # relu: out and in place; relu_backward: out; prelu: its allocating cell; 2 sizes; 3 each
+    assert len(res) == 4 * 2 * 3
+    item = 4
+    for r in res:
+        mult = {"relu": 2, "relu_backward": 3, "prelu": 5}[r["function"]]
+        assert r["bytes"] == mult * r["n"] * item
+        assert r["median_s"] == statistics.median(r["samples_s"]) > 0
+    cells = roofline.cells(res)
+    assert len(cells) == 8
+    for c in cells:
+        row = {r["contender"]: r for r in res
+               if (r["function"], r["n"], r["mode"]) == (c["function"], c["n"], c["mode"])}
+        best = min(row["floor"]["median_s"], row["floor, streaming"]["median_s"])
+        assert c["fraction"] == pytest.approx(best / row["relu_fast"]["median_s"])
+        assert c["gbs"] == pytest.approx(row["relu_fast"]["bytes"] / row["relu_fast"]["median_s"] / 1e9)
+    top = [c for c in cells if c["function"] == "relu" and c["mode"] == "out" and c["n"] == 2000]
+    assert data["meta"]["bandwidth_gbs"] == pytest.approx(top[0]["floor_gbs"])
+    assert "float32  (floor/rf" in out and "below 0.90 of the floor" in out
+    assert _bench.main(["--roofline", "--from-json", str(path)]) == 0
+    again = capsys.readouterr().out
+    assert again.split("bandwidth", 1)[1] == out.split("bandwidth", 1)[1].split("\n\n(", 1)[0] + "\n"

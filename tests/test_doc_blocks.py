@@ -10,7 +10,8 @@
 - The README's contention table is exactly what tools/contention_table.py prints for
   the committed docs/contention.json.
 - The README's speed table is exactly what tools/readme_speed_table.py prints for the
-  committed docs/bench.json.
+  committed docs/bench.json, and its roofline table what tools/roofline_table.py prints
+  for docs/roofline.json.
 
 A block that needs an optional package (dask, matplotlib, torch) that is not installed
 is skipped; any other exception fails its test.
@@ -279,6 +280,16 @@ def test_readme_contention_table_is_generated():
     assert tool.speed.embedded(readme, tool.BEGIN, tool.END) == generated, (
         "README.md's contention table differs from `python tools/contention_table.py "
         "docs/contention.json`; regenerate it with `--write README.md`")
+
+
+def test_readme_roofline_table_is_generated():
+    tool = _tool("roofline_table")
+    readme = README.read_text(encoding="utf-8")
+    generated = tool.table(str(DOCS / "roofline.json"))
+    assert tool.BEGIN in readme and tool.END in readme
+    assert tool.speed.embedded(readme, tool.BEGIN, tool.END) == generated, (
+        "README.md's roofline table differs from `python tools/roofline_table.py "
+        "docs/roofline.json`; regenerate it with `--write README.md`")
 
 
 def test_speed_table_comes_from_the_json(tmp_path):

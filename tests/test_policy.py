@@ -41,6 +41,21 @@ def data(dtype=np.float32, n=N, seed=0):
     return r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
 
 
+def late_delay(x, out):
+    """A worker delay (µs) far longer than a one-thread relu over x takes on this machine
+    (an emulator can make the call itself take milliseconds): every threaded region is
+    then a loss, whatever the schedule."""
+    with rf.limit_threads(1):
+        best = min(_timed(lambda: rf.relu(x, out=out)) for _ in range(3))
+    return max(3000.0, 3e6 * best)
+
+
+def _timed(f):
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
 def calls(x, g):
     x2, g2 = x.reshape(-1, 64), g.reshape(-1, 64)
     w = np.linspace(-0.5, 1.5, 64).astype(x.dtype)
@@ -82,8 +97,9 @@ def test_late_workers_do_not_change_results(dtype):
 def test_fallback_engages_and_recovers():
     x, _ = data()
     out = np.empty_like(x)
+    delay = late_delay(x, out)
     rf.relu(x, out=out)                      # the team is awake
-    kernels()._delay_workers(3000)           # 3 ms late: far longer than the call
+    kernels()._delay_workers(delay)          # late by far longer than the call takes
     for _ in range(5):
         rf.relu(x, out=out)
         if _threads._policy()["fallbacks"]:
@@ -116,8 +132,9 @@ def test_fallback_engages_and_recovers():
 def test_fallback_length_grows_while_the_losses_go_on():
     x, _ = data()
     out = np.empty_like(x)
+    delay = late_delay(x, out)
     rf.relu(x, out=out)
-    kernels()._delay_workers(3000)
+    kernels()._delay_workers(delay)
     backoffs = []
     for _ in range(4):
         for _ in range(5):

@@ -285,3 +285,69 @@ def markdown(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(c.replace("``", "`") for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# -- roofline ------------------------------------------------------------------
+# ``python -m relu_fast bench --roofline --json PATH`` saves {"meta", "cells", "results"};
+# the cells (each function's median and p90, its floor's, the fraction floor / relu_fast
+# and GB/s) are computed by the bench, so here they are only formatted.
+
+ROOFLINE_README = ("relu", "relu_backward", "leaky_relu", "elu", "elu_backward", "hardtanh",
+                   "gelu", "silu", "prelu")
+ROOFLINE_HEADER = ["function", "mode", "dtype", "n", "relu_fast µs (median / p90)", "floor µs",
+                   "floor's stores", "floor / relu_fast", "relu_fast GB/s"]
+
+
+def load_roofline(path):
+    if not os.path.exists(path):
+        raise BenchDataError(f"{path} is missing: make it with "
+                             f"`python -m relu_fast bench --roofline --json {path}`")
+    with open(path) as f:
+        data = json.load(f)
+    try:
+        data["meta"]["bandwidth_gbs"], data["meta"]["target"]
+        for c in data["cells"]:
+            c["function"], c["dtype"], c["n"], c["mode"], c["fraction"], c["us"], c["floor_us"]
+    except (KeyError, TypeError) as e:
+        raise BenchDataError(f"{path} is not the output of `python -m relu_fast bench "
+                             f"--roofline --json` (missing {e})") from None
+    return data
+
+
+def _mode(c):
+    return "forward + backward" if c["function"] == "prelu" else MODE_NAMES[c["mode"]]
+
+
+def roofline_rows(data, dtypes=("float32", "float64")):
+    return [[f"``{c['function']}``", _mode(c), c["dtype"], size(c["n"]),
+             f"{c['us']:.0f} / {c['p90_us']:.0f}", f"{c['floor_us']:.0f}", c["stores"],
+             f"{c['fraction']:.2f}", f"{c['gbs']:.1f}"]
+            for c in data["cells"] if c["dtype"] in dtypes]
+
+
+def roofline_summary(data):
+    """Sentences on a roofline run, computed from it: the bandwidth, how many cells of the
+    target sizes reach the target fraction of their floor, and those that do not."""
+    m = data["meta"]
+    big = [c for c in data["cells"] if c["n"] >= m["target_n"]]
+    low = sorted((c for c in big if c["fraction"] < m["target"]), key=lambda c: c["fraction"])
+    out = [f"The machine's bandwidth as the floor sees it: {m['bandwidth_gbs']:.1f} GB/s "
+           f"(reading one array and writing another, {m['threads']} threads).",
+           f"At n >= {size(m['target_n'])}: {len(big) - len(low)} of {len(big)} cells at "
+           f">= {m['target']:.2f} of their floor."]
+    if low:
+        out.append("Below it: " + "; ".join(
+            f"{c['function']} {c['dtype']} {size(c['n'])} {c['fraction']:.2f}" for c in low) + ".")
+    return out
+
+
+def roofline_fractions(data, functions=ROOFLINE_README):
+    """(header, rows): floor / relu_fast per function (out=, or PReLU's cell) for each
+    dtype and size of the run at or above the target size."""
+    m = data["meta"]
+    cols = sorted({(c["dtype"], c["n"]) for c in data["cells"] if c["n"] >= m["target_n"]})
+    got = {(c["function"], c["dtype"], c["n"]): c["fraction"] for c in data["cells"]
+           if c["mode"] in ("out", "alloc")}
+    rows = [[f"`{f}`"] + [f"{got[f, dt, n]:.2f}" if (f, dt, n) in got else "–" for dt, n in cols]
+            for f in functions if any(k[0] == f for k in got)]
+    return ["function"] + [f"{dt} {size(n)}" for dt, n in cols], rows

@@ -10,6 +10,11 @@
        :dtypes: float32                  (default: both)
        :functions: relu prelu            (default: all)
        :source: another JSON file in docs/ (default: contention.json)
+    .. roofline-meta::                   the roofline run's machine, level, threads, date
+    .. roofline-summary::                its bandwidth and the cells below the target
+    .. roofline-table::                  every cell: median / p90, floor, fraction, GB/s
+       :dtypes: float32                  (default: both)
+       :source: another JSON file in docs/ (default: roofline.json)
     .. accuracy-table::                  max / p99 ulp error per function, dtype and level
                                          (docs/accuracy.json, from tools/accuracy.py)
 
@@ -156,6 +161,43 @@ class ContentionSummary(_Base):
         return self._render(["- " + line for line in bt.contention_summary(data)])
 
 
+class _Roofline(_Base):
+    option_spec = {"dtypes": directives.unchanged, "source": directives.unchanged}
+
+    def _roofline(self):
+        name = self.options.get("source", "roofline.json")
+        try:
+            return name, bt.load_roofline(self._docs_path(name))
+        except bt.BenchDataError as e:
+            raise self.severe(str(e))
+
+
+class RooflineMeta(_Roofline):
+    def run(self):
+        name, data = self._roofline()
+        m = data["meta"]
+        return self._render([f"Run recorded in ``docs/{name}``: machine {m['machine']}, "
+                             f"kernels {m['kernel_level']}, {m['threads']} threads, {m['date']}; "
+                             f"{len(data['cells'])} cells, each the median of at least "
+                             f"{m['min_rounds']} rounds."])
+
+
+class RooflineSummary(_Roofline):
+    def run(self):
+        _name, data = self._roofline()
+        return self._render(["- " + line for line in bt.roofline_summary(data)])
+
+
+class RooflineTable(_Roofline):
+    def run(self):
+        name, data = self._roofline()
+        dtypes = tuple(self.options.get("dtypes", "float32 float64").split())
+        rows = bt.roofline_rows(data, dtypes)
+        if not rows:
+            raise self.severe(f"docs/{name} has no {' or '.join(dtypes)} cells")
+        return self._render(_list_table(bt.ROOFLINE_HEADER, rows))
+
+
 def _check_data(app):
     path = os.path.join(app.srcdir, "bench.json")
     if not os.path.exists(path):
@@ -198,6 +240,9 @@ def setup(app):
     app.add_directive("bench-summary", BenchSummary)
     app.add_directive("bench-full", BenchFull)
     app.add_directive("contention-meta", ContentionMeta)
+    app.add_directive("roofline-meta", RooflineMeta)
+    app.add_directive("roofline-summary", RooflineSummary)
+    app.add_directive("roofline-table", RooflineTable)
     app.add_directive("contention-table", ContentionTable)
     app.add_directive("contention-summary", ContentionSummary)
     app.add_directive("accuracy-table", AccuracyTable)

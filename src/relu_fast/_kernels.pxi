@@ -6,7 +6,7 @@
 # activations (_kernels_math.pxi), the math of each function over a run
 # (_kernels_spans.pxi), the threaded drivers and streaming stores (_kernels_drivers.pxi),
 # PReLU (_kernels_prelu.pxi), the training kernels (_kernels_train.pxi); C helpers are in
-# _bits.h, _target.h and _stream.h.
+# _bits.h, _target.h and _stream.h; the roofline benchmark's floor loop in _floor.h.
 #
 # Rules for code in these files:
 # - no Python objects; everything is nogil and works on contiguous buffers;
@@ -129,6 +129,31 @@ def _stream_threshold(nbytes=None):
     if nbytes is not None:
         STREAM_BYTES = max(0, int(nbytes))
     return previous
+
+
+cdef extern from "_floor.h":
+    uint64_t rf_floor(const void* x, const void* g, void* y, size_t nbytes, int stream, int sum,
+                      int nthreads, unsigned char k) noexcept nogil
+
+
+def _floor(const unsigned char[::1] x, const unsigned char[::1] g, unsigned char[::1] y,
+           bint stream=False, bint sum=False, int nthreads=1, unsigned char k=0):
+    """The roofline benchmark's memory floor at this level (_floor.h): y = x | g | k over
+    the bytes (g None: x alone; y may be x), with streaming or ordinary stores, on
+    nthreads threads; with `sum`, returns a checksum of g's (or x's) bytes, the
+    stand-in for a reduction (its value means nothing), else 0."""
+    if x.shape[0] != y.shape[0] or (g is not None and g.shape[0] != y.shape[0]):
+        raise ValueError("x, g and y must have the same number of bytes")
+    if nthreads < 1:
+        raise ValueError("nthreads must be at least 1")
+    cdef size_t n = y.shape[0]
+    cdef const void* pg = NULL if g is None else <const void*>&g[0]
+    cdef uint64_t total
+    if n == 0:
+        return 0
+    with nogil:
+        total = rf_floor(&x[0], pg, &y[0], n, stream, sum, nthreads, k)
+    return total
 
 
 def _philox4x32_10(counter, key):

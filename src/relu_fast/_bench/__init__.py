@@ -8,6 +8,7 @@
     plot        the PNG (matplotlib, imported only to draw it)
     cli         the options and main()
     contention  --contention: relu_fast's threads when the cores are shared
+    roofline    --roofline: each function against the memory floor of its bytes
     progress    the progress line (bench and demo)
 
 The names below are those the tests and `python -m relu_fast` reach.

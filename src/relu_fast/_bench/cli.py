@@ -95,6 +95,9 @@ def _parser():
                         "the branch predictor cannot learn the signs of one repeated input")
     p.add_argument("--contention", action="store_true",
                    help="time threads on shared cores instead (see its --help)")
+    p.add_argument("--roofline", action="store_true",
+                   help="time each function against the memory floor of its bytes instead "
+                        "(see its --help)")
     p.add_argument("--levels", action="store_true",
                    help="compare relu_fast's kernel levels (and 'native' if built) instead of peers")
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, short budget")
@@ -114,6 +117,9 @@ def main(argv=None):
         # find it imported already
         from . import contention
         return contention.main(argv)
+    if "--roofline" in argv:
+        from . import roofline
+        return roofline.main(argv)
     args = _parser().parse_args(argv)
     if args.from_json:
         from_json(args.from_json, args.plot)
