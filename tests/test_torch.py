@@ -668,8 +668,12 @@ def test_gelu_tanh_gradient_at_huge_x_differs_from_torch_as_documented(dtype):
 
 
 def test_gelu_float32_near_max_differs_from_torch_as_documented():
-    # PyTorch's float32 vector loop computes x (1 + erf) first: inf above max / 2;
-    # relu_fast gives x
+    # PyTorch's float32 AVX-512 vector loop computes x (1 + erf) first: inf above max / 2
+    # (its AVX2 loop gives x); relu_fast gives x on every level
     x = np.full(70, 3e38, np.float32)
-    assert np.isinf(n(F.gelu(t(x)))[0])
+    theirs = n(F.gelu(t(x)))[0]
+    if torch.backends.cpu.get_cpu_capability() == "AVX512":
+        assert np.isinf(theirs)
+    else:
+        assert theirs in (x[0], np.inf)
     assert_same(rf.gelu(x), x)
