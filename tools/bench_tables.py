@@ -325,19 +325,25 @@ def roofline_rows(data, dtypes=("float32", "float64")):
             for c in data["cells"] if c["dtype"] in dtypes]
 
 
-def roofline_summary(data):
+def roofline_summary(data, detail=True):
     """Sentences on a roofline run, computed from it: the bandwidth, how many cells of the
-    target sizes reach the target fraction of their floor, and those that do not."""
+    target sizes reach the target fraction of their floor, and (detail) the range of
+    floor / relu_fast of each function with a cell below it."""
     m = data["meta"]
     big = [c for c in data["cells"] if c["n"] >= m["target_n"]]
-    low = sorted((c for c in big if c["fraction"] < m["target"]), key=lambda c: c["fraction"])
+    low = [c for c in big if c["fraction"] < m["target"]]
     out = [f"The machine's bandwidth as the floor sees it: {m['bandwidth_gbs']:.1f} GB/s "
            f"(reading one array and writing another, {m['threads']} threads).",
            f"At n >= {size(m['target_n'])}: {len(big) - len(low)} of {len(big)} cells at "
            f">= {m['target']:.2f} of their floor."]
-    if low:
-        out.append("Below it: " + "; ".join(
-            f"{c['function']} {c['dtype']} {size(c['n'])} {c['fraction']:.2f}" for c in low) + ".")
+    if low and detail:
+        ranges = {}
+        for c in big:
+            if any(d["function"] == c["function"] for d in low):
+                ranges.setdefault(c["function"], []).append(c["fraction"])
+        out.append("Functions with cells below it (floor / relu_fast over their cells at "
+                   "these sizes, both dtypes): " + "; ".join(
+                       f"{f} {min(v):.2f}–{max(v):.2f}" for f, v in ranges.items()) + ".")
     return out
 
 

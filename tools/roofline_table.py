@@ -23,9 +23,9 @@ def table(path):
     data = bt.load_roofline(path)
     m = data["meta"]
     header, rows = bt.roofline_fractions(data)
-    lines = [f"floor time / relu_fast time (1.00: at the floor), out= given; machine {m['machine']}, "
+    lines = [f"floor time / relu_fast time (1.00: at the floor), out= given (prelu: its forward + backward cell); machine {m['machine']}, "
              f"kernels {m['kernel_level']}, {m['threads']} threads, recorded {m['date']}:", ""]
-    lines += ["- " + line for line in bt.roofline_summary(data)]
+    lines += ["- " + line for line in bt.roofline_summary(data, detail=False)]
     lines += ["", bt.markdown(header, rows)]
     return "\n".join(lines)
 
