@@ -235,9 +235,21 @@ extensions = [_ext(f"_kernels_{name}", f"_kernels_{name}.pyx") for name in LEVEL
 extensions += [_ext("_cpu", "_cpu.pyx"), _ext("_memory", "_memory.pyx"), _ext("_threads", "_threads.pyx"),
                _ext("_args", "_args.pyx"), _ext("_api", "_api.pyx"), _ext("_api_train", "_api_train.pyx")]
 
+def _cython_jobs():
+    """Processes for Cython's translation (serial, it is a third of the build on two
+    cores).  cythonize's pool re-imports this script in each worker unless the workers
+    are forked, so only where fork is the default start method (Linux before Python
+    3.14); elsewhere serial."""
+    import multiprocessing
+    forked = (sys.platform.startswith("linux") and sys.version_info < (3, 14)
+              and multiprocessing.get_start_method(allow_none=True) in (None, "fork"))
+    return (os.cpu_count() or 1) if forked else 0
+
+
 setup(
     ext_modules=cythonize(
         extensions,
+        nthreads=_cython_jobs(),
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
                              "cdivision": True, "initializedcheck": False, "binding": True,
                              "embedsignature": True},

@@ -272,24 +272,16 @@ def test_readme_speed_table_is_generated():
     assert tool.replace(readme, generated) == readme
 
 
-def test_readme_contention_table_is_generated():
-    tool = _tool("contention_table")
+@pytest.mark.parametrize("name,data", [("contention_table", "contention.json"),
+                                       ("roofline_table", "roofline.json")])
+def test_readme_block_is_generated(name, data):
+    tool = _tool(name)
     readme = README.read_text(encoding="utf-8")
-    generated = tool.table(str(DOCS / "contention.json"))
+    generated = tool.table(str(DOCS / data))
     assert tool.BEGIN in readme and tool.END in readme
     assert tool.speed.embedded(readme, tool.BEGIN, tool.END) == generated, (
-        "README.md's contention table differs from `python tools/contention_table.py "
-        "docs/contention.json`; regenerate it with `--write README.md`")
-
-
-def test_readme_roofline_table_is_generated():
-    tool = _tool("roofline_table")
-    readme = README.read_text(encoding="utf-8")
-    generated = tool.table(str(DOCS / "roofline.json"))
-    assert tool.BEGIN in readme and tool.END in readme
-    assert tool.speed.embedded(readme, tool.BEGIN, tool.END) == generated, (
-        "README.md's roofline table differs from `python tools/roofline_table.py "
-        "docs/roofline.json`; regenerate it with `--write README.md`")
+        f"README.md's block between {tool.BEGIN} and {tool.END} differs from `python "
+        f"tools/{name}.py docs/{data}`; regenerate it with `--write README.md`")
 
 
 def test_speed_table_comes_from_the_json(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as ref
+from relu_fast._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
 from conftest import assert_same, assert_ulp, rand, special
 
 LEVELS = _dispatch.available_levels()
@@ -69,6 +70,43 @@ def test_streamed_outputs_match_the_reference(stream_everything, name, dtype):
             assert (base[:start] == 7.0).all() and (base[start + n:] == 7.0).all(), "wrote outside out"
 
 
-def test_threshold_is_restored():
+def _with_samples(name, x, g, out):
+    f = FUNCTIONS[name]
+    arrays = {"x": x, "grad_output": g}
+    values = {p.name: p.sample() for p in f.params if p.name != "is_result"}
+    return getattr(rf, name)(*(arrays[a] for a in ARRAYS[f.kind]), **values, out=out)
+
+
+@pytest.mark.parametrize("stream_everything", LEVELS, indirect=True)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_every_function_streams_the_bits_it_stores(stream_everything, name, dtype):
+    """Streamed through the L1 buffer at every placement against the inputs' page offset
+    (and ELU streamed too), every elementwise function writes the bits it writes with
+    ordinary stores (those are tested against the reference everywhere else)."""
+    module = importlib.import_module(f"relu_fast._kernels_{stream_everything}")
+    n = 3 * 512 + 29
+    x = rand(n, dtype, seed=5, zeros=True)
+    g = rand(n, dtype, seed=6)
+    x[::7] = np.resize(special(dtype), x[::7].size)
+    layout = module._stream_layout()
+    threshold = module._stream_threshold(1 << 60)
+    try:
+        with np.errstate(all="ignore"):
+            want = _with_samples(name, x, g, np.empty_like(x))
+            module._stream_threshold(0)
+            for skew in (-1, 0, 64, 2048, 4032, 4095):
+                module._stream_layout(skew, elu=True)
+                for threads in (1, 2):
+                    o = np.full_like(x, 7.0)
+                    with rf.limit_threads(threads):
+                        assert _with_samples(name, x, g, o) is o
+                    assert_same(o, want)
+    finally:
+        module._stream_threshold(threshold)
+        module._stream_layout(*layout)
+
+
+def test_threshold_and_layout_are_restored():
     module = importlib.import_module(f"relu_fast._kernels_{rf.kernel_level()}")
     assert module._stream_threshold() == 16 * 1024 * 1024
+    assert module._stream_layout() == (2048, False)

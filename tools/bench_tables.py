@@ -73,19 +73,29 @@ def load_bench(path):
     return meta, results
 
 
-def load_contention(path):
+def _load_run(path, option, check):
+    """The JSON a `bench <option> --json` run saved; check(data) reads the keys the
+    tables need (a KeyError or TypeError: not such a file)."""
     if not os.path.exists(path):
         raise BenchDataError(f"{path} is missing: make it with "
-                             f"`python -m relu_fast bench --contention --json {path}`")
+                             f"`python -m relu_fast bench {option} --json {path}`")
     with open(path) as f:
         data = json.load(f)
     try:
-        for r in data["results"]:
-            r["scenario"], r["function"], r["dtype"], r["n"], r["us"]["1 thread"], r["us"]["default"]
+        check(data)
     except (KeyError, TypeError) as e:
         raise BenchDataError(f"{path} is not the output of `python -m relu_fast bench "
-                             f"--contention --json` (missing {e})") from None
+                             f"{option} --json` (missing {e})") from None
     return data
+
+
+def _contention_keys(data):
+    for r in data["results"]:
+        r["scenario"], r["function"], r["dtype"], r["n"], r["us"]["1 thread"], r["us"]["default"]
+
+
+def load_contention(path):
+    return _load_run(path, "--contention", _contention_keys)
 
 
 def text_header_date(path):
@@ -298,20 +308,14 @@ ROOFLINE_HEADER = ["function", "mode", "dtype", "n", "relu_fast µs (median / p9
                    "floor's stores", "floor / relu_fast", "relu_fast GB/s"]
 
 
+def _roofline_keys(data):
+    data["meta"]["bandwidth_gbs"], data["meta"]["target"]
+    for c in data["cells"]:
+        c["function"], c["dtype"], c["n"], c["mode"], c["fraction"], c["us"], c["floor_us"]
+
+
 def load_roofline(path):
-    if not os.path.exists(path):
-        raise BenchDataError(f"{path} is missing: make it with "
-                             f"`python -m relu_fast bench --roofline --json {path}`")
-    with open(path) as f:
-        data = json.load(f)
-    try:
-        data["meta"]["bandwidth_gbs"], data["meta"]["target"]
-        for c in data["cells"]:
-            c["function"], c["dtype"], c["n"], c["mode"], c["fraction"], c["us"], c["floor_us"]
-    except (KeyError, TypeError) as e:
-        raise BenchDataError(f"{path} is not the output of `python -m relu_fast bench "
-                             f"--roofline --json` (missing {e})") from None
-    return data
+    return _load_run(path, "--roofline", _roofline_keys)
 
 
 def _mode(c):

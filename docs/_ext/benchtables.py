@@ -56,13 +56,16 @@ class _Base(Directive):
         except bt.BenchDataError as e:
             raise self.severe(str(e))
 
-    def _contention(self):
-        """(file name, data) of the contention run named by :source: (contention.json)."""
-        name = self.options.get("source", "contention.json")
+    def _run(self, default, load):
+        """(file name, data) of the run named by :source: (else `default`), by `load`."""
+        name = self.options.get("source", default)
         try:
-            return name, bt.load_contention(self._docs_path(name))
+            return name, load(self._docs_path(name))
         except bt.BenchDataError as e:
             raise self.severe(str(e))
+
+    def _contention(self):
+        return self._run("contention.json", bt.load_contention)
 
     def _render(self, lines):
         node = nodes.container()
@@ -165,11 +168,7 @@ class _Roofline(_Base):
     option_spec = {"dtypes": directives.unchanged, "source": directives.unchanged}
 
     def _roofline(self):
-        name = self.options.get("source", "roofline.json")
-        try:
-            return name, bt.load_roofline(self._docs_path(name))
-        except bt.BenchDataError as e:
-            raise self.severe(str(e))
+        return self._run("roofline.json", bt.load_roofline)
 
 
 class RooflineMeta(_Roofline):

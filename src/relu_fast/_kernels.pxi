@@ -156,6 +156,19 @@ def _floor(const unsigned char[::1] x, const unsigned char[::1] g, unsigned char
     return total
 
 
+def _stream_layout(skew=None, elu=None):
+    """Get, or set, where the streaming L1 buffer sits (bytes past the input's page
+    offset, -1: where the stack puts it) and whether ELU streams (benchmarks compare;
+    tests cover each)."""
+    global STREAM_SKEW, STREAM_ELU
+    previous = (STREAM_SKEW, bool(STREAM_ELU))
+    if skew is not None:
+        STREAM_SKEW = -1 if skew < 0 else int(skew) % PAGE
+    if elu is not None:
+        STREAM_ELU = bool(elu)
+    return previous
+
+
 def _philox4x32_10(counter, key):
     """Philox4x32-10 of a counter (4 words) and a key (2 words), as compiled at this level
     (_philox.h; tests check it against Random123's known-answer vectors)."""

@@ -31,6 +31,27 @@ cdef Py_ssize_t STREAM_BYTES = 16 * 1024 * 1024
 cdef enum:
     STREAM_BLOCK = 512      # elements computed into L1 before each streamed copy
                             # (smaller buffers were slower on huge arrays: loads and stores take turns)
+    PAGE = 4096
+    PAGE_SLACK = 1024       # elements after the buffer: a page of float32 (two of float64)
+# Where the L1 buffer sits relative to the block of input it is computed from: this
+# many bytes further on, modulo a 4 KiB page.  At the inputs' own page offset the
+# loads wait behind the buffer's stores (4K aliasing), and where the stack happened to
+# put the buffer decided a call's speed; half a page away is the farthest from that
+# (docs/isa.rst).  -1: wherever the stack puts it (benchmarks compare).
+cdef Py_ssize_t STREAM_SKEW = 2048
+# ELU streams too: off, it was slower so through the buffer on the Zen 5 machine and
+# ten times slower on the Zen 3 one (docs/isa.rst)
+cdef bint STREAM_ELU = False
+
+
+cdef inline floating* skewed(floating* base, const floating* near) noexcept nogil:
+    """The buffer (PAGE_SLACK elements of slack after `base`'s STREAM_BLOCK) placed STREAM_SKEW
+    bytes after `near`'s page offset, on a cache line."""
+    cdef Py_ssize_t off
+    if STREAM_SKEW < 0:
+        return base
+    off = (<Py_ssize_t>near + STREAM_SKEW - <Py_ssize_t>base) & (PAGE - 1)
+    return <floating*>(<char*>base + (off & ~63))
 
 
 cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
@@ -41,7 +62,8 @@ cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
 cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
                              bint stream, Py_ssize_t start) noexcept nogil:
     # start: the index of x[0] among the call's elements (unary_span)
-    cdef floating buf[STREAM_BLOCK]
+    cdef floating bufmem[STREAM_BLOCK + PAGE_SLACK]
+    cdef floating* buf
     cdef Py_ssize_t lo = 0, k
     cdef bint done
     if not stream:
@@ -65,6 +87,7 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
         k = n - lo
         if k > STREAM_BLOCK:
             k = STREAM_BLOCK
+        buf = skewed(bufmem, x + lo)
         unary_span(op, x + lo, buf, k, p, start + lo)
         stream_copy(y + lo, buf, k * sizeof(floating))
         lo += k
@@ -73,7 +96,8 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
 
 cdef inline void binary_piece(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                               const double* p, bint stream, Py_ssize_t start) noexcept nogil:
-    cdef floating buf[STREAM_BLOCK]
+    cdef floating bufmem[STREAM_BLOCK + PAGE_SLACK]
+    cdef floating* buf
     cdef Py_ssize_t lo = 0, k
     cdef bint done = False
     if not stream:
@@ -96,6 +120,7 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
         k = n - lo
         if k > STREAM_BLOCK:
             k = STREAM_BLOCK
+        buf = skewed(bufmem, x + lo)
         binary_span(op, g + lo, x + lo, buf, k, p, start + lo)
         stream_copy(gx + lo, buf, k * sizeof(floating))
         lo += k
@@ -109,7 +134,7 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const do
     cdef team_work work
     # ELU is compute-bound: streaming through the buffer made it slower (README,
     # "Instruction sets"), so its stores stay ordinary
-    cdef bint stream = (<const floating*>y != x and op != OP_ELU
+    cdef bint stream = (<const floating*>y != x and (op != OP_ELU or STREAM_ELU)
                         and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
         unary_piece(op, x, y, n, p, stream, 0)
