@@ -10,12 +10,14 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 from cython.parallel cimport parallel
+from libc.stdint cimport uint16_t
 
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave, fp_flush_bits, fp_set_flush
 from relu_fast._openmp cimport RELU_FAST_OPENMP
 from relu_fast._table cimport *
 from relu_fast._args cimport (C_ORDER, F_ORDER, _native, as_array, deliver, destination, direct,
-                              dtype_code, empty_like, fits, is_direct, order_of, real)
+                              dtype_code, empty_like, fits, is_direct, itemsize_of, order_of,
+                              real)
 from relu_fast._threads cimport (elu_cost, give_threads, grain, take_threads, threads_for,
                                 use_team_report)
 
@@ -23,6 +25,10 @@ from relu_fast import _dispatch
 from relu_fast._args import _DaskInput, _dask_call
 
 cnp.import_array()
+
+cdef extern from "_half.h":
+    uint16_t f64_to_f16 "relu_fast_f64_to_f16"(double d) noexcept nogil
+    uint16_t f64_to_bf16 "relu_fast_f64_to_bf16"(double d) noexcept nogil
 
 # ---------------------------------------------------------------------------
 # Kernel table
@@ -1681,7 +1687,7 @@ cdef object _rrelu(bint backward, object grad_output, object x, object out, doub
     cdef Py_ssize_t nruns = 1 if starts is None else len(starts)
     cdef Py_ssize_t work = run * elu_cost(dt) if train else run
     cdef int nt = threads_for(work)
-    cdef size_t itemsize = 4 if dt == DT_F32 else 8
+    cdef size_t itemsize = itemsize_of(dt)
     cdef const char* pg = NULL if ga is None else <const char*>cnp.PyArray_DATA(ga)
     cdef const char* px = <const char*>cnp.PyArray_DATA(xa)
     cdef char* pd = <char*>cnp.PyArray_DATA(dst)
@@ -2359,27 +2365,43 @@ cdef cnp.ndarray _real_array(object weight):
     return w
 
 
+cdef int _weight_dtype(object weight, int dt) except -1:
+    """The dtype code of PReLU's weight (and of its gradient): an ndarray's own, which
+    must be x's (or float32 for a 16-bit x); x's for numbers and sequences."""
+    cdef int wdt
+    if not cnp.PyArray_Check(weight):
+        return dt
+    wdt = dtype_code(<cnp.ndarray>weight)
+    if wdt != dt and not (wdt == DT_F32 and (dt == DT_F16 or dt == DT_BF16)):
+        allowed = "x's dtype or float32" if dt == DT_F16 or dt == DT_BF16 else "x's dtype"
+        raise TypeError(f"weight has dtype {(<object>weight).dtype} but x is "
+                        f"{np.dtype(_native(dt))}; it must be {allowed}")
+    return wdt
+
+
 cdef cnp.ndarray _weight(object weight, int dt):
-    """weight as a contiguous native 1-D array of x's dtype."""
+    """weight as a contiguous native 1-D array the kernels read: x's dtype, or float32
+    for a 16-bit x (a 16-bit weight converted exactly; numbers rounded to x's dtype)."""
     cdef cnp.ndarray w
+    cdef int wdt = _weight_dtype(weight, dt)
+    cdef bint half = dt == DT_F16 or dt == DT_BF16
     if cnp.PyArray_Check(weight):
         w = <cnp.ndarray>weight
-        if dtype_code(w) != dt:
-            raise TypeError(f"weight has dtype {w.dtype} but x is {np.dtype(_native(dt))}; they must match")
-        if cnp.PyArray_NDIM(w) == 1 and cnp.PyArray_SIZE(w) > 0 and is_direct(w, C_ORDER):
+        if (cnp.PyArray_NDIM(w) == 1 and cnp.PyArray_SIZE(w) > 0 and is_direct(w, C_ORDER)
+                and wdt == (DT_F32 if half else dt)):
             return w                     # the common case, checked in C
     else:
         w = _real_array(weight)
         wide = w.astype(np.float64)
         with np.errstate(over="ignore"):
             w = wide.astype(_native(dt))
-        if np.any(np.isinf(w) & np.isfinite(wide)):
+        if np.any(np.isinf(w.astype(np.float64)) & np.isfinite(wide)):
             raise ValueError(f"weight holds values that overflow {np.dtype(_native(dt))}, x's dtype")
     if w.ndim > 1:
         raise ValueError(f"weight must be a scalar or 1-D, got shape {(<object>w).shape}")
     if w.size == 0:
         raise ValueError("weight is empty; it needs one alpha, or one per channel")
-    return np.ascontiguousarray(w.reshape(-1), dtype=_native(dt))
+    return np.ascontiguousarray(w.reshape(-1), dtype=np.float32 if half else _native(dt))
 
 
 cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
@@ -2542,7 +2564,7 @@ cdef object _prelu(object x, object weight, object axis, object out):
         main, rest = outer // k, outer % k
         C, inner = k * L, 1
         skip = main * C * cnp.PyArray_ITEMSIZE(xa)
-    cdef double alpha = (<float*>pw)[0] if dt == DT_F32 else (<double*>pw)[0]
+    cdef double alpha = (<double*>pw)[0] if dt == DT_F64 else (<float*>pw)[0]
     cdef fpstate fps = fp_enter()
     take_threads(nt)
     if C == 1:
@@ -2653,6 +2675,7 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
         raise TypeError(f"grad_output has dtype {ga.dtype} but x has dtype {xa.dtype}; they must match")
     if not cnp.PyArray_SAMESHAPE(ga, xa):
         raise ValueError(f"grad_output has shape {(<object>ga).shape} but x has shape {(<object>xa).shape}; they must match")
+    cdef int wdt = _weight_dtype(weight, dt)
     cdef cnp.ndarray w = _weight(weight, dt)
     cdef int order = order_of(xa)
     if order != order_of(ga):
@@ -2663,14 +2686,16 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
     ga = direct(ga, order, dt)
     cdef cnp.ndarray gx = empty_like(xa, dt, order)
     cdef cnp.npy_intp nc = C
-    # grad_weight is summed in float64; float32 results are rounded from it below,
-    # the float64 sums kept on the stack when there are few channels
-    cdef cnp.ndarray gw = cnp.PyArray_EMPTY(
-        1, &nc, cnp.NPY_FLOAT64 if dt == DT_F64 or wide else cnp.NPY_FLOAT32, 0)
+    # grad_weight is summed in float64; results of another dtype (the weight's) are
+    # rounded from it once below, the float64 sums kept on the stack when there are few
+    # channels
+    cdef bint sums_out = wdt == DT_F64 or wide
+    cdef cnp.ndarray gw = (cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0) if sums_out
+                           else np.empty(C, _native(wdt)))
     cdef cnp.ndarray gw64 = None
     cdef double few_sums[256]
     cdef double* pgw
-    if dt == DT_F64 or wide:
+    if sums_out:
         pgw = <double*>cnp.PyArray_DATA(gw)
     elif C <= 256:
         pgw = few_sums
@@ -2685,6 +2710,7 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
     cdef const void* pw = cnp.PyArray_DATA(w)
     cdef void* pgx = cnp.PyArray_DATA(gx)
     cdef float* pgw32 = <float*>cnp.PyArray_DATA(gw)
+    cdef uint16_t* pgw16 = <uint16_t*>cnp.PyArray_DATA(gw)
     # as rows (see _rows_of): a sum per position of the k * L-value rows, then L for the
     # rest rows; per channel its positions added in order, row copy by row copy
     cdef Py_ssize_t k = _rows_of(outer, C, inner, n)
@@ -2714,9 +2740,14 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
                             pgw[c] += psums[t * L + c * inner + i]
         else:
             status = K.prelu_backward(dt, pg, px, pw, pgx, pgw, outer, C, inner, nt)
-        if dt == DT_F32 and not wide:
-            for c in range(C):
-                pgw32[c] = <float>pgw[c]     # a sum past float32's range becomes inf
+        if status == 0 and not sums_out:
+            for c in range(C):               # a sum past the dtype's range becomes inf
+                if wdt == DT_F32:
+                    pgw32[c] = <float>pgw[c]
+                elif wdt == DT_F16:
+                    pgw16[c] = f64_to_f16(pgw[c])
+                else:
+                    pgw16[c] = f64_to_bf16(pgw[c])
     give_threads(nt)
     fp_leave(fps)
     if status != 0:

@@ -2,7 +2,15 @@
 # here so that every call site compiles them in.
 cimport numpy as cnp
 
-from relu_fast._table cimport DT_F32, DT_F64
+from relu_fast._table cimport DT_F32, DT_F64, DT_F16, DT_BF16
+
+cdef extern from "numpy/arrayobject.h":
+    enum:
+        NPY_HALF
+        NPY_USERDEF
+
+cdef extern from "_half.h":
+    int bf16_typenum "relu_fast_bf16_typenum"() noexcept
 
 cdef enum:
     C_ORDER = 0
@@ -15,7 +23,15 @@ cdef inline int dtype_code(cnp.ndarray a) noexcept:
         return DT_F32
     if t == cnp.NPY_FLOAT64:
         return DT_F64
+    if t == NPY_HALF:
+        return DT_F16
+    if t >= NPY_USERDEF and (t == bf16_typenum() or is_bfloat16(a)):
+        return DT_BF16
     return -1
+
+
+cdef inline int itemsize_of(int dt) noexcept:
+    return 4 if dt == DT_F32 else (8 if dt == DT_F64 else 2)
 
 
 cdef inline bint is_direct(cnp.ndarray a, int order) noexcept:
@@ -33,6 +49,7 @@ cdef inline int order_of(cnp.ndarray a) noexcept:
     return F_ORDER
 
 
+cdef bint is_bfloat16(cnp.ndarray a)    # ml_dtypes.bfloat16 (remembers its type number)
 cdef object _native(int dt)     # the NumPy scalar type of a dtype code
 cdef cnp.ndarray as_array(object x, str name)
 cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt)

@@ -11,15 +11,37 @@ import numpy as np
 cimport numpy as cnp
 from libc.math cimport isfinite, isinf
 
-from relu_fast._table cimport DT_F32, DT_F64
+from relu_fast._table cimport DT_F32, DT_F64, DT_F16, DT_BF16
+
+cdef extern from "_half.h":
+    void bf16_set_typenum "relu_fast_bf16_set_typenum"(int t) noexcept
 
 from relu_fast import _memory
 
 cnp.import_array()
 
 
+cdef object _bfloat16 = None            # ml_dtypes.bfloat16, once an array of it is seen
+
+
+cdef bint is_bfloat16(cnp.ndarray a):
+    """Is a's dtype ml_dtypes.bfloat16?  (ml_dtypes is optional: relu_fast never imports
+    it, but an array of its bfloat16 means it is loaded.)"""
+    global _bfloat16
+    t = (<object>a).dtype.type
+    if t.__name__ != "bfloat16" or t.__module__ != "ml_dtypes":
+        return False
+    _bfloat16 = t
+    bf16_set_typenum(cnp.PyArray_TYPE(a))
+    return True
+
+
 cdef object _native(int dt):
-    return np.float32 if dt == DT_F32 else np.float64
+    if dt == DT_F32:
+        return np.float32
+    if dt == DT_F64:
+        return np.float64
+    return np.float16 if dt == DT_F16 else _bfloat16
 
 
 cdef cnp.ndarray as_array(object x, str name):
@@ -32,8 +54,8 @@ cdef cnp.ndarray as_array(object x, str name):
             raise _DaskInput()
         a = np.asarray(x)
     if dtype_code(a) < 0:
-        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32 and float64 "
-                        f"(convert with .astype(numpy.float32) or numpy.float64)")
+        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32, float64, "
+                        f"float16 and bfloat16 (convert with .astype(numpy.float32))")
     return a
 
 
@@ -58,8 +80,9 @@ cdef Py_ssize_t _pool_min = _memory.MIN_BYTES
 cdef cnp.ndarray empty_like(cnp.ndarray a, int dt, int order):
     """A new array shaped like `a`; from _memory's cache of freed blocks when large."""
     cdef int nd = cnp.PyArray_NDIM(a)
-    cdef int typenum = cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64
-    if cnp.PyArray_SIZE(a) * (4 if dt == DT_F32 else 8) < _pool_min:
+    cdef int typenum = cnp.PyArray_TYPE(a) if dtype_code(a) == dt else (
+        cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64)
+    if cnp.PyArray_SIZE(a) * itemsize_of(dt) < _pool_min:
         return cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(a), typenum, order == F_ORDER)
     previous = PyDataMem_SetHandler(_pool_handler)
     try:
@@ -141,10 +164,11 @@ cdef double real(object v, str name) except? -1.0:
 
 
 cdef int fits(double v, int dt, str name) except -1:
-    """A finite parameter must stay finite in x's dtype (1e300 is no float32 slope: as
-    inf it would turn 0 * slope into NaN)."""
-    if dt == DT_F32 and isinf(<float>v):
-        raise ValueError(f"{name} = {v!r} overflows float32, x's dtype")
+    """A finite parameter must stay finite in the dtype x is computed in (1e300 is no
+    float32 slope: as inf it would turn 0 * slope into NaN); float32 for the 16-bit types."""
+    if dt != DT_F64 and isinf(<float>v):
+        raise ValueError(f"{name} = {v!r} overflows float32, "
+                         + ("x's dtype" if dt == DT_F32 else "the dtype x is computed in"))
     return 0
 
 

@@ -43,45 +43,56 @@ cdef Py_ssize_t PART_ELEMENTS = 4096
 include "_kernels_expm1.pxi"
 include "_kernels_math.pxi"
 include "_kernels_spans.pxi"
+include "_kernels_half.pxi"
 include "_kernels_drivers.pxi"
 include "_kernels_prelu.pxi"
 
 
 # ---------------------------------------------------------------------------
-# Entry points (dtype switch) and the table handed to the API layer.
+# Entry points (dtype switch; the 16-bit types reach the drivers as uint16_t bits) and
+# the table handed to the API layer.
 # ---------------------------------------------------------------------------
 
 cdef void unary(int op, int dtype, const void* x, void* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
     if dtype == DT_F32:
-        unary_t(op, <const float*>x, <float*>y, n, p, nthreads)
+        unary_t(op, dtype, <const float*>x, <float*>y, n, p, nthreads)
+    elif dtype == DT_F64:
+        unary_t(op, dtype, <const double*>x, <double*>y, n, p, nthreads)
     else:
-        unary_t(op, <const double*>x, <double*>y, n, p, nthreads)
+        unary_t(op, dtype, <const uint16_t*>x, <uint16_t*>y, n, p, nthreads)
 
 
 cdef void binary(int op, int dtype, const void* g, const void* x, void* gx, Py_ssize_t n, const double* p,
                  int nthreads) noexcept nogil:
     if dtype == DT_F32:
-        binary_t(op, <const float*>g, <const float*>x, <float*>gx, n, p, nthreads)
+        binary_t(op, dtype, <const float*>g, <const float*>x, <float*>gx, n, p, nthreads)
+    elif dtype == DT_F64:
+        binary_t(op, dtype, <const double*>g, <const double*>x, <double*>gx, n, p, nthreads)
     else:
-        binary_t(op, <const double*>g, <const double*>x, <double*>gx, n, p, nthreads)
+        binary_t(op, dtype, <const uint16_t*>g, <const uint16_t*>x, <uint16_t*>gx, n, p, nthreads)
 
 
 cdef void prelu_forward(int dtype, const void* x, const void* w, void* y, Py_ssize_t outer, Py_ssize_t C,
                         Py_ssize_t inner, int nthreads) noexcept nogil:
     if dtype == DT_F32:
-        prelu_fwd_t(<const float*>x, <const float*>w, <float*>y, outer, C, inner, nthreads)
+        prelu_fwd_t(dtype, <const float*>x, w, <float*>y, outer, C, inner, nthreads)
+    elif dtype == DT_F64:
+        prelu_fwd_t(dtype, <const double*>x, w, <double*>y, outer, C, inner, nthreads)
     else:
-        prelu_fwd_t(<const double*>x, <const double*>w, <double*>y, outer, C, inner, nthreads)
+        prelu_fwd_t(dtype, <const uint16_t*>x, w, <uint16_t*>y, outer, C, inner, nthreads)
 
 
 cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, void* gx, double* gw,
                         Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef int status
     if dtype == DT_F32:
-        status = prelu_bwd_t(<const float*>g, <const float*>x, <const float*>w, <float*>gx, gw,
+        status = prelu_bwd_t(dtype, <const float*>g, <const float*>x, w, <float*>gx, gw,
+                             outer, C, inner, nthreads)
+    elif dtype == DT_F64:
+        status = prelu_bwd_t(dtype, <const double*>g, <const double*>x, w, <double*>gx, gw,
                              outer, C, inner, nthreads)
     else:
-        status = prelu_bwd_t(<const double*>g, <const double*>x, <const double*>w, <double*>gx, gw,
+        status = prelu_bwd_t(dtype, <const uint16_t*>g, <const uint16_t*>x, w, <uint16_t*>gx, gw,
                              outer, C, inner, nthreads)
     return status
 
@@ -109,6 +120,8 @@ def _make_table(bytes level):
 
 
 COMPILED_FOR = RELU_FAST_COMPILED_FOR.decode()
+# How this level converts float16 (_half.h): "F16C", "AVX-512F", "NEON" or "software"
+F16_PATH = RELU_FAST_F16_PATH.decode()
 # Whether this level has hardware fused multiply-add: elu and elu_backward then take
 # elu_fma_span / elu_bwd_fma_span, whose last bit can differ (<= 1 ulp, both within
 # 1 ulp of the exact value) from the float64 paths that levels without FMA use.
@@ -167,6 +180,30 @@ def _stream_layout(skew=None, elu=None):
     if elu is not None:
         STREAM_ELU = bool(elu)
     return previous
+
+
+def _half_convert(int dt, src, dst):
+    """Convert, as this level does (_half.h): float32 src -> the 16-bit type's bits in
+    uint16 dst, or uint16 bits src -> float32 dst (dt: 2 float16, 3 bfloat16; tests
+    check every value)."""
+    cdef const float[::1] f32
+    cdef const uint16_t[::1] b16
+    cdef float[::1] o32
+    cdef uint16_t[::1] o16
+    if dt != DT_F16 and dt != DT_BF16:
+        raise ValueError("dt must be 2 (float16) or 3 (bfloat16)")
+    if len(src) != len(dst):
+        raise ValueError("src and dst must have the same length")
+    if len(src) == 0:
+        return
+    if src.dtype.itemsize == 4:
+        f32 = src
+        o16 = dst
+        h_store(dt, &f32[0], &o16[0], f32.shape[0])
+    else:
+        b16 = src
+        o32 = dst
+        h_load(dt, &b16[0], &o32[0], b16.shape[0])
 
 
 def _philox4x32_10(counter, key):

@@ -127,17 +127,33 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
     store_fence()
 
 
-cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
+cdef inline void unary_piece_any(int op, int dt, const elem* x, elem* y, Py_ssize_t n, const double* p,
+                                 bint stream, Py_ssize_t start) noexcept nogil:
+    if elem is uint16_t:
+        unary_half(op, dt, x, y, n, p, stream, start)
+    else:
+        unary_piece(op, x, y, n, p, stream, start)
+
+
+cdef inline void binary_piece_any(int op, int dt, const elem* g, const elem* x, elem* gx, Py_ssize_t n,
+                                  const double* p, bint stream, Py_ssize_t start) noexcept nogil:
+    if elem is uint16_t:
+        binary_half(op, dt, g, x, gx, n, p, stream, start)
+    else:
+        binary_piece(op, g, x, gx, n, p, stream, start)
+
+
+cdef void unary_t(int op, int dt, const elem* x, elem* y, Py_ssize_t n, const double* p, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
     cdef long long t0, tb
     cdef team_work work
     # ELU is compute-bound: streaming through the buffer made it slower (README,
     # "Instruction sets"), so its stores stay ordinary
-    cdef bint stream = (<const floating*>y != x and (op != OP_ELU or STREAM_ELU)
-                        and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
+    cdef bint stream = (<const elem*>y != x and (op != OP_ELU or STREAM_ELU)
+                        and n * <Py_ssize_t>sizeof(elem) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
-        unary_piece(op, x, y, n, p, stream, 0)
+        unary_piece_any(op, dt, x, y, n, p, stream, 0)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -150,22 +166,22 @@ cdef void unary_t(int op, const floating* x, floating* y, Py_ssize_t n, const do
         hi = lo + chunk
         if hi > n:
             hi = n
-        unary_piece(op, x + lo, y + lo, hi - lo, p, stream, lo)
+        unary_piece_any(op, dt, x + lo, y + lo, hi - lo, p, stream, lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)
 
 
-cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, Py_ssize_t n, const double* p,
+cdef void binary_t(int op, int dt, const elem* g, const elem* x, elem* gx, Py_ssize_t n, const double* p,
                    int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
     cdef long long t0, tb
     cdef team_work work
-    cdef bint stream = (<const floating*>gx != x and <const floating*>gx != g
-                        and n * <Py_ssize_t>sizeof(floating) >= STREAM_BYTES)
+    cdef bint stream = (<const elem*>gx != x and <const elem*>gx != g
+                        and n * <Py_ssize_t>sizeof(elem) >= STREAM_BYTES)
     if nthreads <= 1 or n <= 128:
-        binary_piece(op, g, x, gx, n, p, stream, 0)
+        binary_piece_any(op, dt, g, x, gx, n, p, stream, 0)
         return
     chunk = chunk_size(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -178,7 +194,7 @@ cdef void binary_t(int op, const floating* g, const floating* x, floating* gx, P
         hi = lo + chunk
         if hi > n:
             hi = n
-        binary_piece(op, g + lo, x + lo, gx + lo, hi - lo, p, stream, lo)
+        binary_piece_any(op, dt, g + lo, x + lo, gx + lo, hi - lo, p, stream, lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)

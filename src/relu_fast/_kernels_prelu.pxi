@@ -1,7 +1,8 @@
 # Included by _kernels.pxi: PReLU's forward and backward kernels.
 
 # ---------------------------------------------------------------------------
-# PReLU.  x is viewed as (outer, channels, inner), C order; alpha = w[channel].
+# PReLU.  x is viewed as (outer, channels, inner), C order; alpha = w[channel] (w is
+# float32 for the 16-bit types: the leaves in _kernels_half.pxi convert x's blocks).
 # inner == 1: rows of `channels` values (channels-last), vectorised across channels.
 # inner > 1: units are (row, segment) runs of one channel, segments of <= SEG.
 # ---------------------------------------------------------------------------
@@ -15,11 +16,11 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
         y[c] = v if v > 0 else a * v
 
 
-cdef inline void prelu_rows(const floating* x, const floating* w, floating* y, Py_ssize_t o0,
+cdef inline void prelu_rows(int dt, const elem* x, const void* w, elem* y, Py_ssize_t o0,
                             Py_ssize_t o1, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t o
     for o in range(o0, o1):
-        prelu_row(x + o * C, w, y + o * C, C)
+        prelu_row_any(dt, x + o * C, w, y + o * C, C)
 
 
 cdef inline void next_unit(Py_ssize_t* sg, Py_ssize_t* r, Py_ssize_t* c, Py_ssize_t nseg,
@@ -32,7 +33,7 @@ cdef inline void next_unit(Py_ssize_t* sg, Py_ssize_t* r, Py_ssize_t* c, Py_ssiz
         c[0] = c[0] + 1 if c[0] + 1 < C else 0
 
 
-cdef inline void prelu_units(const floating* x, const floating* w, floating* y, Py_ssize_t u0,
+cdef inline void prelu_units(int dt, const elem* x, const void* w, elem* y, Py_ssize_t u0,
                              Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
     # units u0 .. u1-1 (unit u: segment u % nseg of run u // nseg, channel run % C),
     # the position carried from unit to unit: no divisions per unit
@@ -47,11 +48,11 @@ cdef inline void prelu_units(const floating* x, const floating* w, floating* y, 
         hi = lo + SEG
         if hi > inner:
             hi = inner
-        leaky_span(x + r * inner + lo, y + r * inner + lo, hi - lo, w[c])
+        prelu_run_any(dt, x + r * inner + lo, y + r * inner + lo, hi - lo, w, c)
         next_unit(&sg, &r, &c, nseg, C)
 
 
-cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssize_t outer, Py_ssize_t C,
+cdef void prelu_fwd_t(int dt, const elem* x, const void* w, elem* y, Py_ssize_t outer, Py_ssize_t C,
                       Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t o, p, parts, units, nseg
     cdef fpstate fps
@@ -59,8 +60,7 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
     cdef team_work work
     if inner == 1:
         if nthreads <= 1 or outer < 2:
-            for o in range(outer):
-                prelu_row(x + o * C, w, y + o * C, C)
+            prelu_rows(dt, x, w, y, 0, outer, C)
         else:
             # each thread a contiguous range of rows
             parts = nthreads if outer >= nthreads else outer
@@ -69,7 +69,7 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
             for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
                 fps = fp_enter()
                 tb = piece_begin()
-                prelu_rows(x, w, y, p * outer // parts, (p + 1) * outer // parts, C)
+                prelu_rows(dt, x, w, y, p * outer // parts, (p + 1) * outer // parts, C)
                 piece_end(&work, tb)
                 fp_leave(fps)
             team_done(t0, &work)
@@ -77,7 +77,7 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
     nseg = (inner + SEG - 1) // SEG
     units = outer * C * nseg
     if nthreads <= 1 or units < 2:
-        prelu_units(x, w, y, 0, units, C, inner, nseg)
+        prelu_units(dt, x, w, y, 0, units, C, inner, nseg)
     else:
         # each thread a contiguous range of units (elementwise: any split gives the same result)
         parts = nthreads if units >= nthreads else units
@@ -86,7 +86,7 @@ cdef void prelu_fwd_t(const floating* x, const floating* w, floating* y, Py_ssiz
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="static"):
             fps = fp_enter()
             tb = piece_begin()
-            prelu_units(x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
+            prelu_units(dt, x, w, y, p * units // parts, (p + 1) * units // parts, C, inner, nseg)
             piece_end(&work, tb)
             fp_leave(fps)
         team_done(t0, &work)
@@ -143,22 +143,27 @@ cdef inline double prelu_bwd_run(const floating* g, const floating* x, floating*
     return lanes[0] + lanes[1]
 
 
-cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floating* w, floating* gx,
+cdef inline void prelu_bwd_row(const floating* g, const floating* x, const floating* w, floating* gx,
+                               double* acc, Py_ssize_t C) noexcept nogil:
+    # a row of C channels, one pass: gx, and acc[c] += term (vectorised across channels)
+    cdef Py_ssize_t c
+    cdef floating v, gv
+    cdef double p
+    for c in range(C):
+        v = x[c]
+        gv = g[c]
+        gx[c] = gv if v > 0 else w[c] * gv
+        p = <double>v * <double>gv
+        acc[c] += 0.0 if v > 0 else p
+
+
+cdef inline void prelu_bwd_part(int dt, const elem* g, const elem* x, const void* w, elem* gx,
                                 double* acc, Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t C, Py_ssize_t inner,
                                 Py_ssize_t nseg) noexcept nogil:
     cdef Py_ssize_t u, c, r, sg, lo, hi, off
-    cdef floating v, gv
-    cdef double p
     if inner == 1:
-        # rows of C channels, one pass: gx, and acc[c] += term (vectorised across channels)
         for u in range(u0, u1):
-            off = u * C
-            for c in range(C):
-                v = x[off + c]
-                gv = g[off + c]
-                gx[off + c] = gv if v > 0 else w[c] * gv
-                p = <double>v * <double>gv
-                acc[c] += 0.0 if v > 0 else p
+            prelu_bwd_row_any(dt, g + u * C, x + u * C, w, gx + u * C, acc, C)
         return
     if u0 >= u1:                             # nothing to do (and nseg may be 0: empty x)
         return
@@ -171,11 +176,11 @@ cdef inline void prelu_bwd_part(const floating* g, const floating* x, const floa
         if hi > inner:
             hi = inner
         off = r * inner + lo
-        acc[c] += prelu_bwd_run(g + off, x + off, gx + off, hi - lo, w[c])
+        acc[c] += prelu_bwd_run_any(dt, g + off, x + off, gx + off, hi - lo, w, c)
         next_unit(&sg, &r, &c, nseg, C)
 
 
-cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, floating* gx, double* gw,
+cdef int prelu_bwd_t(int dt, const elem* g, const elem* x, const void* w, elem* gx, double* gw,
                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef Py_ssize_t units, nseg, parts, p, c, stride
     cdef double* partial
@@ -201,7 +206,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     if parts == 1:                           # small x: sum straight into gw
         for c in range(C):
             gw[c] = 0.0
-        prelu_bwd_part(g, x, w, gx, gw, 0, units, C, inner, nseg)
+        prelu_bwd_part(dt, g, x, w, gx, gw, 0, units, C, inner, nseg)
         return 0
     # each part's sums in whole cache lines of their own: parts next to each other run
     # on different threads, and a line they shared would bounce between the cores
@@ -212,7 +217,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
     partial = <double*>((<size_t>block + 63) // 64 * 64)
     if nthreads <= 1:
         for p in range(parts):
-            prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
+            prelu_bwd_part(dt, g, x, w, gx, partial + p * stride, p * units // parts,
                            (p + 1) * units // parts, C, inner, nseg)
     else:
         t0 = now_ns()
@@ -220,7 +225,7 @@ cdef int prelu_bwd_t(const floating* g, const floating* x, const floating* w, fl
         for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
             fps = fp_enter()
             tb = piece_begin()
-            prelu_bwd_part(g, x, w, gx, partial + p * stride, p * units // parts,
+            prelu_bwd_part(dt, g, x, w, gx, partial + p * stride, p * units // parts,
                            (p + 1) * units // parts, C, inner, nseg)
             piece_end(&work, tb)
             fp_leave(fps)

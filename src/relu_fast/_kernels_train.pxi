@@ -193,6 +193,68 @@ cdef inline void tr_relu_count_row(const floating* x, floating* y, int32_t* cnt,
 
 
 # ---------------------------------------------------------------------------
+# The 16-bit types: each span's blocks converted to float32 and back (_kernels_half.pxi)
+# ---------------------------------------------------------------------------
+
+cdef inline void tr_relu_mask_any(int dt, const elem* x, elem* y, uint8_t* m, Py_ssize_t n) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < n:                        # blocks start at multiples of 8: whole mask bytes
+            k = h_block(lo, n)
+            h_load(dt, x + lo, a, k)
+            tr_relu_mask_span(a, a, m + lo // 8, k)
+            h_store(dt, a, y + lo, k)
+            lo += k
+    else:
+        tr_relu_mask_span(x, y, m, n)
+
+
+cdef inline void tr_bwd_mask_any(int dt, const elem* g, const uint8_t* m, elem* gx, Py_ssize_t n) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < n:
+            k = h_block(lo, n)
+            h_load(dt, g + lo, a, k)
+            tr_bwd_mask_span(a, m + lo // 8, a, k)
+            h_store(dt, a, gx + lo, k)
+            lo += k
+    else:
+        tr_bwd_mask_span(g, m, gx, n)
+
+
+cdef inline int32_t tr_relu_count_any(int dt, const elem* x, elem* y, Py_ssize_t n) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    cdef int32_t s = 0
+    if elem is uint16_t:
+        while lo < n:
+            k = h_block(lo, n)
+            h_load(dt, x + lo, a, k)
+            s += tr_relu_count_span(a, a, k)
+            h_store(dt, a, y + lo, k)
+            lo += k
+        return s
+    else:
+        return tr_relu_count_span(x, y, n)
+
+
+cdef inline void tr_relu_count_row_any(int dt, const elem* x, elem* y, int32_t* cnt, Py_ssize_t C) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < C:
+            k = h_block(lo, C)
+            h_load(dt, x + lo, a, k)
+            tr_relu_count_row(a, a, cnt + lo, k)
+            h_store(dt, a, y + lo, k)
+            lo += k
+    else:
+        tr_relu_count_row(x, y, cnt, C)
+
+
+# ---------------------------------------------------------------------------
 # Drivers.  nthreads <= 1 never enters an OpenMP region.
 # ---------------------------------------------------------------------------
 
@@ -201,13 +263,13 @@ cdef inline Py_ssize_t tr_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
     return (c + TR_ALIGN - 1) // TR_ALIGN * TR_ALIGN
 
 
-cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t n, int nthreads) noexcept nogil:
+cdef void tr_relu_mask_t(int dt, const elem* x, elem* y, uint8_t* m, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
     cdef long long t0, tb
     cdef team_work work
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
-        tr_relu_mask_span(x, y, m, n)
+        tr_relu_mask_any(dt, x, y, m, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -220,19 +282,19 @@ cdef void tr_relu_mask_t(const floating* x, floating* y, uint8_t* m, Py_ssize_t 
         hi = lo + chunk
         if hi > n:
             hi = n
-        tr_relu_mask_span(x + lo, y + lo, m + lo // 8, hi - lo)
+        tr_relu_mask_any(dt, x + lo, y + lo, m + lo // 8, hi - lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)
 
 
-cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ssize_t n, int nthreads) noexcept nogil:
+cdef void tr_bwd_mask_t(int dt, const elem* g, const uint8_t* m, elem* gx, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef Py_ssize_t k, lo, hi, chunk, nchunks
     cdef fpstate fps
     cdef long long t0, tb
     cdef team_work work
     if nthreads <= 1 or n <= 2 * TR_ALIGN:
-        tr_bwd_mask_span(g, m, gx, n)
+        tr_bwd_mask_any(dt, g, m, gx, n)
         return
     chunk = tr_chunk(n, nthreads)
     nchunks = (n + chunk - 1) // chunk
@@ -245,13 +307,13 @@ cdef void tr_bwd_mask_t(const floating* g, const uint8_t* m, floating* gx, Py_ss
         hi = lo + chunk
         if hi > n:
             hi = n
-        tr_bwd_mask_span(g + lo, m + lo // 8, gx + lo, hi - lo)
+        tr_bwd_mask_any(dt, g + lo, m + lo // 8, gx + lo, hi - lo)
         piece_end(&work, tb)
         fp_leave(fps)
     team_done(t0, &work)
 
 
-cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_ssize_t u0, Py_ssize_t u1,
+cdef inline int tr_stats_part(int dt, const elem* x, elem* y, int64_t* acc, Py_ssize_t u0, Py_ssize_t u1,
                               Py_ssize_t C, Py_ssize_t inner, Py_ssize_t nseg) noexcept nogil:
     # returns 0, or -1 when its 32-bit row counters could not be allocated
     cdef Py_ssize_t u, r, lo, hi, off, c, u1b
@@ -263,7 +325,7 @@ cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_s
         while u0 < u1:
             u1b = u1 if u1 - u0 <= TR_ROWS32 else u0 + TR_ROWS32
             for u in range(u0, u1b):
-                tr_relu_count_row(x + u * C, y + u * C, acc32, C)
+                tr_relu_count_row_any(dt, x + u * C, y + u * C, acc32, C)
             for c in range(C):
                 acc[c] += acc32[c]
                 acc32[c] = 0
@@ -277,11 +339,11 @@ cdef inline int tr_stats_part(const floating* x, floating* y, int64_t* acc, Py_s
         if hi > inner:
             hi = inner
         off = r * inner + lo
-        acc[r % C] += tr_relu_count_span(x + off, y + off, hi - lo)
+        acc[r % C] += tr_relu_count_any(dt, x + off, y + off, hi - lo)
     return 0
 
 
-cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t outer, Py_ssize_t C,
+cdef int tr_stats_t(int dt, const elem* x, elem* y, int64_t* counts, Py_ssize_t outer, Py_ssize_t C,
                     Py_ssize_t inner, int nthreads) noexcept nogil:
     # x viewed as (outer, C, inner) in memory order; units are rows (inner == 1) or
     # (row, segment of <= SEG) runs of one channel; each part counts into its own row.
@@ -309,7 +371,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
         counts[c] = 0
     if nthreads <= 1 or parts < 2:
         # one part: count straight into the result
-        return tr_stats_part(x, y, counts, 0, units, C, inner, nseg)
+        return tr_stats_part(dt, x, y, counts, 0, units, C, inner, nseg)
     # each part's counts in whole cache lines of their own (parts next to each other
     # run on different threads)
     stride = (C + 7) // 8 * 8
@@ -322,7 +384,7 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
     for p in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
         fps = fp_enter()
         tb = piece_begin()
-        failed += tr_stats_part(x, y, partial + p * stride, p * units // parts, (p + 1) * units // parts,
+        failed += tr_stats_part(dt, x, y, partial + p * stride, p * units // parts, (p + 1) * units // parts,
                                 C, inner, nseg)
         piece_end(&work, tb)
         fp_leave(fps)
@@ -344,26 +406,32 @@ cdef int tr_stats_t(const floating* x, floating* y, int64_t* counts, Py_ssize_t 
 cdef void tr_relu_mask(int dtype, const void* x, void* y, uint8_t* mask, Py_ssize_t n,
                        int nthreads) noexcept nogil:
     if dtype == DT_F32:
-        tr_relu_mask_t(<const float*>x, <float*>y, mask, n, nthreads)
+        tr_relu_mask_t(dtype, <const float*>x, <float*>y, mask, n, nthreads)
+    elif dtype == DT_F64:
+        tr_relu_mask_t(dtype, <const double*>x, <double*>y, mask, n, nthreads)
     else:
-        tr_relu_mask_t(<const double*>x, <double*>y, mask, n, nthreads)
+        tr_relu_mask_t(dtype, <const uint16_t*>x, <uint16_t*>y, mask, n, nthreads)
 
 
 cdef void tr_relu_backward_mask(int dtype, const void* g, const uint8_t* mask, void* gx, Py_ssize_t n,
                                 int nthreads) noexcept nogil:
     if dtype == DT_F32:
-        tr_bwd_mask_t(<const float*>g, mask, <float*>gx, n, nthreads)
+        tr_bwd_mask_t(dtype, <const float*>g, mask, <float*>gx, n, nthreads)
+    elif dtype == DT_F64:
+        tr_bwd_mask_t(dtype, <const double*>g, mask, <double*>gx, n, nthreads)
     else:
-        tr_bwd_mask_t(<const double*>g, mask, <double*>gx, n, nthreads)
+        tr_bwd_mask_t(dtype, <const uint16_t*>g, mask, <uint16_t*>gx, n, nthreads)
 
 
 cdef int tr_relu_stats(int dtype, const void* x, void* y, int64_t* counts, Py_ssize_t outer, Py_ssize_t C,
                        Py_ssize_t inner, int nthreads) noexcept nogil:
     cdef int status
     if dtype == DT_F32:
-        status = tr_stats_t(<const float*>x, <float*>y, counts, outer, C, inner, nthreads)
+        status = tr_stats_t(dtype, <const float*>x, <float*>y, counts, outer, C, inner, nthreads)
+    elif dtype == DT_F64:
+        status = tr_stats_t(dtype, <const double*>x, <double*>y, counts, outer, C, inner, nthreads)
     else:
-        status = tr_stats_t(<const double*>x, <double*>y, counts, outer, C, inner, nthreads)
+        status = tr_stats_t(dtype, <const uint16_t*>x, <uint16_t*>y, counts, outer, C, inner, nthreads)
     return status
 
 

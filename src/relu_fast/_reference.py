@@ -691,3 +691,53 @@ def gelu_backward(grad_output, x, approximate="none"):
         # below -40 (erf) or -26 (tanh) the derivative is taken as -0
         gx = np.where(xl < (-26 if approximate == "tanh" else -40), gl * -0.0, gx).astype(g.dtype)
     return np.where(np.isnan(x) | np.isnan(g), np.asarray(x + g), gx)
+
+
+# ---------------------------------------------------------------------------
+# The 16-bit types (float16, ml_dtypes.bfloat16): every function computed in float32
+# from the exact float32 values and rounded once to the 16-bit type (NumPy's and
+# ml_dtypes' own conversions, round to nearest even); PReLU's weight: x's 16-bit dtype
+# or float32, numbers rounded to x's dtype; its gradient is the float64 sum rounded
+# once to the weight's dtype.  relu_mask's mask and relu_stats' fractions unchanged.
+# ---------------------------------------------------------------------------
+
+def _is_16bit(a):
+    return isinstance(a, np.ndarray) and a.dtype.itemsize == 2 and a.dtype.kind in "fV"
+
+
+def _sixteen_bit(name, f, narrays):
+    def twin(*args, **kwargs):
+        arrays, rest = list(args[:narrays]), args[narrays:]
+        x = arrays[1] if name.endswith("_backward") and name != "relu_backward_mask" else arrays[0]
+        if name == "relu_backward_mask":
+            x = arrays[0]
+        if not _is_16bit(np.asarray(x) if not isinstance(x, np.ndarray) else x):
+            return f(*args, **kwargs)
+        dt = x.dtype
+        names = ARRAYS[FUNCTIONS[name].kind]
+        wide = [a.astype(np.float32) if n in ("x", "grad_output") else a
+                for n, a in zip(names, arrays)]
+        if "weight" in names:
+            w = arrays[names.index("weight")]
+            wdt = w.dtype if isinstance(w, np.ndarray) else dt
+            w32 = (w if isinstance(w, np.ndarray) else np.asarray(w, np.float64).astype(dt))
+            wide[names.index("weight")] = np.asarray(w32).astype(np.float32)
+        result = f(*wide, *rest, **kwargs)
+        if name == "prelu_backward":
+            sums = f(*(a.astype(np.float64) for a in wide), *rest, **kwargs)[1]
+            return result[0].astype(dt), sums.astype(wdt)
+        if isinstance(result, tuple):                # relu_mask, relu_stats
+            return (result[0].astype(dt),) + result[1:]
+        return result.astype(dt)
+    twin.__name__, twin.__doc__ = f.__name__, f.__doc__
+    return twin
+
+
+def _wrap_all():
+    from relu_fast._functions import ARRAYS, FUNCTIONS
+    globals().update(ARRAYS=ARRAYS, FUNCTIONS=FUNCTIONS)
+    for name, fn in FUNCTIONS.items():
+        globals()[name] = _sixteen_bit(name, globals()[name], len(ARRAYS[fn.kind]))
+
+
+_wrap_all()

@@ -1,11 +1,14 @@
 # The contract between the kernel modules (one per instruction-set level, all built
 # from _kernels.pxi) and the API layer: a table of plain C entry points handed over
-# in a PyCapsule.  Arrays are contiguous; dtype is DT_F32 or DT_F64.
+# in a PyCapsule.  Arrays are contiguous; dtype is DT_F32, DT_F64, or one of the 16-bit
+# storage types (computed in float32: _half.h), whose parameters are float32's.
 
 cdef enum:
-    TABLE_ABI = 7
+    TABLE_ABI = 8
     DT_F32 = 0
     DT_F64 = 1
+    DT_F16 = 2                  # IEEE binary16 (numpy.float16)
+    DT_BF16 = 3                 # bfloat16 (ml_dtypes.bfloat16)
     # unary ops: y = f(x)
     OP_RELU = 0
     OP_LEAKY = 1
@@ -50,6 +53,7 @@ ctypedef void (*unary_fn)(int op, int dtype, const void* x, void* y,
                           Py_ssize_t n, const double* params, int nthreads) noexcept nogil
 ctypedef void (*binary_fn)(int op, int dtype, const void* g, const void* x, void* gx,
                            Py_ssize_t n, const double* params, int nthreads) noexcept nogil
+# PReLU's w: x's dtype, float32 for the 16-bit types
 ctypedef void (*prelu_fwd_fn)(int dtype, const void* x, const void* w, void* y,
                               Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
                               int nthreads) noexcept nogil

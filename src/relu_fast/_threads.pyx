@@ -8,7 +8,7 @@ import os
 from contextlib import contextmanager
 
 from relu_fast._openmp cimport RELU_FAST_OPENMP, omp_get_max_threads, omp_get_thread_limit
-from relu_fast._table cimport DT_F32, team_report_fn
+from relu_fast._table cimport DT_F64, team_report_fn
 from relu_fast._team cimport now_ns
 
 cdef team_report_fn _team_report = NULL
@@ -25,7 +25,7 @@ cdef Py_ssize_t grain() noexcept:
 
 
 cdef Py_ssize_t elu_cost(int dt) noexcept:
-    return ELU_COST_F32 if dt == DT_F32 else ELU_COST_F64
+    return ELU_COST_F64 if dt == DT_F64 else ELU_COST_F32     # 16-bit: float32 arithmetic
 
 
 # Below this many elements one thread is faster than waking a team (docs: threads).

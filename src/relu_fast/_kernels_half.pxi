@@ -1,0 +1,151 @@
+# Included by _kernels.pxi: the 16-bit storage types.  float16 and bfloat16 arrays are
+# computed by the float32 spans: each block of HALF_BLOCK elements is converted into an
+# L1 buffer (exactly), computed there in place, and rounded once back (_half.h).  So
+# every function has its float32 arithmetic and its float32 rules, and a 16-bit type
+# costs no kernel of its own, only these adapters between the drivers and the spans.
+
+from libc.stdint cimport uint16_t
+
+cdef extern from "_half.h":
+    void f16_load "relu_fast_f16_load"(const uint16_t* src, float* dst, Py_ssize_t n) noexcept nogil
+    void f16_store "relu_fast_f16_store"(const float* src, uint16_t* dst, Py_ssize_t n) noexcept nogil
+    void bf16_load "relu_fast_bf16_load"(const uint16_t* src, float* dst, Py_ssize_t n) noexcept nogil
+    void bf16_store "relu_fast_bf16_store"(const float* src, uint16_t* dst, Py_ssize_t n) noexcept nogil
+    const char* RELU_FAST_F16_PATH
+
+# What the drivers store: float, double, or the bits of a 16-bit type (the call's
+# dtype code, `dt`, says which).
+ctypedef fused elem:
+    float
+    double
+    uint16_t
+
+cdef enum:
+    HALF_BLOCK = 512        # elements per conversion block (a multiple of 8: mask bytes)
+
+
+cdef inline void h_load(int dt, const uint16_t* s, float* d, Py_ssize_t n) noexcept nogil:
+    if dt == DT_F16:
+        f16_load(s, d, n)
+    else:
+        bf16_load(s, d, n)
+
+
+cdef inline void h_store(int dt, const float* s, uint16_t* d, Py_ssize_t n) noexcept nogil:
+    if dt == DT_F16:
+        f16_store(s, d, n)
+    else:
+        bf16_store(s, d, n)
+
+
+cdef inline Py_ssize_t h_block(Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
+    return n - lo if n - lo < HALF_BLOCK else HALF_BLOCK
+
+
+cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t n, const double* p,
+                     bint stream, Py_ssize_t start) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef uint16_t s[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    while lo < n:
+        k = h_block(lo, n)
+        h_load(dt, x + lo, a, k)
+        unary_span(op, a, a, k, p, start + lo)
+        if stream:
+            h_store(dt, a, s, k)
+            stream_copy(y + lo, s, k * 2)
+        else:
+            h_store(dt, a, y + lo, k)
+        lo += k
+    if stream:
+        store_fence()
+
+
+cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint16_t* gx, Py_ssize_t n,
+                      const double* p, bint stream, Py_ssize_t start) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef float b[HALF_BLOCK]
+    cdef uint16_t s[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    while lo < n:
+        k = h_block(lo, n)
+        h_load(dt, g + lo, a, k)
+        h_load(dt, x + lo, b, k)
+        binary_span(op, a, b, a, k, p, start + lo)
+        if stream:
+            h_store(dt, a, s, k)
+            stream_copy(gx + lo, s, k * 2)
+        else:
+            h_store(dt, a, gx + lo, k)
+        lo += k
+    if stream:
+        store_fence()
+
+
+# PReLU's leaves: a run of one channel, a row of channels, and the backward's two
+# (w is float32 for the 16-bit types; the weight-gradient sums are float64 either way).
+
+cdef inline void prelu_run_any(int dt, const elem* x, elem* y, Py_ssize_t n, const void* w,
+                               Py_ssize_t c) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < n:
+            k = h_block(lo, n)
+            h_load(dt, x + lo, a, k)
+            leaky_span(a, a, k, (<const float*>w)[c])
+            h_store(dt, a, y + lo, k)
+            lo += k
+    else:
+        leaky_span(x, y, n, (<const elem*>w)[c])
+
+
+cdef inline void prelu_row_any(int dt, const elem* x, const void* w, elem* y, Py_ssize_t C) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < C:
+            k = h_block(lo, C)
+            h_load(dt, x + lo, a, k)
+            prelu_row(a, <const float*>w + lo, a, k)
+            h_store(dt, a, y + lo, k)
+            lo += k
+    else:
+        prelu_row(x, <const elem*>w, y, C)
+
+
+cdef inline double prelu_bwd_run_any(int dt, const elem* g, const elem* x, elem* gx, Py_ssize_t n,
+                                     const void* w, Py_ssize_t c) noexcept nogil:
+    # a 16-bit run's sum: its blocks' sums (each in prelu_bwd_run's fixed order) in order
+    cdef float a[HALF_BLOCK]
+    cdef float b[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    cdef double total = 0.0
+    if elem is uint16_t:
+        while lo < n:
+            k = h_block(lo, n)
+            h_load(dt, g + lo, a, k)
+            h_load(dt, x + lo, b, k)
+            total += prelu_bwd_run(a, b, a, k, (<const float*>w)[c])
+            h_store(dt, a, gx + lo, k)
+            lo += k
+        return total
+    else:
+        return prelu_bwd_run(g, x, gx, n, (<const elem*>w)[c])
+
+
+cdef inline void prelu_bwd_row_any(int dt, const elem* g, const elem* x, const void* w, elem* gx,
+                                   double* acc, Py_ssize_t C) noexcept nogil:
+    cdef float a[HALF_BLOCK]
+    cdef float b[HALF_BLOCK]
+    cdef Py_ssize_t lo = 0, k
+    if elem is uint16_t:
+        while lo < C:
+            k = h_block(lo, C)
+            h_load(dt, g + lo, a, k)
+            h_load(dt, x + lo, b, k)
+            prelu_bwd_row(a, b, <const float*>w + lo, a, acc + lo, k)
+            h_store(dt, a, gx + lo, k)
+            lo += k
+    else:
+        prelu_bwd_row(g, x, <const elem*>w, gx, acc, C)
