@@ -26,6 +26,13 @@ from relu_fast import _reference as ref
 from relu_fast._functions import ARRAYS, FUNCTIONS
 
 DTYPES = (np.float32, np.float64)
+try:
+    import ml_dtypes
+    BFLOAT16 = ml_dtypes.bfloat16
+except ImportError:                 # the bfloat16 tests skip
+    ml_dtypes = BFLOAT16 = None
+# the 16-bit storage types (tests/test_half.py); bfloat16 needs ml_dtypes
+HALF_DTYPES = (np.float16,) + ((BFLOAT16,) if BFLOAT16 is not None else ())
 GRAIN = _threads._grain()
 
 
@@ -91,10 +98,20 @@ def rand(shape, dtype, seed=0, scale=3.0, zeros=False):
     return a
 
 
+def finfo(dtype):
+    """np.finfo, or ml_dtypes.finfo for bfloat16."""
+    return ml_dtypes.finfo(dtype) if BFLOAT16 is not None and np.dtype(dtype) == BFLOAT16 else np.finfo(dtype)
+
+
+def is_half(dtype):
+    return np.dtype(dtype).itemsize == 2
+
+
 def special(dtype):
     """NaN, +-inf, +-0, +-1, +-tiny normal, +-denormal, +-max of `dtype`."""
-    f = np.finfo(dtype)
-    den = 1e-40 if dtype == np.float32 else 1e-310
+    f = finfo(dtype)
+    den = {4: 1e-40, 8: 1e-310}.get(np.dtype(dtype).itemsize,
+                                    1e-6 if np.dtype(dtype) == np.float16 else 1e-40)
     vals = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, f.tiny, -f.tiny, den, -den,
             f.max, -f.max, 0.5, -0.5, 1e-8, -1e-8, -30.0, -1000.0]
     return np.array(vals, dtype=dtype)
@@ -107,9 +124,18 @@ def special(dtype):
 def _prep(a, b):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
-    assert a.dtype.kind == "f" and b.dtype.kind == "f"
     assert a.dtype.newbyteorder("=") == b.dtype.newbyteorder("="), f"dtype {a.dtype} != {b.dtype}"
+    if is_half(a.dtype):                 # compared as their (exact) float32 values
+        assert a.dtype.kind == "f" or a.dtype == BFLOAT16
+        return a.astype(np.float32), b.astype(np.float32)
+    assert a.dtype.kind == "f" and b.dtype.kind == "f"
     return a, b
+
+
+def _ordered16(a):
+    """16-bit floats' bits as integers in the order of their values (+-0 both 0)."""
+    bits = a.astype(a.dtype.newbyteorder("=")).view(np.uint16).astype(np.int32)
+    return np.where(bits & 0x8000, -(bits & 0x7FFF), bits)
 
 
 def _where(mask, a, b):
@@ -127,7 +153,15 @@ def assert_same(a, b, signed_zero=True):
 
 
 def assert_ulp(a, b, ulps=2):
-    """|a - b| <= ulps * spacing(max(|a|, |b|)) in a's dtype; NaN == NaN, infinities equal."""
+    """|a - b| <= ulps * spacing(max(|a|, |b|)) in a's dtype; NaN == NaN, infinities equal.
+    16-bit types: at most `ulps` representable values apart."""
+    if is_half(np.asarray(a).dtype):
+        fa, fb = _prep(a, b)
+        ok = (np.abs(_ordered16(np.asarray(a)) - _ordered16(np.asarray(b))) <= ulps) \
+            | (np.isnan(fa) & np.isnan(fb))
+        ok &= np.isnan(fa) == np.isnan(fb)
+        assert ok.all(), f"{int((~ok).sum())} of {ok.size} beyond {ulps} ulp; first: {_where(ok, fa, fb)}"
+        return
     a, b = _prep(a, b)
     dt = a.dtype.newbyteorder("=")
     a, b = a.astype(dt), b.astype(dt)
@@ -217,7 +251,7 @@ def assert_grad_weight(gw, rgw, x, g, axis):
         ax = axis % x64.ndim
         scale = mag.sum(axis=tuple(k for k in range(x64.ndim) if k != ax))
     scale = scale.reshape(rgw.shape)
-    eps = np.finfo(gw.dtype).eps
+    eps = finfo(gw.dtype).eps
     with np.errstate(invalid="ignore"):
         ok = (np.abs(gw.astype(np.float64) - rgw.astype(np.float64)) <= 4 * eps * scale + 1e-300) \
             | (np.isnan(gw) & np.isnan(rgw)) | (gw == rgw)
@@ -265,6 +299,8 @@ def _compare(name, x, g, *, w, axis, slope, alpha):
     assert got.dtype == np.dtype(np.asarray(x).dtype.newbyteorder("=")), got.dtype
     assert got.shape == np.shape(x)
     ulps = FUNCTIONS[name.replace("_result", "")].ulps
+    if ulps and is_half(got.dtype):
+        ulps = 1         # float32 results that close round to neighbouring 16-bit values at most
     if ulps:
         assert_ulp(got, want, ulps)
     else:

@@ -91,7 +91,7 @@ def sentinel_out(shape, dtype):
 # dtypes
 # ---------------------------------------------------------------------------
 
-BAD_DTYPES = [np.int32, np.int64, np.uint8, np.bool_, np.float16, np.complex64, np.complex128, object,
+BAD_DTYPES = [np.int32, np.int64, np.uint8, np.int16, np.bool_, np.complex64, np.complex128, object,
               np.longdouble, "U3", "S3", "datetime64[s]"]
 if np.dtype(np.longdouble) == np.dtype(np.float64):
     BAD_DTYPES.remove(np.longdouble)

@@ -26,7 +26,7 @@ static inline float rf_f16_to_f32_sw(uint16_t h) {
     uint32_t em = h & 0x7fffu;
     /* normal numbers: exponent rebiased 15 -> 127; inf/NaN: exponent 31 -> 255 */
     uint32_t normal = (em << 13) + ((127u - 15u) << 23);
-    uint32_t special = normal + ((128u - 16u) << 23) + (em > 0x7c00u ? 0x400000u : 0u);
+    uint32_t special = (normal + ((128u - 16u) << 23)) | (em > 0x7c00u ? 0x400000u : 0u);
     /* subnormals (and zero): em * 2^-24, exact in float32 */
     uint32_t sub = rf_bits32((float)(int32_t)em * 5.9604644775390625e-08f);
     uint32_t r = em < 0x0400u ? sub : (em >= 0x7c00u ? special : normal);
