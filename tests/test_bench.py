@@ -52,6 +52,34 @@ def test_quick_run_tables_ratios_and_json(tmp_path, capsys):
         assert title in out
 
 
+def test_16bit_cells_every_function(tmp_path):
+    """float16 and bfloat16 columns: every function's cells run (PyTorch's 16-bit tensors
+    where torch is installed); NumPy's baselines where they run on the dtype as written
+    (float16 for relu; never bfloat16, which NumPy does not have)."""
+    from conftest import HALF_DTYPES
+    names = ",".join(np.dtype(d).name for d in HALF_DTYPES)
+    path = tmp_path / "bench.json"
+    assert _bench.main(["--quick", "--dtypes", names, "--sizes", "200", "--budget", "0.002",
+                        "--min-rounds", "2", "--quiet", "--json", str(path)]) == 0
+    res = json.loads(path.read_text())["results"]
+    for dt in names.split(","):
+        cells = {(r["function"], r["mode"]) for r in res if r["dtype"] == dt}
+        assert {f for f, _ in cells} == set(_bench.FUNCTIONS), dt
+        numpy_cells = {r["function"] for r in res if r["dtype"] == dt and r["contender"] == "numpy"}
+        assert ("relu" in numpy_cells) == (dt == "float16")
+        if _torch_available():
+            assert {r["function"] for r in res if r["dtype"] == dt and r["contender"] == "torch"} \
+                >= {"relu", "gelu", "prelu", "hardswish_backward"}
+
+
+def _torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def test_plot_written_and_saved_results_reread(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     png, js, png2 = tmp_path / "bench.png", tmp_path / "bench.json", tmp_path / "again.png"
@@ -137,7 +165,7 @@ def test_levels_compared_and_level_restored(capsys):
 
 
 def test_bad_arguments():
-    for argv in (["--functions", "relu,nope"], ["--sizes", "1e2,abc"], ["--dtypes", "float16"],
+    for argv in (["--functions", "relu,nope"], ["--sizes", "1e2,abc"], ["--dtypes", "int8"],
                  ["--max-size", "10", "--sizes", "100"]):
         with pytest.raises(SystemExit):
             _bench.main(argv + ["--quiet"])

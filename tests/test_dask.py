@@ -10,6 +10,7 @@ distributed = pytest.importorskip("dask.distributed")
 
 import relu_fast as rf  # noqa: E402
 from relu_fast import _reference as ref  # noqa: E402
+from conftest import HALF_DTYPES  # noqa: E402
 
 CHUNKS = (7, 3, 8)
 
@@ -22,7 +23,12 @@ def client():
             yield c
 
 
-@pytest.fixture(scope="module", params=[np.float32, np.float64])
+# the sums' tolerance: partial sums in another order, rounded to the dtype
+RTOL = {4: 1e-5, 8: 1e-12, 2: 1e-2}
+
+
+@pytest.fixture(scope="module", params=(np.float32, np.float64) + HALF_DTYPES,
+                ids=lambda d: np.dtype(d).name)
 def arrays(request):
     dtype = request.param
     rng = np.random.default_rng(0)
@@ -70,8 +76,15 @@ def test_prelu(client, arrays, axis):
     np.testing.assert_array_equal(gx, want_gx)
     # per-chunk partial sums in another order: equal up to the rounding of the sums
     assert gw.shape == w.shape and gw.dtype == x.dtype
-    np.testing.assert_allclose(gw, ref.prelu_backward(g, x, w, axis=axis)[1],
-                               rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(gw.astype(np.float64),
+                               ref.prelu_backward(g, x, w, axis=axis)[1].astype(np.float64),
+                               rtol=RTOL[x.dtype.itemsize])
+    if x.dtype.itemsize == 2:            # a float32 weight for 16-bit x: float32 gradient
+        w32 = w.astype(np.float32)
+        gx, gw = client.compute(list(rf.prelu_backward(G, X, w32, axis=axis)), sync=True)
+        np.testing.assert_array_equal(gx, want_gx)
+        assert gw.dtype == np.float32
+        np.testing.assert_allclose(gw, ref.prelu_backward(g, x, w32, axis=axis)[1], rtol=1e-5)
 
 
 def test_prelu_one_alpha(client, arrays):
@@ -82,7 +95,8 @@ def test_prelu_one_alpha(client, arrays):
         want_gx, want_gw = rf.prelu_backward(g, x, w)
         np.testing.assert_array_equal(gx, want_gx)
         assert gw.shape == w.shape
-        np.testing.assert_allclose(gw, want_gw, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(gw.astype(np.float64), want_gw.astype(np.float64),
+                                   rtol=RTOL[x.dtype.itemsize])
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])

@@ -201,9 +201,10 @@ def relu(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -216,8 +217,8 @@ def relu(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray or has
-        another dtype, or `out` is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray or has another dtype, or `out` is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -263,9 +264,10 @@ def relu_backward(grad_output, x, *, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input (or the output) of `relu_fast.relu`, float32 or float64.  If
-        either argument is a dask array, the result is a lazy dask array
-        (grad_output is rechunked to x's chunks if they differ).
+        The input (or the output) of `relu_fast.relu`, float32, float64,
+        float16 or bfloat16.  If either argument is a dask array, the result is
+        a lazy dask array (grad_output is rechunked to x's chunks if they
+        differ).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -279,9 +281,9 @@ def relu_backward(grad_output, x, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ, or
-        `out` is not an ndarray or has another dtype, or `out` is given with dask
-        arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, or `out` is not an ndarray or has another dtype, or `out`
+        is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -319,9 +321,10 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     negative_slope : float
         Slope for x <= 0: any finite real number (negative too, not a bool),
         rounded to x's dtype.
@@ -337,9 +340,9 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `negative_slope` is not a real number
-        (a str, complex, bool, None or an array), or `out` is not an ndarray,
-        has another dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `negative_slope` is
+        not a real number (a str, complex, bool, None or an array), or `out` is
+        not an ndarray, has another dtype, or is given with a dask array.
     ValueError
         If `negative_slope` is not finite or overflows x's dtype (1e300 for
         float32), or `out` has another shape or is read-only.
@@ -379,9 +382,9 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.leaky_relu`, float32 or float64 (its output
-        gives the same answer when `negative_slope` >= 0).  If either argument
-        is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.leaky_relu`, float32, float64, float16 or
+        bfloat16 (its output gives the same answer when `negative_slope` >= 0).
+        If either argument is a dask array, the result is a lazy dask array.
     negative_slope : float
         The slope the forward call used: any finite real number (not a bool),
         rounded to x's dtype.
@@ -398,9 +401,9 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `negative_slope` is not a real number, or `out` is not an ndarray, has
-        another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `negative_slope` is not a real number, or `out` is not
+        an ndarray, has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, `negative_slope` is not finite or
         overflows x's dtype, or `out` has another shape or is read-only.
@@ -438,9 +441,10 @@ def elu(x, alpha=1.0, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     alpha : float
         Scale of the negative part: any finite real number (not a bool) that
         fits in x's dtype.
@@ -456,9 +460,9 @@ def elu(x, alpha=1.0, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `alpha` is not a real number (a str,
-        complex, bool, None or an array), or `out` is not an ndarray, has
-        another dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `alpha` is not a
+        real number (a str, complex, bool, None or an array), or `out` is not
+        an ndarray, has another dtype, or is given with a dask array.
     ValueError
         If `alpha` is not finite or overflows x's dtype, or `out` has another
         shape or is read-only.
@@ -503,9 +507,9 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.elu` (float32 or float64), or its output y if
-        `is_result` is true.  If either argument is a dask array, the result is
-        a lazy dask array.
+        The input of `relu_fast.elu` (float32, float64, float16 or bfloat16),
+        or its output y if `is_result` is true.  If either argument is a dask
+        array, the result is a lazy dask array.
     alpha : float
         The alpha the forward call used: any finite real number (not a bool)
         that fits in x's dtype; at least 0 if `is_result` is true.
@@ -525,9 +529,10 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `alpha` is not a real number, `is_result` is not a bool, or `out` is
-        not an ndarray, has another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `alpha` is not a real number, `is_result` is not a bool,
+        or `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
     ValueError
         If grad_output and x differ in shape, `alpha` is not finite or
         overflows x's dtype, `alpha` < 0 with ``is_result=True``, or `out` has
@@ -596,9 +601,10 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     min_val, max_val : float
         The ends of the range: finite real numbers (not bools) with
         ``min_val <= max_val``, rounded to x's dtype.
@@ -614,9 +620,9 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `min_val` or `max_val` is not a real
-        number, or `out` is not an ndarray, has another dtype, or is given with
-        a dask array.
+        If x is not float32, float64, float16 or bfloat16, `min_val` or
+        `max_val` is not a real number, or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
     ValueError
         If `min_val` or `max_val` is not finite or overflows x's dtype, if
         ``min_val > max_val``, or if `out` has another shape or is read-only.
@@ -663,9 +669,9 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=Fa
         Gradient of the loss with respect to hardtanh's output, of x's shape and
         dtype.
     x : array_like
-        The input of `relu_fast.hardtanh` (float32 or float64), or its output y
-        if `is_result` is true.  If either argument is a dask array, the result
-        is a lazy dask array.
+        The input of `relu_fast.hardtanh` (float32, float64, float16 or
+        bfloat16), or its output y if `is_result` is true.  If either argument
+        is a dask array, the result is a lazy dask array.
     min_val, max_val : float
         The ends of the range, as given to `relu_fast.hardtanh`.
     is_result : bool
@@ -684,10 +690,10 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=Fa
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `min_val` or `max_val` is not a real number, `is_result` is not a bool,
-        or `out` is not an ndarray, has another dtype, or is given with dask
-        arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `min_val` or `max_val` is not a real number, `is_result`
+        is not a bool, or `out` is not an ndarray, has another dtype, or is
+        given with dask arrays.
     ValueError
         If grad_output and x differ in shape, `min_val` or `max_val` is not
         finite or overflows x's dtype, ``min_val > max_val``, or `out` has
@@ -740,9 +746,10 @@ def relu6(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -755,8 +762,8 @@ def relu6(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray or has
-        another dtype, or `out` is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray or has another dtype, or `out` is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -795,9 +802,9 @@ def relu6_backward(grad_output, x, *, is_result=False, out=None):
         Gradient of the loss with respect to relu6's output, of x's shape and
         dtype.
     x : array_like
-        The input of `relu_fast.relu6` (float32 or float64), or its output y if
-        `is_result` is true.  If either argument is a dask array, the result is
-        a lazy dask array.
+        The input of `relu_fast.relu6` (float32, float64, float16 or bfloat16),
+        or its output y if `is_result` is true.  If either argument is a dask
+        array, the result is a lazy dask array.
     is_result : bool
         Whether `x` holds relu6's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
@@ -814,9 +821,9 @@ def relu6_backward(grad_output, x, *, is_result=False, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `is_result` is not a bool, or `out` is not an ndarray, has another
-        dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `is_result` is not a bool, or `out` is not an ndarray,
+        has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -861,9 +868,10 @@ def threshold(x, threshold, value, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     threshold : float
         The threshold: a finite real number (not a bool) that fits in x's
         dtype, rounded to it.
@@ -882,9 +890,9 @@ def threshold(x, threshold, value, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `threshold` or `value` is not a real
-        number, or `out` is not an ndarray, has another dtype, or is given with
-        a dask array.
+        If x is not float32, float64, float16 or bfloat16, `threshold` or
+        `value` is not a real number, or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
     ValueError
         If `threshold` or `value` is not finite or overflows x's dtype, or if
         `out` has another shape or is read-only.
@@ -926,8 +934,9 @@ def threshold_backward(grad_output, x, threshold, *, out=None):
         Gradient of the loss with respect to threshold's output, of x's shape
         and dtype.
     x : array_like
-        The input of `relu_fast.threshold`, float32 or float64.  If either
-        argument is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.threshold`, float32, float64, float16 or
+        bfloat16.  If either argument is a dask array, the result is a lazy
+        dask array.
     threshold : float
         The threshold given to `relu_fast.threshold` (its `value` does not enter
         the gradient).
@@ -944,9 +953,9 @@ def threshold_backward(grad_output, x, threshold, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `threshold` is not a real number, or `out` is not an ndarray, has
-        another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `threshold` is not a real number, or `out` is not an
+        ndarray, has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, `threshold` is not finite or
         overflows x's dtype, or `out` has another shape or is read-only.
@@ -988,9 +997,10 @@ def hardsigmoid(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1003,8 +1013,8 @@ def hardsigmoid(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray or has
-        another dtype, or `out` is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray or has another dtype, or `out` is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -1046,9 +1056,9 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, out=None):
         Gradient of the loss with respect to hardsigmoid's output, of x's shape
         and dtype.
     x : array_like
-        The input of `relu_fast.hardsigmoid` (float32 or float64), or its output
-        y if `is_result` is true.  If either argument is a dask array, the
-        result is a lazy dask array.
+        The input of `relu_fast.hardsigmoid` (float32, float64, float16 or
+        bfloat16), or its output y if `is_result` is true.  If either argument
+        is a dask array, the result is a lazy dask array.
     is_result : bool
         Whether `x` holds hardsigmoid's output y instead of its input.  Backward
         from the output lets an in-place forward (``out=x``) drop x.
@@ -1065,9 +1075,9 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `is_result` is not a bool, or `out` is not an ndarray, has another
-        dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `is_result` is not a bool, or `out` is not an ndarray,
+        has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -1116,9 +1126,10 @@ def hardswish(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1131,8 +1142,8 @@ def hardswish(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray or has
-        another dtype, or `out` is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray or has another dtype, or `out` is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -1176,8 +1187,9 @@ def hardswish_backward(grad_output, x, *, out=None):
         Gradient of the loss with respect to hardswish's output, of x's shape
         and dtype.
     x : array_like
-        The input of `relu_fast.hardswish`, float32 or float64.  If either
-        argument is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.hardswish`, float32, float64, float16 or
+        bfloat16.  If either argument is a dask array, the result is a lazy
+        dask array.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -1191,9 +1203,9 @@ def hardswish_backward(grad_output, x, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ, or
-        `out` is not an ndarray, has another dtype, or is given with dask
-        arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, or `out` is not an ndarray, has another dtype, or is
+        given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -1234,9 +1246,10 @@ def selu(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1249,8 +1262,8 @@ def selu(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray, has another
-        dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray, has another dtype, or is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -1292,9 +1305,9 @@ def selu_backward(grad_output, x, *, is_result=False, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.selu` (float32 or float64), or its output y if
-        `is_result` is true.  If either argument is a dask array, the result is
-        a lazy dask array.
+        The input of `relu_fast.selu` (float32, float64, float16 or bfloat16),
+        or its output y if `is_result` is true.  If either argument is a dask
+        array, the result is a lazy dask array.
     is_result : bool
         Whether `x` holds selu's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
@@ -1311,9 +1324,9 @@ def selu_backward(grad_output, x, *, is_result=False, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `is_result` is not a bool, or `out` is not an ndarray, has another
-        dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `is_result` is not a bool, or `out` is not an ndarray,
+        has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -1366,9 +1379,10 @@ def celu(x, alpha=1.0, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     alpha : float
         Scale of the negative part: a finite real number > 0 (not a bool) that
         fits in x's dtype.
@@ -1384,9 +1398,9 @@ def celu(x, alpha=1.0, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `alpha` is not a real number (a str,
-        complex, bool, None or an array), or `out` is not an ndarray, has
-        another dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `alpha` is not a
+        real number (a str, complex, bool, None or an array), or `out` is not
+        an ndarray, has another dtype, or is given with a dask array.
     ValueError
         If `alpha` is not finite, not > 0 or overflows x's dtype, or `out` has
         another shape or is read-only.
@@ -1431,9 +1445,9 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.celu` (float32 or float64), or its output y if
-        `is_result` is true.  If either argument is a dask array, the result is
-        a lazy dask array.
+        The input of `relu_fast.celu` (float32, float64, float16 or bfloat16),
+        or its output y if `is_result` is true.  If either argument is a dask
+        array, the result is a lazy dask array.
     alpha : float
         The alpha the forward call used: a finite real number > 0 (not a bool)
         that fits in x's dtype.
@@ -1453,9 +1467,10 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `alpha` is not a real number, `is_result` is not a bool, or `out` is
-        not an ndarray, has another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `alpha` is not a real number, `is_result` is not a bool,
+        or `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
     ValueError
         If grad_output and x differ in shape, `alpha` is not finite, not > 0
         or overflows x's dtype, or `out` has another shape or is read-only.
@@ -1501,9 +1516,10 @@ def silu(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1516,8 +1532,8 @@ def silu(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray, has another
-        dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray, has another dtype, or is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -1556,8 +1572,8 @@ def silu_backward(grad_output, x, *, out=None):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.silu` (float32 or float64).  If either argument
-        is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.silu` (float32, float64, float16 or bfloat16).
+        If either argument is a dask array, the result is a lazy dask array.
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -1571,8 +1587,9 @@ def silu_backward(grad_output, x, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ, or
-        `out` is not an ndarray, has another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, or `out` is not an ndarray, has another dtype, or is given
+        with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -1761,9 +1778,10 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     lower : float
         Lower end of the range of the slopes: a finite real number >= 0 (not a
         bool), rounded to x's dtype.
@@ -1789,10 +1807,10 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `lower` or `upper` is not a real number,
-        `training` is not a bool, `seed` is not an int (or is missing with
-        training=True), or `out` is not an ndarray, has another dtype, or is
-        given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `lower` or `upper` is
+        not a real number, `training` is not a bool, `seed` is not an int (or is
+        missing with training=True), or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
     ValueError
         If `lower` or `upper` is not finite or overflows x's dtype, `lower` < 0
         or `lower` > `upper`, `seed` is negative or >= 2**64, or `out` has
@@ -1853,8 +1871,8 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.rrelu`, float32 or float64.  If either argument
-        is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.rrelu`, float32, float64, float16 or bfloat16.
+        If either argument is a dask array, the result is a lazy dask array.
     lower, upper : float
         The range the forward call used (finite, 0 <= lower <= upper).
     training : bool
@@ -1876,10 +1894,11 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `lower` or `upper` is not a real number, `training` is not a bool,
-        `seed` is not an int (or is missing with training=True), or `out` is not
-        an ndarray, has another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `lower` or `upper` is not a real number, `training` is
+        not a bool, `seed` is not an int (or is missing with training=True), or
+        `out` is not an ndarray, has another dtype, or is given with dask
+        arrays.
     ValueError
         If grad_output and x differ in shape, `lower` or `upper` is not finite
         or overflows x's dtype, `lower` < 0 or `lower` > `upper`, `seed` is
@@ -1932,9 +1951,10 @@ def softplus(x, beta=1.0, threshold=20.0, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     beta : float
         The scale of x inside the softplus: a finite real number > 0 (not a
         bool) that fits in x's dtype.
@@ -1953,9 +1973,10 @@ def softplus(x, beta=1.0, threshold=20.0, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `beta` or `threshold` is not a real
-        number (a str, complex, bool, None or an array), or `out` is not an
-        ndarray, has another dtype, or is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `beta` or
+        `threshold` is not a real number (a str, complex, bool, None or an
+        array), or `out` is not an ndarray, has another dtype, or is given with
+        a dask array.
     ValueError
         If `beta` or `threshold` is not finite or overflows x's dtype, `beta`
         <= 0, or `out` has another shape or is read-only.
@@ -2009,8 +2030,9 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, out=None):
         Gradient of the loss with respect to softplus's output, of x's shape
         and dtype.
     x : array_like
-        The input of `relu_fast.softplus`, float32 or float64.  If either
-        argument is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.softplus`, float32, float64, float16 or
+        bfloat16.  If either argument is a dask array, the result is a lazy
+        dask array.
     beta : float
         The beta the forward call used: a finite real number > 0 (not a bool)
         that fits in x's dtype.
@@ -2030,9 +2052,9 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `beta` or `threshold` is not a real number, or `out` is not an
-        ndarray, has another dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `beta` or `threshold` is not a real number, or `out` is
+        not an ndarray, has another dtype, or is given with dask arrays.
     ValueError
         If grad_output and x differ in shape, `beta` or `threshold` is not
         finite or overflows x's dtype, `beta` <= 0, or `out` has another shape
@@ -2076,9 +2098,10 @@ def mish(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -2091,8 +2114,8 @@ def mish(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or `out` is not an ndarray or has
-        another dtype, or `out` is given with a dask array.
+        If x is not float32, float64, float16 or bfloat16, or `out` is not an
+        ndarray or has another dtype, or `out` is given with a dask array.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -2135,8 +2158,8 @@ def mish_backward(grad_output, x, *, out=None):
         Gradient of the loss with respect to mish's output, of x's shape and
         dtype.
     x : array_like
-        The input of `relu_fast.mish`, float32 or float64.  If either argument
-        is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.mish`, float32, float64, float16 or bfloat16.
+        If either argument is a dask array, the result is a lazy dask array.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -2150,9 +2173,9 @@ def mish_backward(grad_output, x, *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ, or
-        `out` is not an ndarray, has another dtype, or is given with dask
-        arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, or `out` is not an ndarray, has another dtype, or is
+        given with dask arrays.
     ValueError
         If grad_output and x differ in shape, or `out` has another shape or is
         read-only.
@@ -2209,9 +2232,10 @@ def gelu(x, approximate="none", *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`; other dtypes are refused, not
-        converted).  A dask array gives a lazy dask array, chunk by chunk.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`; other
+        dtypes are refused, not converted).  A dask array gives a lazy dask
+        array, chunk by chunk.
     approximate : {'none', 'tanh'}, optional
         ``'none'`` (the default): the exact form with the normal distribution
         function Phi; ``'tanh'``: PyTorch's tanh approximation of it.
@@ -2227,9 +2251,9 @@ def gelu(x, approximate="none", *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `approximate` is not a str, or `out` is
-        not an ndarray or has another dtype, or `out` is given with a dask
-        array.
+        If x is not float32, float64, float16 or bfloat16, `approximate` is not
+        a str, or `out` is not an ndarray or has another dtype, or `out` is
+        given with a dask array.
     ValueError
         If `approximate` is another string, or `out` has another shape or is
         read-only.
@@ -2283,8 +2307,8 @@ def gelu_backward(grad_output, x, approximate="none", *, out=None):
         Gradient of the loss with respect to gelu's output, of x's shape and
         dtype.
     x : array_like
-        The input of `relu_fast.gelu`, float32 or float64.  If either argument
-        is a dask array, the result is a lazy dask array.
+        The input of `relu_fast.gelu`, float32, float64, float16 or bfloat16.
+        If either argument is a dask array, the result is a lazy dask array.
     approximate : {'none', 'tanh'}, optional
         The form of gelu to differentiate, as in `relu_fast.gelu`.
     out : ndarray, optional
@@ -2300,9 +2324,9 @@ def gelu_backward(grad_output, x, approximate="none", *, out=None):
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `approximate` is not a str, or `out` is not an ndarray, has another
-        dtype, or is given with dask arrays.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `approximate` is not a str, or `out` is not an ndarray,
+        has another dtype, or is given with dask arrays.
     ValueError
         If `approximate` is another string, grad_output and x differ in shape,
         or `out` has another shape or is read-only.
@@ -2469,14 +2493,16 @@ def prelu(x, weight, *, axis=1, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`).  A dask array gives a lazy
-        dask array; the weight is split along `axis` like its chunks.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`).  A dask
+        array gives a lazy dask array; the weight is split along `axis` like
+        its chunks.
     weight : array_like
         The alphas: one (a real number, or an array of size 1; the only choice
         for a 0-D or 1-D x) or one per channel (1-D, x.shape[axis] values).  An
-        ndarray weight must have x's dtype; real numbers and sequences of them
-        (int, float, Fraction, NumPy numbers; not bool) are converted to it.
+        ndarray weight must have x's dtype, or be float32 for a float16 or
+        bfloat16 x; real numbers and sequences of them (int, float, Fraction,
+        NumPy numbers; not bool) are converted to x's dtype.
     axis : int
         The channel axis of x that the alphas run along (negative counts from
         the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
@@ -2494,10 +2520,10 @@ def prelu(x, weight, *, axis=1, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `weight` is not real numbers (bool,
-        complex, str, None) or is an ndarray of another dtype than x, `axis` is
-        not an int, or `out` is not an ndarray, has another dtype, or is given
-        with a dask array.
+        If x is not float32, float64, float16 or bfloat16, `weight` is not real
+        numbers (bool, complex, str, None) or is an ndarray of another dtype
+        than x, `axis` is not an int, or `out` is not an ndarray, has another
+        dtype, or is given with a dask array.
     ValueError
         If `weight` is 2-D or more, empty, has neither one value nor one per
         channel, holds values that overflow x's dtype, or holds more than one
@@ -2589,13 +2615,14 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     grad_output : array_like
         Gradient of the loss with respect to the output, of x's shape and dtype.
     x : array_like
-        The input of `relu_fast.prelu`, float32 or float64.  If either argument
-        is a dask array, both results are lazy dask arrays.
+        The input of `relu_fast.prelu`, float32, float64, float16 or bfloat16.
+        If either argument is a dask array, both results are lazy dask arrays.
     weight : array_like
         The alphas: one (a real number, or an array of size 1; the only choice
         for a 0-D or 1-D x) or one per channel (1-D, x.shape[axis] values).  An
-        ndarray weight must have x's dtype; real numbers and sequences of them
-        (int, float, Fraction, NumPy numbers; not bool) are converted to it.
+        ndarray weight must have x's dtype, or be float32 for a float16 or
+        bfloat16 x; real numbers and sequences of them (int, float, Fraction,
+        NumPy numbers; not bool) are converted to x's dtype.
     axis : int
         The channel axis of x that the alphas run along (negative counts from
         the end): 1 for PyTorch's NCHW and (batch, features) layouts, -1 for
@@ -2607,15 +2634,16 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     grad_input : ndarray
         The gradient with respect to x, of x's shape and dtype.
     grad_weight : ndarray
-        The gradient with respect to the weight, of x's dtype and the weight's
-        shape (0-D for a scalar weight).
+        The gradient with respect to the weight, of the weight's dtype (x's for
+        a weight of numbers) and shape (0-D for a scalar weight), summed in
+        float64 and rounded once.
 
     Raises
     ------
     TypeError
-        If x or grad_output is not float32 or float64, their dtypes differ,
-        `weight` is not real numbers or is an ndarray of another dtype than x,
-        or `axis` is not an int.
+        If x or grad_output is not float32, float64, float16 or bfloat16, their
+        dtypes differ, `weight` is not real numbers or is an ndarray of another
+        dtype than x, or `axis` is not an int.
     ValueError
         If grad_output and x differ in shape, or for the `weight` and `axis`
         errors of `relu_fast.prelu`.

@@ -38,8 +38,9 @@ def relu_mask(x, *, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64, any shape and memory layout (a list
-        or scalar goes through `numpy.asarray`).  Dask arrays are refused.
+        Input of dtype float32, float64, float16 or bfloat16, any shape and
+        memory layout (a list or scalar goes through `numpy.asarray`).  Dask
+        arrays are refused.
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write y into;
         ``out=x`` works in place.
@@ -55,8 +56,8 @@ def relu_mask(x, *, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, or is a dask array, or `out` is not an
-        ndarray or has another dtype.
+        If x is not float32, float64, float16 or bfloat16, or is a dask array,
+        or `out` is not an ndarray or has another dtype.
     ValueError
         If `out` has another shape or is read-only.
 
@@ -121,9 +122,9 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     Parameters
     ----------
     grad_output : array_like
-        Gradient of the loss with respect to relu's output, float32 or float64,
-        normally of x's shape: its elements in C order meet the mask's bits in
-        order.  Dask arrays are refused.
+        Gradient of the loss with respect to relu's output, float32, float64,
+        float16 or bfloat16, normally of x's shape: its elements in C order
+        meet the mask's bits in order.  Dask arrays are refused.
     mask : ndarray
         The mask `relu_fast.relu_mask` returned: uint8, exactly
         ceil(grad_output.size / 8) bytes.
@@ -140,9 +141,9 @@ def relu_backward_mask(grad_output, mask, *, out=None):
     Raises
     ------
     TypeError
-        If grad_output is not float32 or float64, or is a dask array; if `mask`
-        is not an ndarray or not uint8; or if `out` is not an ndarray or has
-        another dtype.
+        If grad_output is not float32, float64, float16 or bfloat16, or is a
+        dask array; if `mask` is not an ndarray or not uint8; or if `out` is
+        not an ndarray or has another dtype.
     ValueError
         If `mask` does not have ceil(grad_output.size / 8) bytes, or `out` has
         another shape or is read-only.
@@ -237,9 +238,9 @@ def relu_stats(x, *, axis=1, out=None):
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64 with at least one dimension, any
-        layout (a list goes through `numpy.asarray`).  A dask array gives lazy
-        dask arrays for both results.
+        Input of dtype float32, float64, float16 or bfloat16 with at least one
+        dimension, any layout (a list goes through `numpy.asarray`).  A dask
+        array gives lazy dask arrays for both results.
     axis : int
         The channel axis (negative counts from the end): 1 for NCHW and
         (batch, features), as for `relu_fast.prelu`; -1 for channels-last.
@@ -257,9 +258,9 @@ def relu_stats(x, *, axis=1, out=None):
     Raises
     ------
     TypeError
-        If x is not float32 or float64, `axis` is not an int (a bool, float or
-        str), or `out` is not an ndarray, has another dtype, or is given with a
-        dask array.
+        If x is not float32, float64, float16 or bfloat16, `axis` is not an int
+        (a bool, float or str), or `out` is not an ndarray, has another dtype,
+        or is given with a dask array.
     ValueError
         If x is 0-D, `axis` is out of range, or `out` has another shape or is
         read-only.

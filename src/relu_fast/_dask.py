@@ -100,9 +100,11 @@ def _meta(a, dtype=None):
 
 
 def _check_float(name, a):
-    if np.dtype(a.dtype) not in (np.float32, np.float64):
-        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32 and float64 "
-                        f"(convert with .astype(numpy.float32) or numpy.float64)")
+    dt = np.dtype(a.dtype)
+    if dt not in (np.float32, np.float64, np.float16) and not (
+            dt.name == "bfloat16" and dt.type.__module__ == "ml_dtypes"):
+        raise TypeError(f"{name} has dtype {a.dtype}; relu_fast supports float32, float64, "
+                        f"float16 and bfloat16 (convert with .astype(numpy.float32))")
 
 
 def _unknown(sizes):
@@ -229,7 +231,8 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
 
 
 def _channel_axis(x, weight, axis):
-    """(weight as a NumPy array of x's dtype, channel axis or None for one alpha),
+    """(weight as a NumPy array of its dtype -- an ndarray's own, else x's -- and the
+    channel axis or None for one alpha),
     after prelu's own checks on an empty array with x's channel count."""
     ax = None
     if x.ndim >= 2 and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
@@ -243,7 +246,8 @@ def _channel_axis(x, weight, axis):
     probe = np.empty(tuple(x.shape[k] if k == ax and not unknown else 0 for k in range(x.ndim)),
                      dtype=x.dtype)
     _api.prelu(probe, weight, axis=axis)   # raises what prelu raises
-    w = np.asarray(weight, dtype=x.dtype).reshape(-1)
+    w = np.asarray(weight, dtype=weight.dtype if isinstance(weight, np.ndarray) else x.dtype)
+    w = w.reshape(-1)
     if w.size == 1:
         return w, None
     return w, ax
@@ -282,7 +286,9 @@ def prelu_backward(grad_output, x, weight, *, axis=1):
     sums = pair.map_blocks(_part, 1, chunks=part_chunks, dtype=np.float64,
                            meta=_meta(x, np.float64))
     others = tuple(k for k in range(x.ndim) if k != ax)
-    grad_weight = sums.sum(axis=others).astype(x.dtype).reshape(np.shape(weight))
+    # the float64 sums rounded once to the weight's dtype (NumPy's and ml_dtypes'
+    # float64 conversions round directly)
+    grad_weight = sums.sum(axis=others).astype(w.dtype).reshape(np.shape(weight))
     return grad_input, grad_weight
 
 

@@ -7,6 +7,8 @@ dtype, as in the kernels; ELU's alpha stays float64.  ELU's exp/expm1 are evalua
 once, so the kernels' ELU is tested to within 2 ulp of a more exact answer.
 The PReLU weight gradient is summed in float64.
 """
+import functools
+
 import numpy as np
 
 
@@ -706,12 +708,11 @@ def _is_16bit(a):
 
 
 def _sixteen_bit(name, f, narrays):
+    @functools.wraps(f)
     def twin(*args, **kwargs):
         arrays, rest = list(args[:narrays]), args[narrays:]
-        x = arrays[1] if name.endswith("_backward") and name != "relu_backward_mask" else arrays[0]
-        if name == "relu_backward_mask":
-            x = arrays[0]
-        if not _is_16bit(np.asarray(x) if not isinstance(x, np.ndarray) else x):
+        x = arrays[0]                    # x, or grad_output (of x's dtype)
+        if not _is_16bit(x):
             return f(*args, **kwargs)
         dt = x.dtype
         names = ARRAYS[FUNCTIONS[name].kind]
@@ -729,7 +730,6 @@ def _sixteen_bit(name, f, narrays):
         if isinstance(result, tuple):                # relu_mask, relu_stats
             return (result[0].astype(dt),) + result[1:]
         return result.astype(dt)
-    twin.__name__, twin.__doc__ = f.__name__, f.__doc__
     return twin
 
 

@@ -1,6 +1,8 @@
 """The report `python -m relu_fast` prints: build, self-check, short timing table."""
+import importlib
 import os
 import platform
+import sys
 import time
 
 import numpy as np
@@ -18,10 +20,20 @@ def _cases(rng, dtype):
     return x, g
 
 
+def _ordered16(a):
+    bits = a.view(np.uint16).astype(np.int32)
+    return np.where(bits & 0x8000, -(bits & 0x7FFF), bits)
+
+
 def _same(a, b, ulps=0):
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
+    if a.dtype.itemsize == 2:            # 16-bit: at most one representable value apart
+        fa, fb = a.astype(np.float32), b.astype(np.float32)
+        nan = np.isnan(fa) & np.isnan(fb)
+        apart = np.abs(_ordered16(a) - _ordered16(b))
+        return bool(np.all(nan | (apart <= min(ulps, 1)) & (np.isnan(fa) == np.isnan(fb))))
     both_nan = np.isnan(a) & np.isnan(b)
     if ulps == 0:
         return bool(np.all((a == b) | both_nan))
@@ -31,11 +43,20 @@ def _same(a, b, ulps=0):
     return bool(np.all(close | both_nan))
 
 
+def sixteen_bit_dtypes():
+    """float16, and ml_dtypes.bfloat16 where ml_dtypes is installed (imported here only)."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return (np.float16,)
+    return (np.float16, ml_dtypes.bfloat16)
+
+
 def self_check():
     """Compare every function with the NumPy reference; returns [(name, ok)]."""
     rng = np.random.default_rng(0)
     results = []
-    for dtype in (np.float32, np.float64):
+    for dtype in (np.float32, np.float64) + sixteen_bit_dtypes():
         x, g = _cases(rng, dtype)
         x2 = x[:100_000].reshape(1000, 4, 25)
         g2 = g[:100_000].reshape(1000, 4, 25)
@@ -52,7 +73,9 @@ def self_check():
                                        ulps=f.ulps)))
         checks += [
             ("prelu", _same(rf.prelu(x2, w), ref.prelu(x2, w))),
-            ("prelu_backward", _same(gx, rgx) and np.allclose(gw, rgw, rtol=1e-6 if dtype == np.float32 else 1e-12)),
+            ("prelu_backward", _same(gx, rgx) and np.allclose(
+                gw.astype(np.float64), rgw.astype(np.float64),
+                rtol={2: 1e-2, 4: 1e-6, 8: 1e-12}[np.dtype(dtype).itemsize])),
         ]
         results += [(f"{name}[{np.dtype(dtype).name}]", ok) for name, ok in checks]
     return results
@@ -92,6 +115,10 @@ def main():
           f"serial below {_threads._grain()} elements; "
           + ("fixed by set_num_threads)" if fixed else
              "one thread for a while when other processes hold the cores)"))
+    f16 = importlib.import_module(f"relu_fast._kernels_{_api.kernel_level()}").F16_PATH
+    bf16 = "ml_dtypes installed" if "ml_dtypes" in sys.modules else "needs ml_dtypes"
+    print(f"  16-bit       : float16 converted by {f16}, bfloat16 by integer code ({bf16}); "
+          "computed in float32, rounded once")
     info = _memory.cache_info()
     print(f"  output cache : up to {info['limit'] >> 20} MiB of freed outputs >= {info['min_bytes'] >> 20} MiB "
           f"kept for reuse (RELU_FAST_CACHE_MB; 0 turns it off)")

@@ -74,7 +74,7 @@ class _Activation:
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64.
+            Input of dtype float32, float64, float16 or bfloat16.
 
         Returns
         -------
@@ -313,7 +313,8 @@ class ReLU(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64 (an ndarray if `inplace`).
+            Input of dtype float32, float64, float16 or bfloat16 (an ndarray if
+            `inplace`).
 
         Returns
         -------
@@ -323,7 +324,8 @@ class ReLU(_Activation):
         Raises
         ------
         TypeError
-            If x is not float32 or float64 (as `relu_fast.relu`).
+            If x is not float32, float64, float16 or bfloat16 (as
+            `relu_fast.relu`).
         ValueError
             If tracking activity and `activity_axis` is out of range for x (as
             `relu_fast.relu_stats`).
@@ -492,7 +494,8 @@ class LeakyReLU(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64 (an ndarray if `inplace`).
+            Input of dtype float32, float64, float16 or bfloat16 (an ndarray if
+            `inplace`).
 
         Returns
         -------
@@ -502,7 +505,7 @@ class LeakyReLU(_Activation):
         Raises
         ------
         TypeError
-            If x is not float32 or float64.
+            If x is not float32, float64, float16 or bfloat16.
         ValueError
             If tracking activity and `activity_axis` is out of range for x (as
             `relu_fast.relu_stats`).
@@ -656,7 +659,8 @@ class ELU(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64 (an ndarray if `inplace`).
+            Input of dtype float32, float64, float16 or bfloat16 (an ndarray if
+            `inplace`).
 
         Returns
         -------
@@ -666,7 +670,7 @@ class ELU(_Activation):
         Raises
         ------
         TypeError
-            If x is not float32 or float64.
+            If x is not float32, float64, float16 or bfloat16.
         ValueError
             If tracking activity and `activity_axis` is out of range for x (as
             `relu_fast.relu_stats`).
@@ -740,6 +744,20 @@ class ELU(_Activation):
         return ", ".join([f"alpha={self.alpha}"] + ([super()._args()] if self.inplace else []))
 
 
+def _is_float_dtype(dtype):
+    """float32, float64, float16, or ml_dtypes.bfloat16."""
+    return dtype in (np.float32, np.float64, np.float16) or (
+        dtype.name == "bfloat16" and dtype.type.__module__ == "ml_dtypes")
+
+
+def _finfo(dtype):
+    """np.finfo, or ml_dtypes' for bfloat16 (loaded: an array of it exists)."""
+    if dtype.name == "bfloat16":
+        import ml_dtypes
+        return ml_dtypes.finfo(dtype)
+    return np.finfo(dtype)
+
+
 class PReLU(_Activation):
     r"""PReLU layer: y = x where x > 0, else weight[c] * x, with a learnable weight.
 
@@ -760,7 +778,9 @@ class PReLU(_Activation):
     axis : int
         The channel axis of x (1: NCHW or (batch, features); -1: channels-last).
     dtype : dtype_like
-        The weight's dtype, float32 or float64; x must have it.
+        The weight's dtype, float32, float64, float16 or bfloat16
+        (``ml_dtypes.bfloat16``); x must have it, or a float32 weight may serve
+        a 16-bit x (float32 master weights for 16-bit activations).
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
@@ -798,7 +818,7 @@ class PReLU(_Activation):
     ValueError
         If `num_parameters` < 1.
     TypeError
-        If `dtype` is not float32 or float64.
+        If `dtype` is not float32, float64, float16 or bfloat16.
 
     See Also
     --------
@@ -843,8 +863,8 @@ class PReLU(_Activation):
         if int(num_parameters) < 1:
             raise ValueError(f"num_parameters must be >= 1, got {num_parameters}")
         dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        if not _is_float_dtype(dtype):
+            raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
         super().__init__(inplace=inplace, track_activity=track_activity,
                          activity_axis=axis if activity_axis is None else activity_axis)
         self.num_parameters = int(num_parameters)
@@ -903,7 +923,8 @@ class PReLU(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of the weight's dtype (an ndarray if `inplace`).
+            Input of the weight's dtype, or 16-bit with a float32 weight (an
+            ndarray if `inplace`).
 
         Returns
         -------
@@ -932,7 +953,7 @@ class PReLU(_Activation):
         """
         if self.inplace:
             w = self.weight
-            tiny = np.finfo(w.dtype).tiny
+            tiny = _finfo(w.dtype).tiny
             # also refuses NaN; checked before anything (x, the activity) is written
             if not np.all((w >= tiny) & (w <= 1)):
                 raise ValueError(f"PReLU(inplace=True) needs every alpha to be a normal number "
@@ -1032,7 +1053,8 @@ class _Piecewise(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64 (an ndarray if `inplace`).
+            Input of dtype float32, float64, float16 or bfloat16 (an ndarray if
+            `inplace`).
 
         Returns
         -------
@@ -1042,7 +1064,7 @@ class _Piecewise(_Activation):
         Raises
         ------
         TypeError
-            If x is not float32 or float64.
+            If x is not float32, float64, float16 or bfloat16.
 
         Examples
         --------
@@ -1660,7 +1682,8 @@ class RReLU(_Activation):
         Parameters
         ----------
         x : array_like
-            Input of dtype float32 or float64 (an ndarray if `inplace`).
+            Input of dtype float32, float64, float16 or bfloat16 (an ndarray if
+            `inplace`).
 
         Returns
         -------
@@ -1670,7 +1693,7 @@ class RReLU(_Activation):
         Raises
         ------
         TypeError
-            If x is not float32 or float64.
+            If x is not float32, float64, float16 or bfloat16.
 
         See Also
         --------

@@ -19,7 +19,7 @@ import numpy as np
 
 import relu_fast as rf
 from .. import _api, _dispatch
-from .contenders import DTYPES, FUNCTIONS
+from .contenders import DEFAULT_DTYPES, DTYPES, FUNCTIONS
 from .runner import MAX_SETS, VARY_ELEMENTS, run
 from .tables import from_json, report
 from .timing import RETRIES
@@ -70,8 +70,9 @@ def _parser():
     p.add_argument("--functions", type=_names(FUNCTIONS), default=list(FUNCTIONS),
                    help=f"comma-separated, from {','.join(FUNCTIONS)} (default: all; "
                         "prelu means prelu + prelu_backward with 100 channels)")
-    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DTYPES),
-                   help="float32,float64 (default: both)")
+    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DEFAULT_DTYPES),
+                   help="float32,float64 (the default), " + ",".join(
+                       d for d in DTYPES if d not in DEFAULT_DTYPES))
     p.add_argument("--modes", type=_names(("out", "inplace", "alloc")),
                    default=["out", "inplace", "alloc"],
                    help="out (out= given), inplace (out=x), alloc (allocating); default: all "

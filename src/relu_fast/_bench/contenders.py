@@ -71,7 +71,14 @@ MODES = {
     "prelu": ("alloc",),
 }
 MODE_TITLE = {"out": "out= given", "inplace": "in place", "alloc": "allocating"}
-DTYPES = {"float32": np.float32, "float64": np.float64}
+DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
+try:                        # bfloat16 where ml_dtypes is installed (relu_fast[bfloat16])
+    import ml_dtypes
+    DTYPES["bfloat16"] = ml_dtypes.bfloat16
+except ImportError:
+    pass
+# timed unless asked for (--dtypes): the 16-bit types on request
+DEFAULT_DTYPES = ("float32", "float64")
 FAMILIES = ("relu_fast", "numpy", "torch")
 SLOPE = 0.01            # leaky_relu's negative_slope
 ALPHA = 1.0             # elu's alpha
@@ -179,11 +186,19 @@ def _np_prelu_both(x, g, w):
     return np_prelu
 
 
+def tensor(T, a):
+    """The torch tensor sharing a's memory (bfloat16 through its bits: torch.from_numpy
+    knows no ml_dtypes.bfloat16)."""
+    if a.dtype.name == "bfloat16":
+        return T.from_numpy(a.view(np.int16)).view(T.bfloat16)
+    return T.from_numpy(a)
+
+
 def _torch_prelu_both(T, x, g, w):
     F = T.nn.functional
-    tx = T.from_numpy(x).requires_grad_()
-    tw = T.from_numpy(w.copy()).requires_grad_()
-    tg = T.from_numpy(g)
+    tx = tensor(T, x).requires_grad_()
+    tw = tensor(T, w.copy()).requires_grad_()
+    tg = tensor(T, g)
 
     def torch_prelu():
         with T.enable_grad():
@@ -847,9 +862,24 @@ def _operands(func, mode, x, g, T):
         x = o = x.copy()   # overwritten call after call, so never the cell's shared input
     ops = {"x": x, "g": g, "o": o, "s": x.dtype.type(SLOPE), "T": T}
     if T is not None:
-        ops.update(F=T.nn.functional, tx=T.from_numpy(x), tg=T.from_numpy(g),
-                   to=None if o is None else T.from_numpy(o))
+        ops.update(F=T.nn.functional, tx=tensor(T, x), tg=tensor(T, g),
+                   to=None if o is None else tensor(T, o))
     return ops
+
+
+def _numpy_runs(fn, x):
+    """Whether a NumPy baseline runs on x's dtype as written: NumPy has no bfloat16 of
+    its own (ml_dtypes' loops are not NumPy), and a SciPy or out= call may refuse or
+    change float16."""
+    if x.dtype.name == "bfloat16":
+        return False
+    try:
+        with np.errstate(all="ignore"):
+            r = fn()
+    except (TypeError, ValueError):
+        return False
+    first = r[0] if isinstance(r, tuple) else r
+    return getattr(first, "dtype", x.dtype) == x.dtype
 
 
 def contenders(func, mode, x, g, T):
@@ -857,6 +887,9 @@ def contenders(func, mode, x, g, T):
     if func not in FUNCTIONS:
         raise ValueError(f"unknown function {func!r}")
     ops = _operands(func, mode, x, g, T)
-    return [(family, call.label, build(call, ops))
-            for family, call in zip(FAMILIES, TABLE[func, mode])
-            if call is not None and call.bench and (family != "torch" or T is not None)]
+    built = [(family, call.label, build(call, ops))
+             for family, call in zip(FAMILIES, TABLE[func, mode])
+             if call is not None and call.bench and (family != "torch" or T is not None)]
+    if x.dtype.itemsize == 2:
+        built = [c for c in built if c[0] != "numpy" or _numpy_runs(c[2], x)]
+    return built

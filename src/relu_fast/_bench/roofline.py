@@ -24,7 +24,7 @@ import relu_fast as rf
 from .. import _api, _dispatch
 from .._functions import FUNCTIONS as DECLARED
 from .cli import _cpu_name, _default_threads, _names, _sizes
-from .contenders import DTYPES, FUNCTIONS, MODES, TABLE, _operands, build
+from .contenders import DEFAULT_DTYPES, DTYPES, FUNCTIONS, MODES, TABLE, _operands, build
 from .progress import Progress
 from .timing import time_cell_steadiest
 
@@ -47,6 +47,9 @@ def _cell_modes(func, modes):
     if func == "prelu":
         return ["alloc"]
     return [m for m in modes if m in MODES[func]]
+
+
+ITEMSIZE = {name: np.dtype(t).itemsize for name, t in DTYPES.items()}
 
 
 def _bytes_of(func, mode, n, itemsize):
@@ -101,8 +104,8 @@ def run(functions, dtypes, sizes, modes, budget, min_rounds, max_rounds, threads
             if key != (dt, n):
                 x0 = g0 = None
                 rng = np.random.default_rng(n)
-                x0 = rng.standard_normal(n, dtype=DTYPES[dt])
-                g0 = rng.standard_normal(n, dtype=DTYPES[dt])
+                x0 = rng.standard_normal(n).astype(DTYPES[dt])
+                g0 = rng.standard_normal(n).astype(DTYPES[dt])
                 key = (dt, n)
             ops = _operands(func, mode, x0, g0, None)
             size = ops["x"].size
@@ -152,8 +155,8 @@ def bandwidth(results):
     cs = [c for c in cells(results) if c["mode"] == "out" and _kind(c["function"]) == "unary"]
     if not cs:
         return None
-    top = max(c["n"] * np.dtype(c["dtype"]).itemsize for c in cs)
-    return max(c["floor_gbs"] for c in cs if c["n"] * np.dtype(c["dtype"]).itemsize == top)
+    top = max(c["n"] * ITEMSIZE[c["dtype"]] for c in cs)
+    return max(c["floor_gbs"] for c in cs if c["n"] * ITEMSIZE[c["dtype"]] == top)
 
 
 def below_target(results):
@@ -194,7 +197,9 @@ def _parser():
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--roofline", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--functions", type=_names(FUNCTIONS), default=list(FUNCTIONS))
-    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DTYPES))
+    p.add_argument("--dtypes", type=_names(tuple(DTYPES)), default=list(DEFAULT_DTYPES),
+                   help="default float32,float64; also " + ",".join(
+                       d for d in DTYPES if d not in DEFAULT_DTYPES))
     p.add_argument("--modes", type=_names(ROOFLINE_MODES), default=["out"],
                    help="out, inplace (default: out; PReLU's cell allocates)")
     p.add_argument("--sizes", type=_sizes, default=None,
