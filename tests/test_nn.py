@@ -5,6 +5,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _reference as ref
 from relu_fast import nn
+from conftest import HALF_DTYPES
 
 
 def away_from_kink(shape, seed=0, dtype=np.float64):
@@ -85,7 +86,7 @@ def _fwd(layer, x):
     return y
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64) + HALF_DTYPES, ids=lambda d: np.dtype(d).name)
 def test_same_as_functional(dtype):
     x = np.random.default_rng(2).standard_normal((6, 4, 7)).astype(dtype)
     x[0, 0, :3] = [0.0, -0.0, np.nan]
@@ -121,6 +122,34 @@ def test_same_as_functional(dtype):
         if gw_want is not None:
             np.testing.assert_array_equal(layer.grad_weight, gw_want)
             assert layer.grad_weight.dtype == dtype
+
+
+@pytest.mark.parametrize("half", HALF_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_prelu_float32_weight_for_16bit_activations(half):
+    """float32 master weights for 16-bit x: the layer's weight and grad_weight stay
+    float32, the activations 16-bit; inplace works on 16-bit x too."""
+    x = np.random.default_rng(2).standard_normal((6, 4, 7)).astype(half)
+    g = np.random.default_rng(3).standard_normal(x.shape).astype(half)
+    for dtype in (np.float32, half):
+        layer = nn.PReLU(4, init=0.3, dtype=dtype)
+        w = layer.weight.copy()
+        y = layer(x)
+        assert y.dtype == np.dtype(half) and layer.weight.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(y, rf.prelu(x, w))
+        gx = layer.backward(g)
+        want_gx, want_gw = rf.prelu_backward(g, x, w)
+        np.testing.assert_array_equal(gx, want_gx)
+        assert layer.grad_weight.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(layer.grad_weight, want_gw)
+    inplace = nn.PReLU(4, init=0.25, dtype=half, inplace=True)
+    xc = x.copy()
+    assert inplace(xc) is xc
+    np.testing.assert_array_equal(xc, rf.prelu(x, np.full(4, 0.25, half)))
+
+
+def test_prelu_dtype_refused():
+    with pytest.raises(TypeError, match="bfloat16"):
+        nn.PReLU(dtype=np.int32)
 
 
 # -- a small network trained twice: with the layers, and with the functional API ------
@@ -313,7 +342,7 @@ def test_inplace_needs_recoverable_signs():
 
 # -- memory, errors, parameters -----------------------------------------------------
 
-@pytest.mark.parametrize("dtype,ratio", [(np.float32, 32), (np.float64, 64)])
+@pytest.mark.parametrize("dtype,ratio", [(np.float32, 32), (np.float64, 64), (np.float16, 16)])
 def test_relu_keeps_one_bit(dtype, ratio):
     x = np.random.default_rng(0).standard_normal((256, 1000)).astype(dtype)
     layer = nn.ReLU()

@@ -1,6 +1,6 @@
 """Measure the 16-bit functions' errors against the correctly rounded value, on every
 input: each float16 and bfloat16 value x (and, for gradients, g = 1 and g = a spread of
-values), relu_fast's result against the float64 reference (relu_fast._reference, wider
+values) at every kernel level this CPU runs, relu_fast's result against the float64 reference (relu_fast._reference, wider
 than float64 where it matters) rounded once to the 16-bit type.  Prints the table the
 semantics page includes (docs/accuracy16.txt) and exits 1 if any error exceeds 1 ulp.
 
@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import relu_fast as rf
-from relu_fast import _reference as ref
+from relu_fast import _api, _dispatch, _reference as ref
 from relu_fast._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
 
 
@@ -56,17 +56,20 @@ def measure(name, dt):
             g = np.ones(x.size, dt)
         args = {"x": x, "grad_output": g}
         arrays = [args[a] for a in ARRAYS[f.kind]]
-        got = getattr(rf, name)(*arrays, **kw)
         with np.errstate(all="ignore"):
             want = getattr(ref, name)(*(a.astype(np.float64) for a in arrays), **kw).astype(dt)
-        worst = max(worst, int(ulps(got, want).max()))
+        for level in _dispatch.available_levels():
+            _api._use_level(level)
+            got = getattr(rf, name)(*arrays, **kw)
+            worst = max(worst, int(ulps(got, want).max()))
     return worst
 
 
 def main():
     dts = _dtypes()
     names = [n for n in ELEMENTWISE if FUNCTIONS[n].ulps]      # the transcendental ones
-    print(f"relu_fast {rf.__version__}, kernels {rf.kernel_level()}, {platform.machine()}, "
+    print(f"relu_fast {rf.__version__}, every kernel level of {', '.join(_dispatch.available_levels())}, "
+          f"{platform.machine()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print("max ulp of the 16-bit result against the correctly rounded value, every input x")
     print("(gradients: g = 1 and g spread over +-4), the declared example parameters")

@@ -141,7 +141,9 @@ def _binary_inputs(grad_output, x):
         if _unknown(sum(g.chunks + x.chunks, ())):
             raise ValueError("grad_output and x are chunked differently and have unknown chunk "
                              "sizes; call compute_chunk_sizes() on them first")
-        g = g.rechunk(x.chunks)
+        # bfloat16 through the task graph: distributed's P2P rechunk packs buffers with
+        # the buffer protocol, which knows no ml_dtypes.bfloat16 ('E')
+        g = g.rechunk(x.chunks, **({"method": "tasks"} if g.dtype.name == "bfloat16" else {}))
     return g, x
 
 

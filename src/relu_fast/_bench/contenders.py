@@ -867,19 +867,19 @@ def _operands(func, mode, x, g, T):
     return ops
 
 
-def _numpy_runs(fn, x):
-    """Whether a NumPy baseline runs on x's dtype as written: NumPy has no bfloat16 of
-    its own (ml_dtypes' loops are not NumPy), and a SciPy or out= call may refuse or
-    change float16."""
-    if x.dtype.name == "bfloat16":
+def _runs_on_16bit(family, fn, x):
+    """Whether a peer's call runs on x's 16-bit dtype as written: NumPy has no bfloat16
+    of its own (ml_dtypes' loops are not NumPy), and a SciPy or out= call may refuse or
+    change float16; PyTorch lacks some CPU kernels for Half/BFloat16."""
+    if family == "numpy" and x.dtype.name == "bfloat16":
         return False
     try:
         with np.errstate(all="ignore"):
             r = fn()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError, NotImplementedError):
         return False
     first = r[0] if isinstance(r, tuple) else r
-    return getattr(first, "dtype", x.dtype) == x.dtype
+    return family != "numpy" or getattr(first, "dtype", x.dtype) == x.dtype
 
 
 def contenders(func, mode, x, g, T):
@@ -887,9 +887,19 @@ def contenders(func, mode, x, g, T):
     if func not in FUNCTIONS:
         raise ValueError(f"unknown function {func!r}")
     ops = _operands(func, mode, x, g, T)
-    built = [(family, call.label, build(call, ops))
-             for family, call in zip(FAMILIES, TABLE[func, mode])
+    calls = [(family, call) for family, call in zip(FAMILIES, TABLE[func, mode])
              if call is not None and call.bench and (family != "torch" or T is not None)]
-    if x.dtype.itemsize == 2:
-        built = [c for c in built if c[0] != "numpy" or _numpy_runs(c[2], x)]
+    if x.dtype.itemsize != 2:
+        return [(family, call.label, build(call, ops)) for family, call in calls]
+    built = []
+    for family, call in calls:
+        if family == "relu_fast":
+            built.append((family, call.label, build(call, ops)))
+            continue
+        try:                                 # a peer's factory may already refuse the dtype
+            fn = build(call, ops)
+        except (TypeError, ValueError, RuntimeError, NotImplementedError):
+            continue
+        if _runs_on_16bit(family, fn, x):
+            built.append((family, call.label, fn))
     return built
