@@ -677,3 +677,90 @@ def test_gelu_float32_near_max_differs_from_torch_as_documented():
     else:
         assert theirs in (x[0], np.inf)
     assert_same(rf.gelu(x), x)
+
+
+# ---------------------------------------------------------------------------
+# float16 and bfloat16: the piecewise-linear functions and their gradients are
+# PyTorch's CPU results bit for bit (zero signs aside), on every 16-bit value
+# ---------------------------------------------------------------------------
+
+from conftest import HALF_DTYPES  # noqa: E402
+
+
+def t16(a):
+    """The torch tensor of a 16-bit array (bfloat16 through its bits)."""
+    a = np.ascontiguousarray(a)
+    if a.dtype.name == "bfloat16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
+
+
+def n16(tensor, like):
+    """A 16-bit torch tensor back as an array of `like`'s dtype."""
+    tensor = tensor.detach().contiguous()
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(like.dtype)
+    return tensor.numpy()
+
+
+HALF_PIECEWISE = {
+    "relu": (lambda x, g: rf.relu(x), lambda x, g: torch.relu(x)),
+    "relu_backward": (lambda x, g: rf.relu_backward(g, x),
+                      lambda x, g: torch.ops.aten.threshold_backward(g, x, 0)),
+    "leaky_relu": (lambda x, g: rf.leaky_relu(x, 0.2), lambda x, g: F.leaky_relu(x, 0.2)),
+    "leaky_relu_backward": (lambda x, g: rf.leaky_relu_backward(g, x, 0.2),
+                            lambda x, g: torch.ops.aten.leaky_relu_backward(g, x, 0.2, False)),
+    "hardtanh": (lambda x, g: rf.hardtanh(x, -0.5, 0.75), lambda x, g: F.hardtanh(x, -0.5, 0.75)),
+    "hardtanh_backward": (lambda x, g: rf.hardtanh_backward(g, x, -0.5, 0.75),
+                          lambda x, g: torch.ops.aten.hardtanh_backward(g, x, -0.5, 0.75)),
+    "relu6": (lambda x, g: rf.relu6(x), lambda x, g: F.relu6(x)),
+    "relu6_backward": (lambda x, g: rf.relu6_backward(g, x),
+                       lambda x, g: torch.ops.aten.hardtanh_backward(g, x, 0.0, 6.0)),
+    "threshold": (lambda x, g: rf.threshold(x, 0.25, -2.5), lambda x, g: F.threshold(x, 0.25, -2.5)),
+    "threshold_backward": (lambda x, g: rf.threshold_backward(g, x, 0.25),
+                           lambda x, g: torch.ops.aten.threshold_backward(g, x, 0.25)),
+    "hardsigmoid": (lambda x, g: rf.hardsigmoid(x), lambda x, g: F.hardsigmoid(x)),
+    "hardsigmoid_backward": (lambda x, g: rf.hardsigmoid_backward(g, x),
+                             lambda x, g: torch.ops.aten.hardsigmoid_backward(g, x)),
+    "hardswish": (lambda x, g: rf.hardswish(x), lambda x, g: F.hardswish(x)),
+    "hardswish_backward": (lambda x, g: rf.hardswish_backward(g, x),
+                           lambda x, g: torch.ops.aten.hardswish_backward(g, x)),
+    "rrelu_eval": (lambda x, g: rf.rrelu(x, 0.1, 0.4), lambda x, g: F.rrelu(x, 0.1, 0.4)),
+}
+
+
+@pytest.mark.parametrize("half", HALF_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", sorted(HALF_PIECEWISE))
+def test_16bit_piecewise_linear_is_torchs(name, half):
+    x = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(half)
+    with np.errstate(invalid="ignore"):
+        x32 = x.astype(np.float32)
+    if name == "hardswish":
+        x = x[x32 != -np.inf]            # PyTorch: -inf * 0 = NaN; relu_fast -0 (the limit)
+    g = (np.random.default_rng(0).standard_normal(x.size) * 3).astype(np.float32).astype(half)
+    ours, theirs = HALF_PIECEWISE[name]
+    got = ours(x, g)
+    want = n16(theirs(t16(x), t16(g)), x)
+    assert got.dtype == x.dtype
+    assert_same(got, want, signed_zero=False)
+
+
+@pytest.mark.parametrize("half", HALF_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_16bit_prelu_and_autograd_are_torchs(half):
+    x = data((8, 5, 33), half, specials=False)
+    g = data((8, 5, 33), half, seed=1, specials=False)
+    w = np.array([0.25, -0.5, 0.0, 2.0, 0.1], np.float32).astype(half)
+    tx, tw = t16(x).requires_grad_(), t16(w).requires_grad_()
+    y = F.prelu(tx, tw)
+    gx, gw = torch.autograd.grad(y, (tx, tw), t16(g))
+    assert_same(rf.prelu(x, w), n16(y, x), signed_zero=False)
+    ours_gx, ours_gw = rf.prelu_backward(g, x, w)
+    assert_same(ours_gx, n16(gx, x), signed_zero=False)
+    # relu_fast sums the weight gradient in float64 and rounds once (the float64 sum, exact
+    # here, rounded); PyTorch's 16-bit sum rounds along the way (2 ulp off in float16
+    # here): relu_fast's is never the farther from the exact sum
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    exact = np.where(x64 > 0, 0.0, x64 * g64).sum(axis=(0, 2))
+    assert_same(ours_gw, exact.astype(half))
+    torch_gw = n16(gw, w).astype(np.float64)
+    assert np.all(np.abs(ours_gw.astype(np.float64) - exact) <= np.abs(torch_gw - exact))
