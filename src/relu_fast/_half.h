@@ -20,44 +20,54 @@
 static inline uint32_t rf_bits32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static inline float rf_float32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
-/* ---- portable float16 (Giesen's branch-free conversions, NaN quieted) ---- */
+/* ---- portable float16 (Giesen's branch-free conversions, NaN quieted) ----
+   Selections are masks over signed 32-bit integers (no value here reaches 2^31), which
+   SSE2 vectorises: it has signed compares only. */
 static inline float rf_f16_to_f32_sw(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t em = h & 0x7fffu;
+    int32_t em = h & 0x7fff;
+    int32_t sign = (int32_t)(h & 0x8000) << 16;
+    int32_t is_sub = -(int32_t)(em < 0x0400), is_special = -(int32_t)(em >= 0x7c00);
+    int32_t is_nan = -(int32_t)(em > 0x7c00);
     /* normal numbers: exponent rebiased 15 -> 127; inf/NaN: exponent 31 -> 255 */
-    uint32_t normal = (em << 13) + ((127u - 15u) << 23);
-    uint32_t special = (normal + ((128u - 16u) << 23)) | (em > 0x7c00u ? 0x400000u : 0u);
+    int32_t normal = (em << 13) + ((127 - 15) << 23);
+    int32_t special = (normal + ((128 - 16) << 23)) | (is_nan & 0x400000);
     /* subnormals (and zero): em * 2^-24, exact in float32 */
-    uint32_t sub = rf_bits32((float)(int32_t)em * 5.9604644775390625e-08f);
-    uint32_t r = em < 0x0400u ? sub : (em >= 0x7c00u ? special : normal);
-    return rf_float32(r | sign);
+    int32_t sub = (int32_t)rf_bits32((float)em * 5.9604644775390625e-08f);
+    int32_t r = (sub & is_sub) | (special & is_special) | (normal & ~(is_sub | is_special));
+    return rf_float32((uint32_t)(r | sign));
 }
 
 static inline uint16_t rf_f32_to_f16_sw(float f) {
-    uint32_t x = rf_bits32(f);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    uint32_t a = x & 0x7fffffffu;
+    int32_t x = (int32_t)rf_bits32(f);
+    int32_t sign = (x >> 16) & 0x8000;
+    int32_t a = x & 0x7fffffff;
+    int32_t is_sub = -(int32_t)(a < 0x38800000), is_big = -(int32_t)(a >= 0x47800000);
+    int32_t is_nan = -(int32_t)(a > 0x7f800000);
     /* |f| < 2^-14: the float16 subnormal range; adding 0.5 puts the float16 subnormal's
        bits at the bottom of the mantissa, the addition rounding to nearest even */
-    uint32_t sub = rf_bits32(rf_float32(a) + 0.5f) - 0x3f000000u;
+    int32_t sub = (int32_t)rf_bits32(rf_float32((uint32_t)a) + 0.5f) - 0x3f000000;
     /* normal: rebias and round to nearest even (a carry into the exponent overflows to inf
        from 65520 on, as it should) */
-    uint32_t norm = (a + ((uint32_t)(15 - 127) << 23) + 0xfffu + ((a >> 13) & 1u)) >> 13;
-    uint32_t big = a > 0x7f800000u ? (0x7e00u | ((a >> 13) & 0x3ffu)) : 0x7c00u;
-    uint32_t r = a < 0x38800000u ? sub : (a >= 0x47800000u ? big : norm);
+    int32_t norm = ((a - ((127 - 15) << 23)) + 0xfff + ((a >> 13) & 1)) >> 13;
+    /* inf, or NaN made quiet with its top payload bits */
+    int32_t big = 0x7c00 | (is_nan & (0x200 | ((a >> 13) & 0x3ff)));
+    int32_t r = (sub & is_sub) | (big & is_big) | (norm & ~(is_sub | is_big));
     return (uint16_t)(r | sign);
 }
 
 /* ---- bfloat16 ---- */
 static inline float rf_bf16_to_f32(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    return rf_float32((h & 0x7fffu) > 0x7f80u ? (u | 0x400000u) : u);
+    int32_t u = (int32_t)h << 16;
+    int32_t is_nan = -(int32_t)((h & 0x7fff) > 0x7f80);
+    return rf_float32((uint32_t)(u | (is_nan & 0x400000)));
 }
 
 static inline uint16_t rf_f32_to_bf16(float f) {
     uint32_t x = rf_bits32(f);
-    uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
-    return (uint16_t)((x & 0x7fffffffu) > 0x7f800000u ? ((x >> 16) | 0x40u) : rounded);
+    int32_t is_nan = -(int32_t)((int32_t)(x & 0x7fffffffu) > 0x7f800000);
+    int32_t rounded = (int32_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+    int32_t quiet = (int32_t)(x >> 16) | 0x40;
+    return (uint16_t)((quiet & is_nan) | (rounded & ~is_nan));
 }
 
 /* ---- blocks (the kernels convert a block into an L1 buffer and back) ---- */
