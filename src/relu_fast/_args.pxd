@@ -9,9 +9,6 @@ cdef extern from "numpy/arrayobject.h":
         NPY_HALF
         NPY_USERDEF
 
-cdef extern from "_half.h":
-    int bf16_typenum "relu_fast_bf16_typenum"() noexcept
-
 cdef enum:
     C_ORDER = 0
     F_ORDER = 1
@@ -50,6 +47,7 @@ cdef inline int order_of(cnp.ndarray a) noexcept:
 
 
 cdef bint is_bfloat16(cnp.ndarray a)    # ml_dtypes.bfloat16 (remembers its type number)
+cdef int bf16_typenum() noexcept        # that number once seen, else -1
 cdef object _native(int dt)     # the NumPy scalar type of a dtype code
 cdef cnp.ndarray as_array(object x, str name)
 cdef cnp.ndarray direct(cnp.ndarray a, int order, int dt)

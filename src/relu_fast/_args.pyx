@@ -13,26 +13,28 @@ from libc.math cimport isfinite, isinf
 
 from relu_fast._table cimport DT_F32, DT_F64, DT_F16, DT_BF16
 
-cdef extern from "_half.h":
-    void bf16_set_typenum "relu_fast_bf16_set_typenum"(int t) noexcept
-
 from relu_fast import _memory
 
 cnp.import_array()
 
 
 cdef object _bfloat16 = None            # ml_dtypes.bfloat16, once an array of it is seen
+cdef int _bf16_typenum = -1             # its NumPy type number then
+
+
+cdef int bf16_typenum() noexcept:
+    return _bf16_typenum
 
 
 cdef bint is_bfloat16(cnp.ndarray a):
     """Is a's dtype ml_dtypes.bfloat16?  (ml_dtypes is optional: relu_fast never imports
     it, but an array of its bfloat16 means it is loaded.)"""
-    global _bfloat16
+    global _bfloat16, _bf16_typenum
     t = (<object>a).dtype.type
     if t.__name__ != "bfloat16" or t.__module__ != "ml_dtypes":
         return False
     _bfloat16 = t
-    bf16_set_typenum(cnp.PyArray_TYPE(a))
+    _bf16_typenum = cnp.PyArray_TYPE(a)
     return True
 
 
