@@ -361,3 +361,61 @@ def roofline_fractions(data, functions=ROOFLINE_README):
     rows = [[f"`{f}`"] + [f"{got[f, dt, n]:.2f}" if (f, dt, n) in got else "–" for dt, n in cols]
             for f in functions if any(k[0] == f for k in got)]
     return ["function"] + [f"{dt} {size(n)}" for dt, n in cols], rows
+
+
+# ---------------------------------------------------------------------------
+# 16-bit runs (bench --dtypes float32,float16,bfloat16): per function and size, each
+# 16-bit type against float32 in relu_fast, against PyTorch's tensor of that type, and
+# against NumPy's float16
+# ---------------------------------------------------------------------------
+
+SIXTEEN = ("float16", "bfloat16")
+
+
+def sixteen_bit_rows(results, mode="out"):
+    """[[function, n, dtype, rf us, float32/16-bit, torch/rf, numpy/rf], ...] (ratios of
+    medians; "" where a peer is missing)."""
+    ix = index(results)
+    rows = []
+    funcs = list(dict.fromkeys(r["function"] for r in results))
+    for func in funcs:
+        f32 = ix.get((func, "float32", mode if func != "prelu" else "alloc"), {})
+        for dt in SIXTEEN:
+            by_n = ix.get((func, dt, mode if func != "prelu" else "alloc"))
+            if not by_n:
+                continue
+            for n in sorted(by_n):
+                row = by_n[n]
+                t = row["relu_fast"]["median_s"]
+                base = f32.get(n, {}).get("relu_fast")
+                rows.append([func, size(n), dt, us(t),
+                             ratio(base["median_s"] / t) if base else "",
+                             ratio(row["torch"]["median_s"] / t) if "torch" in row else "",
+                             ratio(row["numpy"]["median_s"] / t) if "numpy" in row else ""])
+    return rows
+
+
+SIXTEEN_HEADER = ["function", "n", "dtype", "relu_fast µs", "float32 / 16-bit", "PyTorch / rf",
+                  "NumPy / rf"]
+
+
+def sixteen_bit_targets(results, mode="out", from_n=10 ** 4):
+    """How many cells from `from_n` meet each target: (met, cells) for >= 1.5x PyTorch,
+    >= 10x NumPy float16, and, for n >= 1e7, 16-bit >= 1.8x float32."""
+    ix = index(results)
+    torch_t = numpy_t = speed_t = (0, 0)
+    for (func, dt, m), by_n in ix.items():
+        if dt not in SIXTEEN or m != (mode if func != "prelu" else "alloc"):
+            continue
+        for n, row in by_n.items():
+            if n < from_n:
+                continue
+            t = row["relu_fast"]["median_s"]
+            if "torch" in row:
+                torch_t = (torch_t[0] + (row["torch"]["median_s"] / t >= 1.5), torch_t[1] + 1)
+            if "numpy" in row:
+                numpy_t = (numpy_t[0] + (row["numpy"]["median_s"] / t >= 10), numpy_t[1] + 1)
+            base = ix.get((func, "float32", m), {}).get(n, {}).get("relu_fast")
+            if base and n >= 10 ** 7:
+                speed_t = (speed_t[0] + (base["median_s"] / t >= 1.8), speed_t[1] + 1)
+    return {"torch": torch_t, "numpy": numpy_t, "float32": speed_t}

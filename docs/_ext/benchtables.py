@@ -17,6 +17,8 @@
        :source: another JSON file in docs/ (default: roofline.json)
     .. accuracy-table::                  max / p99 ulp error per function, dtype and level
                                          (docs/accuracy.json, from tools/accuracy.py)
+    .. bench16-table::                   a 16-bit run's cells against float32, PyTorch's
+       :source: bench16.json             16-bit tensors and NumPy float16
 
 The numbers come from the JSON at build time (tools/bench_tables.py reads it); the
 build stops with a clear message if docs/bench.json is missing.
@@ -233,6 +235,16 @@ class AccuracyTable(_Base):
         return self._render([text, ""] + _list_table(["function", "dtype", "points"] + levels, rows))
 
 
+class Bench16Table(_Base):
+    """Every 16-bit cell of a run against float32, PyTorch and NumPy float16."""
+    def run(self):
+        _meta, results = self._bench()
+        rows = bt.sixteen_bit_rows(results)
+        if not rows:
+            raise self.severe("the run has no float16 or bfloat16 cells")
+        return self._render(_list_table(bt.SIXTEEN_HEADER, rows))
+
+
 def setup(app):
     app.connect("builder-inited", _check_data)
     app.add_directive("bench-meta", BenchMeta)
@@ -245,4 +257,5 @@ def setup(app):
     app.add_directive("contention-table", ContentionTable)
     app.add_directive("contention-summary", ContentionSummary)
     app.add_directive("accuracy-table", AccuracyTable)
+    app.add_directive("bench16-table", Bench16Table)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -117,8 +117,10 @@ cdef inline void prelu_row_any(int dt, const elem* x, const void* w, elem* y, Py
 cdef inline double prelu_bwd_run_any(int dt, const elem* g, const elem* x, elem* gx, Py_ssize_t n,
                                      const void* w, Py_ssize_t c) noexcept nogil:
     # a 16-bit run's sum: its blocks' sums (each in prelu_bwd_run's fixed order) in order
+    # (gx into a buffer of its own: written over g, the inlined loop would not vectorise)
     cdef float a[HALF_BLOCK]
     cdef float b[HALF_BLOCK]
+    cdef float o[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
     cdef double total = 0.0
     if elem is uint16_t:
@@ -126,8 +128,8 @@ cdef inline double prelu_bwd_run_any(int dt, const elem* g, const elem* x, elem*
             k = h_block(lo, n)
             h_load(dt, g + lo, a, k)
             h_load(dt, x + lo, b, k)
-            total += prelu_bwd_run(a, b, a, k, (<const float*>w)[c])
-            h_store(dt, a, gx + lo, k)
+            total += prelu_bwd_run(a, b, o, k, (<const float*>w)[c])
+            h_store(dt, o, gx + lo, k)
             lo += k
         return total
     else:
@@ -138,14 +140,15 @@ cdef inline void prelu_bwd_row_any(int dt, const elem* g, const elem* x, const v
                                    double* acc, Py_ssize_t C) noexcept nogil:
     cdef float a[HALF_BLOCK]
     cdef float b[HALF_BLOCK]
+    cdef float o[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
     if elem is uint16_t:
         while lo < C:
             k = h_block(lo, C)
             h_load(dt, g + lo, a, k)
             h_load(dt, x + lo, b, k)
-            prelu_bwd_row(a, b, <const float*>w + lo, a, acc + lo, k)
-            h_store(dt, a, gx + lo, k)
+            prelu_bwd_row(a, b, <const float*>w + lo, o, acc + lo, k)
+            h_store(dt, o, gx + lo, k)
             lo += k
     else:
         prelu_bwd_row(g, x, <const elem*>w, gx, acc, C)
