@@ -596,6 +596,10 @@ def run_case(case):
         for r, b in zip(arrays.raws, before):
             assert np.array_equal(r, b), "a refused call wrote into an array"
         return
+    # the inputs' values before the call (an out= that overlaps them changes them)
+    with np.errstate(all="ignore"):
+        x_in = np.array(x, dtype=np.float64) if _supported(x) else None
+        g_in = None if g is None or not _supported(g) else np.array(g, dtype=np.float64)
     got = call(case, x, g, weight, out)
 
     # where the call may have written: out's elements, nowhere else
@@ -643,7 +647,27 @@ def run_case(case):
     if out is None:
         for r in arrays.raws:
             assert not np.shares_memory(got, r)
-    assert_same(got, want, ulps=FUNCTIONS[case["name"]].ulps)
+    extra = None
+    if case.get("is_result") is True and case["name"] in ("elu_backward", "selu_backward",
+                                                         "celu_backward"):
+        # from the output: g (y + c) with c = alpha (elu), lambda alpha (selu), or
+        # g (y / alpha + 1) (celu), the sum taken in float64 (the reference: long double),
+        # so where it cancels its error is absolute: a few ulp of the sum's larger term
+        xf, gf = x_in, g_in
+        with np.errstate(all="ignore"):
+            if case["name"] == "celu_backward":
+                big = np.abs(xf / float(case["param"])) + 1.0
+            else:
+                c = float(case["param"]) if case["name"] == "elu_backward" else 1.7580993408473766
+                big = np.abs(xf) + abs(c)
+            extra = np.abs(gf) * (4 * np.spacing(big.astype(np.dtype(xtype))))
+            extra = np.where(np.isfinite(extra), extra, 0.0)
+            # y / alpha past float64's range (no celu output is below -alpha): inf in
+            # float64, finite in the reference's long double -- nothing to compare
+            if case["name"] == "celu_backward":
+                lost = ~np.isfinite(big) & np.isfinite(xf)
+                got, want = np.where(lost, 0, got), np.where(lost, 0, want).astype(got.dtype)
+    assert_same(got, want, ulps=FUNCTIONS[case["name"]].ulps, extra=extra)
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)

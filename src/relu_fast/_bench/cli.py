@@ -146,6 +146,7 @@ def main(argv=None):
         except ImportError:
             torch_note = "not installed: comparing with NumPy only (pip install torch)"
         else:
+            torch_state = (T.get_num_threads(), T.is_grad_enabled())   # given back after
             T.set_num_threads(args.threads)
             T.set_grad_enabled(False)   # peers run without autograd; prelu enables it itself
             torch_note = f"{T.__version__}, {T.get_num_threads()} threads"
@@ -178,8 +179,14 @@ def main(argv=None):
     sys.stdout.flush()
 
     t0 = time.perf_counter()
-    results = run(args.functions, args.dtypes, sizes, args.modes, budget, min_rounds, max_rounds,
-                  T=T, levels=levels, quiet=args.quiet, vary_inputs=args.vary_inputs)
+    try:
+        results = run(args.functions, args.dtypes, sizes, args.modes, budget, min_rounds,
+                      max_rounds, T=T, levels=levels, quiet=args.quiet,
+                      vary_inputs=args.vary_inputs)
+    finally:
+        if T is not None:           # bench may run inside a program (or the tests)
+            T.set_num_threads(torch_state[0])
+            T.set_grad_enabled(torch_state[1])
     meta = {"relu_fast": rf.__version__, "kernel_level": _api.kernel_level(), "levels": levels,
             "cache_limit": rf.cache_info()["limit"],
             "portable": portable, "machine": machine, "threads": args.threads,
