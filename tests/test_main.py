@@ -12,7 +12,7 @@ def test_python_m_relu_fast(tmp_path):
     text = out.stdout
     assert rf.__version__ in text
     assert "self-check   : PASS" in text, text
-    assert "OpenMP" in text and "threads" in text and "kernels" in text
+    assert "OpenMP" in text and "threads" in text and "kernels" in text and "16-bit" in text
     assert "speed-up" in text
 
 

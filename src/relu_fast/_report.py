@@ -1,8 +1,8 @@
 """The report `python -m relu_fast` prints: build, self-check, short timing table."""
 import importlib
+import importlib.util
 import os
 import platform
-import sys
 import time
 
 import numpy as np
@@ -116,7 +116,8 @@ def main():
           + ("fixed by set_num_threads)" if fixed else
              "one thread for a while when other processes hold the cores)"))
     f16 = importlib.import_module(f"relu_fast._kernels_{_api.kernel_level()}").F16_PATH
-    bf16 = "ml_dtypes installed" if "ml_dtypes" in sys.modules else "needs ml_dtypes"
+    bf16 = ("ml_dtypes installed" if importlib.util.find_spec("ml_dtypes")
+            else "needs ml_dtypes: pip install relu_fast[bfloat16]")
     print(f"  16-bit       : float16 converted by {f16}, bfloat16 by integer code ({bf16}); "
           "computed in float32, rounded once")
     info = _memory.cache_info()
