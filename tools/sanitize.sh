@@ -48,7 +48,7 @@ echo "$ubsan"
 echo "== fresh venv: $venv"
 "$PYTHON" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q numpy "Cython>=3,<4" "setuptools>=77" wheel pytest hypothesis threadpoolctl
+"$venv/bin/python" -m pip install -q numpy "Cython>=3,<4" "setuptools>=77" wheel pytest hypothesis threadpoolctl ml_dtypes
 
 echo "== build with RELU_FAST_SANITIZE=1"
 # from a copy of the sources (tracked and new files, not ignored ones): no stale
