@@ -117,6 +117,15 @@ def special(dtype):
     return np.array(vals, dtype=dtype)
 
 
+def with_specials(dtype):
+    """(x, g): random values (tails not a multiple of any vector width), then every
+    special value of `dtype` against every other (test_levels, test_half)."""
+    s = special(dtype)
+    x = np.concatenate([rand(4104, dtype, seed=20, zeros=True), np.repeat(s, s.size)])
+    g = np.concatenate([rand(4104, dtype, seed=21), np.tile(s, s.size)])
+    return x, g
+
+
 # ---------------------------------------------------------------------------
 # Comparisons
 # ---------------------------------------------------------------------------

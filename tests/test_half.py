@@ -15,7 +15,7 @@ from relu_fast import _api, _dispatch
 from relu_fast import _reference as ref
 from relu_fast._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
 from conftest import (BFLOAT16, FUNCS, GRAIN, HALF_DTYPES, assert_same, assert_ulp, compare, finfo,
-                      rand, special, weight_for)
+                      rand, special, weight_for, with_specials)
 
 LEVELS = _dispatch.available_levels()
 DT_CODE = {np.dtype(np.float16): 2, np.dtype(BFLOAT16) if BFLOAT16 else None: 3}
@@ -129,17 +129,10 @@ def test_half_convert_checks_its_arguments():
 # Every function against the reference: levels, threads, sizes, specials
 # ---------------------------------------------------------------------------
 
-def _data(half):
-    s = special(half)
-    x = np.concatenate([rand(4104, half, seed=20, zeros=True), np.repeat(s, s.size)])
-    g = np.concatenate([rand(4104, half, seed=21), np.tile(s, s.size)])
-    return x, g
-
-
 @pytest.mark.parametrize("name", FUNCS)
 def test_every_level_and_thread_count(name, half):
     original = rf.kernel_level()
-    x, g = _data(half)
+    x, g = with_specials(half)
     big_x = rand((4, 3, GRAIN // 6 + 17), half, seed=22, zeros=True)
     big_g = rand((4, 3, GRAIN // 6 + 17), half, seed=23)
     results = {}

@@ -17,7 +17,8 @@ import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as reference
 from relu_fast._functions import FUNCTIONS
-from conftest import FUNCS, GRAIN, assert_same, assert_ulp, compare, rand, special
+from conftest import (FUNCS, GRAIN, assert_same, assert_ulp, compare, rand, special,
+                      with_specials)
 
 LEVELS = _dispatch.available_levels()
 
@@ -77,18 +78,10 @@ def test_env_var_caps_at_import():
     assert out.stdout.strip() == "baseline"
 
 
-def _data(dtype):
-    """Random values (tails not a multiple of any vector width) and every special value."""
-    s = special(dtype)
-    x = np.concatenate([rand(4104, dtype, seed=20, zeros=True), np.repeat(s, s.size)])
-    g = np.concatenate([rand(4104, dtype, seed=21), np.tile(s, s.size)])
-    return x, g
-
-
 @pytest.mark.parametrize("name", FUNCS)
 def test_every_level_identical_and_correct(name, dtype):
     original = rf.kernel_level()
-    x, g = _data(dtype)
+    x, g = with_specials(dtype)
     big_x = rand((4, 3, GRAIN // 6 + 17), dtype, seed=22, zeros=True)
     big_g = rand((4, 3, GRAIN // 6 + 17), dtype, seed=23)
     results = {}
