@@ -17,8 +17,7 @@ import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as reference
 from relu_fast._functions import FUNCTIONS
-from conftest import (FUNCS, GRAIN, assert_same, assert_ulp, compare, rand, special,
-                      with_specials)
+from conftest import FUNCS, GRAIN, assert_same, assert_ulp, compare, rand, with_specials
 
 LEVELS = _dispatch.available_levels()
 

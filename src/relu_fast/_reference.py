@@ -11,6 +11,8 @@ import functools
 
 import numpy as np
 
+from relu_fast._functions import ARRAYS, FUNCTIONS    # pure Python: what each twin takes
+
 
 def _f64(a):
     return np.asarray(a, dtype=np.float64)
@@ -734,8 +736,6 @@ def _sixteen_bit(name, f, narrays):
 
 
 def _wrap_all():
-    from relu_fast._functions import ARRAYS, FUNCTIONS
-    globals().update(ARRAYS=ARRAYS, FUNCTIONS=FUNCTIONS)
     for name, fn in FUNCTIONS.items():
         globals()[name] = _sixteen_bit(name, globals()[name], len(ARRAYS[fn.kind]))
 
