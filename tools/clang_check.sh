@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build relu_fast with clang and LLVM's OpenMP (libomp) -- the compiler family of the macOS
-# wheels -- in a fresh venv, and run the whole test suite on every kernel level.
+# wheels -- in a fresh venv, and run the whole test suite on every kernel level
+# (RELU_FAST_TESTS: those test files instead of tests/).
 # Needs Debian's clang and libomp-dev (installed here if missing, which needs root).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,5 +24,5 @@ assert _api.HAVE_OPENMP, 'the clang build fell back to serial kernels (no OpenMP
 for level in $(cd "$work" && "$work/venv/bin/python" -c \
         "from relu_fast import _dispatch; print(' '.join(_dispatch.available_levels()))"); do
     echo "-- clang build, RELU_FAST_MAX_LEVEL=$level"
-    RELU_FAST_MAX_LEVEL=$level "$work/venv/bin/python" -m pytest tests -q -p no:cacheprovider -x | tail -1
+    RELU_FAST_MAX_LEVEL=$level "$work/venv/bin/python" -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider -x | tail -1
 done

@@ -6,6 +6,7 @@
 #
 #   tools/sanitize.sh                 # whole suite
 #   tools/sanitize.sh -k fuzz -x      # extra arguments go to pytest
+#   RELU_FAST_TESTS="tests/test_levels.py" tools/sanitize.sh   # those files instead of tests/
 #
 # Linux with gcc or clang.  Environment: CC (compiler, default gcc), PYTHON
 # (default python3), KEEP_VENV=1 keeps the venv and logs (their path is printed).
@@ -81,7 +82,7 @@ status=0
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98:log_path=$logs/ubsan"
     export PYTHONMALLOC=malloc
     export RELU_FAST_SANITIZER_RUN=1
-    "$venv/bin/python" -m pytest tests -q -p no:cacheprovider "$@"
+    "$venv/bin/python" -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider "$@"
 ) || status=$?
 
 reports=$(find "$logs" -type f -size +0 | sort)
