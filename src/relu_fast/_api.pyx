@@ -120,7 +120,7 @@ cdef inline Py_ssize_t _binary_work(int op, Py_ssize_t n, int dt) noexcept:
 
 
 cdef object _unary(int op, object x, object out, double param, str pname=None, double param2=0.0,
-                   str pname2=None):
+                   str pname2=None, object bias=None, object axis=1):
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
     if pname is not None:
@@ -130,6 +130,9 @@ cdef object _unary(int op, object x, object out, double param, str pname=None, d
     cdef double params[2]
     params[0], params[1] = param, param2
     cdef int order = order_of(xa)
+    if bias is not None:
+        return _fused(op, None, xa, dt, order, out, params, bias, axis, False, _unary_work(op, 1, dt))
+    _check_axis(axis)
     cdef cnp.ndarray dst
     xa = direct(xa, order, dt)
     dst = destination(out, xa, dt, order, xa, None)
@@ -151,7 +154,8 @@ cdef object _unary(int op, object x, object out, double param, str pname=None, d
 
 
 cdef object _binary(int op, object grad_output, object x, object out, double param,
-                    str pname=None, double param2=0.0, str pname2=None):
+                    str pname=None, double param2=0.0, str pname2=None, object bias=None,
+                    object axis=1, object grad_bias=False, bint is_result=False):
     cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
     cdef cnp.ndarray xa = as_array(x, "x")
     cdef int dt = dtype_code(xa)
@@ -170,6 +174,14 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
     order = order_of(xa)
     if order != order_of(ga):
         order = C_ORDER
+    _check_flag(grad_bias, "grad_bias")
+    if bias is not None and is_result:
+        raise ValueError("bias cannot be given with is_result=True: x is then the output, "
+                         "which the bias went into already")
+    if bias is not None or grad_bias:
+        return _fused(op, ga, xa, dt, order, out, params, bias, axis, grad_bias,
+                      _binary_work(op, 1, dt))
+    _check_axis(axis)
     xa = direct(xa, order, dt)
     ga = direct(ga, order, dt)
     dst = destination(out, xa, dt, order, xa, ga)
@@ -192,10 +204,99 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
 
 
 # ---------------------------------------------------------------------------
+# A bias fused into any elementwise function, and its gradient (_kernels_bias.pxi)
+# ---------------------------------------------------------------------------
+
+cdef inline void _check_flag(object flag, str name) except *:
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+
+
+cdef inline void _check_axis(object axis) except *:
+    if type(axis) is not int and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral)):
+        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+
+
+cdef void _round_sums(const double* sums, cnp.ndarray dst, int wdt, Py_ssize_t C) noexcept nogil:
+    """float64 sums rounded once into dst (1-D, contiguous, of dtype code wdt); a sum past
+    the dtype's range becomes inf."""
+    cdef Py_ssize_t c
+    cdef void* p = cnp.PyArray_DATA(dst)
+    for c in range(C):
+        if wdt == DT_F64:
+            (<double*>p)[c] = sums[c]
+        elif wdt == DT_F32:
+            (<float*>p)[c] = <float>sums[c]
+        elif wdt == DT_F16:
+            (<uint16_t*>p)[c] = f64_to_f16(sums[c])
+        else:
+            (<uint16_t*>p)[c] = f64_to_bf16(sums[c])
+
+
+cdef object _fused(int op, cnp.ndarray ga, cnp.ndarray xa, int dt, int order, object out,
+                   const double* params, object bias, object axis, bint grad_bias, Py_ssize_t cost):
+    """op on x + bias[channel] (ga None: a forward op) and, with grad_bias, the sums of
+    the gradient per channel; bias None: the derivative at x itself."""
+    cdef cnp.ndarray b = None
+    cdef int bdt = dt
+    cdef Py_ssize_t outer, C, inner, nb = -1
+    if bias is not None:
+        bdt = _weight_dtype(bias, dt, "bias")
+        b = _weight(bias, dt, "bias")
+        nb = cnp.PyArray_SIZE(b)
+    _prelu_geometry(xa, nb, axis, order, &outer, &C, &inner, "bias")
+    xa = direct(xa, order, dt)
+    if ga is not None:
+        ga = direct(ga, order, dt)
+    cdef cnp.ndarray dst = destination(out, xa, dt, order, xa, ga)
+    if b is not None and out is not None and b is bias:
+        b = b.copy()                         # never read while out (which may overlap it) is written
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef Py_ssize_t work = n * cost
+    cdef int nt = threads_for(work)
+    cdef const void* pg = NULL if ga is None else cnp.PyArray_DATA(ga)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef const void* pb = NULL if b is None else cnp.PyArray_DATA(b)
+    cdef void* pd = cnp.PyArray_DATA(dst)
+    cdef cnp.npy_intp nc = C
+    cdef cnp.ndarray sums = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0) if grad_bias else None
+    cdef double* ps = NULL if sums is None else <double*>cnp.PyArray_DATA(sums)
+    cdef cnp.ndarray gb = None
+    cdef int status = 0
+    cdef bint threaded = work >= grain()
+    cdef fpstate fps = fp_enter()
+    if threaded:
+        take_threads(nt)
+    with nogil:
+        if ga is None:
+            K.unary_bias(op, dt, px, pb, pd, outer, C, inner, params, nt)
+        else:
+            status = K.binary_bias(op, dt, pg, px, pb, pd, ps, outer, C, inner, params, nt)
+    if threaded:
+        give_threads(nt)
+    if status != 0:
+        fp_leave(fps)
+        raise MemoryError("the bias gradient's per-part sums could not be allocated")
+    if grad_bias:
+        gb = sums if bdt == DT_F64 else np.empty(C, _native(bdt))
+        if bdt != DT_F64:
+            _round_sums(ps, gb, bdt, C)
+    fp_leave(fps)
+    result = deliver(out, dst)
+    if not grad_bias:
+        return result
+    if bias is not None and not (cnp.PyArray_Check(bias) and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1):
+        gb = gb.reshape(np.shape(bias))      # a scalar bias: a 0-D sum
+    elif bias is None and cnp.PyArray_NDIM(xa) < 2:
+        gb = gb.reshape(())                  # no channel axis: the sum of all
+    return result, gb
+
+
+# ---------------------------------------------------------------------------
 # Public functions
 # ---------------------------------------------------------------------------
 
-def relu(x, *, out=None):
+def relu(x, *, bias=None, axis=1, out=None):
     r"""Apply the rectified linear unit, max(x, 0), elementwise.
 
     Parameters
@@ -249,12 +350,12 @@ def relu(x, *, out=None):
     True
     """
     try:
-        return _unary(OP_RELU, x, out, 0.0)
+        return _unary(OP_RELU, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("relu", x, out=out)
+        return _dask_call("relu", x, out=out, bias=bias, axis=axis)
 
 
-def relu_backward(grad_output, x, *, out=None):
+def relu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of relu: grad_output where x > 0, else 0.
 
     x may be relu's input or its output: both give the same answer.
@@ -310,12 +411,13 @@ def relu_backward(grad_output, x, *, out=None):
     array([0., 0., 3., 3.])
     """
     try:
-        return _binary(OP_RELU_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_RELU_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
+                       grad_bias)
     except _DaskInput:
-        return _dask_call("relu_backward", grad_output, x, out=out)
+        return _dask_call("relu_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def leaky_relu(x, negative_slope=0.01, *, out=None):
+def leaky_relu(x, negative_slope=0.01, *, bias=None, axis=1, out=None):
     r"""Apply the leaky rectified linear unit elementwise.
 
     Parameters
@@ -369,12 +471,12 @@ def leaky_relu(x, negative_slope=0.01, *, out=None):
     """
     cdef double s = real(negative_slope, "negative_slope")
     try:
-        return _unary(OP_LEAKY, x, out, s, "negative_slope")
+        return _unary(OP_LEAKY, x, out, s, "negative_slope", 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("leaky_relu", x, negative_slope, out=out)
+        return _dask_call("leaky_relu", x, negative_slope, out=out, bias=bias, axis=axis)
 
 
-def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
+def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of leaky_relu: grad_output, times the slope where x <= 0.
 
     Parameters
@@ -430,12 +532,13 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, out=None):
     """
     cdef double s = real(negative_slope, "negative_slope")
     try:
-        return _binary(OP_LEAKY_BWD, grad_output, x, out, s, "negative_slope")
+        return _binary(OP_LEAKY_BWD, grad_output, x, out, s, "negative_slope", 0.0, None, bias,
+                       axis, grad_bias)
     except _DaskInput:
-        return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out)
+        return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def elu(x, alpha=1.0, *, out=None):
+def elu(x, alpha=1.0, *, bias=None, axis=1, out=None):
     r"""Apply the exponential linear unit elementwise.
 
     Parameters
@@ -494,12 +597,12 @@ def elu(x, alpha=1.0, *, out=None):
     """
     cdef double a = real(alpha, "alpha")
     try:
-        return _unary(OP_ELU, x, out, a, "alpha")
+        return _unary(OP_ELU, x, out, a, "alpha", 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("elu", x, alpha, out=out)
+        return _dask_call("elu", x, alpha, out=out, bias=bias, axis=axis)
 
 
-def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
+def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of elu, from its input or (is_result=True) its output.
 
     Parameters
@@ -580,9 +683,10 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     if is_result and not a >= 0:
         raise ValueError(f"elu_backward with is_result=True needs alpha >= 0, got {a}")
     try:
-        return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a, "alpha")
+        return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a,
+                       "alpha", 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out)
+        return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 cdef inline void _check_is_result(object is_result) except *:
@@ -595,7 +699,7 @@ cdef inline void _check_range(double lo, double hi) except *:
         raise ValueError(f"min_val must not exceed max_val, got min_val={lo} > max_val={hi}")
 
 
-def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
+def hardtanh(x, min_val=-1.0, max_val=1.0, *, bias=None, axis=1, out=None):
     r"""Clip x to the range [min_val, max_val] elementwise (hard tanh).
 
     Parameters
@@ -655,12 +759,12 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None):
     cdef double hi = real(max_val, "max_val")
     _check_range(lo, hi)
     try:
-        return _unary(OP_HARDTANH, x, out, lo, "min_val", hi, "max_val")
+        return _unary(OP_HARDTANH, x, out, lo, "min_val", hi, "max_val", bias, axis)
     except _DaskInput:
-        return _dask_call("hardtanh", x, min_val, max_val, out=out)
+        return _dask_call("hardtanh", x, min_val, max_val, out=out, bias=bias, axis=axis)
 
 
-def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=False, out=None):
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of hardtanh: grad_output where min_val < x < max_val, else 0.
 
     Parameters
@@ -734,13 +838,14 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=Fa
     _check_is_result(is_result)
     try:
         # the same kernel from x or from y (see Notes)
-        return _binary(OP_HARDTANH_BWD, grad_output, x, out, lo, "min_val", hi, "max_val")
+        return _binary(OP_HARDTANH_BWD, grad_output, x, out, lo, "min_val", hi, "max_val", bias,
+                       axis, grad_bias, is_result)
     except _DaskInput:
         return _dask_call("hardtanh_backward", grad_output, x, min_val, max_val,
-                          is_result=is_result, out=out)
+                          is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def relu6(x, *, out=None):
+def relu6(x, *, bias=None, axis=1, out=None):
     r"""Apply ReLU6, min(max(x, 0), 6), elementwise.
 
     Parameters
@@ -788,12 +893,12 @@ def relu6(x, *, out=None):
     array([ 0. , -0. ,  3.5,  6. ,  6. ], dtype=float32)
     """
     try:
-        return _unary(OP_HARDTANH, x, out, 0.0, None, 6.0, None)
+        return _unary(OP_HARDTANH, x, out, 0.0, None, 6.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("relu6", x, out=out)
+        return _dask_call("relu6", x, out=out, bias=bias, axis=axis)
 
 
-def relu6_backward(grad_output, x, *, is_result=False, out=None):
+def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of relu6: grad_output where 0 < x < 6, else 0.
 
     Parameters
@@ -857,12 +962,13 @@ def relu6_backward(grad_output, x, *, is_result=False, out=None):
     _check_is_result(is_result)
     try:
         # the same kernel from x or from y (see Notes)
-        return _binary(OP_HARDTANH_BWD, grad_output, x, out, 0.0, None, 6.0, None)
+        return _binary(OP_HARDTANH_BWD, grad_output, x, out, 0.0, None, 6.0, None, bias, axis,
+                       grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("relu6_backward", grad_output, x, is_result=is_result, out=out)
+        return _dask_call("relu6_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def threshold(x, threshold, value, *, out=None):
+def threshold(x, threshold, value, *, bias=None, axis=1, out=None):
     r"""Keep x where it exceeds threshold, else put value there, elementwise.
 
     Parameters
@@ -920,12 +1026,12 @@ def threshold(x, threshold, value, *, out=None):
     cdef double t = real(threshold, "threshold")
     cdef double v = real(value, "value")
     try:
-        return _unary(OP_THRESHOLD, x, out, t, "threshold", v, "value")
+        return _unary(OP_THRESHOLD, x, out, t, "threshold", v, "value", bias, axis)
     except _DaskInput:
-        return _dask_call("threshold", x, threshold, value, out=out)
+        return _dask_call("threshold", x, threshold, value, out=out, bias=bias, axis=axis)
 
 
-def threshold_backward(grad_output, x, threshold, *, out=None):
+def threshold_backward(grad_output, x, threshold, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of threshold: grad_output where x > threshold, else 0.
 
     Parameters
@@ -986,12 +1092,13 @@ def threshold_backward(grad_output, x, threshold, *, out=None):
     """
     cdef double t = real(threshold, "threshold")
     try:
-        return _binary(OP_THRESHOLD_BWD, grad_output, x, out, t, "threshold")
+        return _binary(OP_THRESHOLD_BWD, grad_output, x, out, t, "threshold", 0.0, None, bias,
+                       axis, grad_bias)
     except _DaskInput:
-        return _dask_call("threshold_backward", grad_output, x, threshold, out=out)
+        return _dask_call("threshold_backward", grad_output, x, threshold, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def hardsigmoid(x, *, out=None):
+def hardsigmoid(x, *, bias=None, axis=1, out=None):
     r"""Apply the hard sigmoid, relu6(x + 3) / 6, elementwise.
 
     Parameters
@@ -1042,12 +1149,12 @@ def hardsigmoid(x, *, out=None):
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
     try:
-        return _unary(OP_HARDSIGMOID, x, out, 0.0)
+        return _unary(OP_HARDSIGMOID, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("hardsigmoid", x, out=out)
+        return _dask_call("hardsigmoid", x, out=out, bias=bias, axis=axis)
 
 
-def hardsigmoid_backward(grad_output, x, *, is_result=False, out=None):
+def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of hardsigmoid: grad_output / 6 where -3 < x < 3, else 0.
 
     Parameters
@@ -1114,13 +1221,14 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, out=None):
     """
     _check_is_result(is_result)
     try:
-        return _binary(OP_HARDSIGMOID_BWD_RESULT if is_result else OP_HARDSIGMOID_BWD, grad_output,
-                       x, out, 0.0)
+        return _binary(OP_HARDSIGMOID_BWD_RESULT if is_result else OP_HARDSIGMOID_BWD,
+                       grad_output, x, out, 0.0, None, 0.0, None, bias, axis, grad_bias,
+                       is_result)
     except _DaskInput:
-        return _dask_call("hardsigmoid_backward", grad_output, x, is_result=is_result, out=out)
+        return _dask_call("hardsigmoid_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def hardswish(x, *, out=None):
+def hardswish(x, *, bias=None, axis=1, out=None):
     r"""Apply the hard swish, x * relu6(x + 3) / 6, elementwise.
 
     Parameters
@@ -1173,12 +1281,12 @@ def hardswish(x, *, out=None):
     array([-0.   , -0.375,  0.   ,  1.125,  4.   ])
     """
     try:
-        return _unary(OP_HARDSWISH, x, out, 0.0)
+        return _unary(OP_HARDSWISH, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("hardswish", x, out=out)
+        return _dask_call("hardswish", x, out=out, bias=bias, axis=axis)
 
 
-def hardswish_backward(grad_output, x, *, out=None):
+def hardswish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of hardswish: 0, grad_output * (x / 3 + 1/2) or grad_output.
 
     Parameters
@@ -1235,12 +1343,13 @@ def hardswish_backward(grad_output, x, *, out=None):
     array([0. , 0. , 0. , 0.5, 1. ])
     """
     try:
-        return _binary(OP_HARDSWISH_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_HARDSWISH_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
+                       grad_bias)
     except _DaskInput:
-        return _dask_call("hardswish_backward", grad_output, x, out=out)
+        return _dask_call("hardswish_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def selu(x, *, out=None):
+def selu(x, *, bias=None, axis=1, out=None):
     r"""Apply the scaled exponential linear unit elementwise.
 
     Parameters
@@ -1292,12 +1401,12 @@ def selu(x, *, out=None):
     array([-1.11133074,  0.        ,  2.10140197, -1.75809934])
     """
     try:
-        return _unary(OP_SELU, x, out, 0.0)
+        return _unary(OP_SELU, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("selu", x, out=out)
+        return _dask_call("selu", x, out=out, bias=bias, axis=axis)
 
 
-def selu_backward(grad_output, x, *, is_result=False, out=None):
+def selu_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of selu, from its input or (is_result=True) its output.
 
     Parameters
@@ -1361,9 +1470,10 @@ def selu_backward(grad_output, x, *, is_result=False, out=None):
     """
     _check_is_result(is_result)
     try:
-        return _binary(OP_SELU_BWD_RESULT if is_result else OP_SELU_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_SELU_BWD_RESULT if is_result else OP_SELU_BWD, grad_output, x, out,
+                       0.0, None, 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("selu_backward", grad_output, x, is_result=is_result, out=out)
+        return _dask_call("selu_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 cdef inline double _celu_alpha(object alpha) except? -1:
@@ -1373,7 +1483,7 @@ cdef inline double _celu_alpha(object alpha) except? -1:
     return a
 
 
-def celu(x, alpha=1.0, *, out=None):
+def celu(x, alpha=1.0, *, bias=None, axis=1, out=None):
     r"""Apply the continuously differentiable exponential linear unit elementwise.
 
     Parameters
@@ -1432,12 +1542,12 @@ def celu(x, alpha=1.0, *, out=None):
     """
     cdef double a = _celu_alpha(alpha)
     try:
-        return _unary(OP_CELU, x, out, a, "alpha")
+        return _unary(OP_CELU, x, out, a, "alpha", 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("celu", x, alpha, out=out)
+        return _dask_call("celu", x, alpha, out=out, bias=bias, axis=axis)
 
 
-def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
+def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of celu, from its input or (is_result=True) its output.
 
     Parameters
@@ -1505,12 +1615,12 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, out=None):
     _check_is_result(is_result)
     try:
         return _binary(OP_CELU_BWD_RESULT if is_result else OP_CELU_BWD, grad_output, x, out, a,
-                       "alpha")
+                       "alpha", 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("celu_backward", grad_output, x, alpha, is_result=is_result, out=out)
+        return _dask_call("celu_backward", grad_output, x, alpha, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def silu(x, *, out=None):
+def silu(x, *, bias=None, axis=1, out=None):
     r"""Apply the sigmoid linear unit (swish), x * sigmoid(x), elementwise.
 
     Parameters
@@ -1559,12 +1669,12 @@ def silu(x, *, out=None):
     array([-0.26894142,  0.        ,  1.76159416, -0.        ])
     """
     try:
-        return _unary(OP_SILU, x, out, 0.0)
+        return _unary(OP_SILU, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("silu", x, out=out)
+        return _dask_call("silu", x, out=out, bias=bias, axis=axis)
 
 
-def silu_backward(grad_output, x, *, out=None):
+def silu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of silu from its input.
 
     Parameters
@@ -1617,9 +1727,10 @@ def silu_backward(grad_output, x, *, out=None):
     array([0.07232949, 0.5       , 1.09078425])
     """
     try:
-        return _binary(OP_SILU_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_SILU_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
+                       grad_bias)
     except _DaskInput:
-        return _dask_call("silu_backward", grad_output, x, out=out)
+        return _dask_call("silu_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 # ---------------------------------------------------------------------------
@@ -1657,7 +1768,8 @@ cdef tuple _rrelu_scalars(object lower, object upper, object training, object se
 
 
 cdef object _rrelu(bint backward, object grad_output, object x, object out, double lo, double hi,
-                   object training, object seed, object shape=None, object origin=None):
+                   object training, object seed, object shape=None, object origin=None,
+                   object bias=None, object axis=1, object grad_bias=False):
     """rrelu (backward=False) or rrelu_backward.  Training: the elements' C-order indices
     are those of x in an array of `shape` where x is the block at `origin` (dask chunks;
     None: x is the whole array)."""
@@ -1692,6 +1804,11 @@ cdef object _rrelu(bint backward, object grad_output, object x, object out, doub
         order = order_of(xa)
         if backward and order != order_of(ga):
             order = C_ORDER
+    _check_flag(grad_bias, "grad_bias")
+    if bias is not None or grad_bias:
+        return _fused(op, ga, xa, dt, order, out, params, bias, axis, grad_bias,
+                      elu_cost(dt) if train else 1)
+    _check_axis(axis)
     xa = direct(xa, order, dt)
     if backward:
         ga = direct(ga, order, dt)
@@ -1772,7 +1889,7 @@ def _rrelu_backward_block(grad_output, x, lower, upper, training, seed, shape, o
     return _rrelu(True, grad_output, x, None, lo, hi, training, seed, shape, origin)
 
 
-def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, bias=None, axis=1, out=None):
     r"""Apply the randomized leaky rectified linear unit elementwise.
 
     Parameters
@@ -1857,13 +1974,13 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
     """
     lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
     try:
-        return _rrelu(False, None, x, out, lo, hi, training, seed)
+        return _rrelu(False, None, x, out, lo, hi, training, seed, None, None, bias, axis)
     except _DaskInput:
-        return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out)
+        return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out, bias=bias, axis=axis)
 
 
 def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
-                   seed=None, out=None):
+                   seed=None, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of rrelu: grad_output, times the slope where x <= 0.
 
     Parameters
@@ -1932,10 +2049,11 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
     """
     lo, hi, seed = _rrelu_scalars(lower, upper, training, seed)
     try:
-        return _rrelu(True, grad_output, x, out, lo, hi, training, seed)
+        return _rrelu(True, grad_output, x, out, lo, hi, training, seed, None, None, bias, axis,
+                          grad_bias)
     except _DaskInput:
         return _dask_call("rrelu_backward", grad_output, x, lower, upper, training, seed=seed,
-                          out=out)
+                          out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 cdef inline double _check_beta(object beta) except? -1.0:
@@ -1945,7 +2063,7 @@ cdef inline double _check_beta(object beta) except? -1.0:
     return b
 
 
-def softplus(x, beta=1.0, threshold=20.0, *, out=None):
+def softplus(x, beta=1.0, threshold=20.0, *, bias=None, axis=1, out=None):
     r"""Apply the softplus, log(1 + exp(beta x)) / beta, elementwise.
 
     Parameters
@@ -2016,12 +2134,12 @@ def softplus(x, beta=1.0, threshold=20.0, *, out=None):
     cdef double b = _check_beta(beta)
     cdef double t = real(threshold, "threshold")
     try:
-        return _unary(OP_SOFTPLUS, x, out, b, "beta", t, "threshold")
+        return _unary(OP_SOFTPLUS, x, out, b, "beta", t, "threshold", bias, axis)
     except _DaskInput:
-        return _dask_call("softplus", x, beta, threshold, out=out)
+        return _dask_call("softplus", x, beta, threshold, out=out, bias=bias, axis=axis)
 
 
-def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, out=None):
+def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of softplus: grad_output * sigmoid(beta x), or grad_output.
 
     Parameters
@@ -2087,12 +2205,13 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, out=None):
     cdef double b = _check_beta(beta)
     cdef double t = real(threshold, "threshold")
     try:
-        return _binary(OP_SOFTPLUS_BWD, grad_output, x, out, b, "beta", t, "threshold")
+        return _binary(OP_SOFTPLUS_BWD, grad_output, x, out, b, "beta", t, "threshold", bias,
+                       axis, grad_bias)
     except _DaskInput:
-        return _dask_call("softplus_backward", grad_output, x, beta, threshold, out=out)
+        return _dask_call("softplus_backward", grad_output, x, beta, threshold, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
-def mish(x, *, out=None):
+def mish(x, *, bias=None, axis=1, out=None):
     r"""Apply the mish, x * tanh(softplus(x)), elementwise.
 
     Parameters
@@ -2144,12 +2263,12 @@ def mish(x, *, out=None):
     array([-0.        , -0.30340146,  0.        ,  0.86509839, 30.        ])
     """
     try:
-        return _unary(OP_MISH, x, out, 0.0)
+        return _unary(OP_MISH, x, out, 0.0, None, 0.0, None, bias, axis)
     except _DaskInput:
-        return _dask_call("mish", x, out=out)
+        return _dask_call("mish", x, out=out, bias=bias, axis=axis)
 
 
-def mish_backward(grad_output, x, *, out=None):
+def mish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of mish.
 
     Parameters
@@ -2210,9 +2329,10 @@ def mish_backward(grad_output, x, *, out=None):
     array([0.        , 0.05921676, 0.6       , 1.04903622, 1.        ])
     """
     try:
-        return _binary(OP_MISH_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_MISH_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
+                       grad_bias)
     except _DaskInput:
-        return _dask_call("mish_backward", grad_output, x, out=out)
+        return _dask_call("mish_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 cdef bint _gelu_tanh(object approximate) except -1:
@@ -2226,7 +2346,7 @@ cdef bint _gelu_tanh(object approximate) except -1:
     raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def gelu(x, approximate="none", *, out=None):
+def gelu(x, approximate="none", *, bias=None, axis=1, out=None):
     r"""Apply the Gaussian error linear unit, x * Phi(x), elementwise.
 
     Parameters
@@ -2293,12 +2413,13 @@ def gelu(x, approximate="none", *, out=None):
     """
     cdef bint tanh_form = _gelu_tanh(approximate)
     try:
-        return _unary(OP_GELU_TANH if tanh_form else OP_GELU, x, out, 0.0)
+        return _unary(OP_GELU_TANH if tanh_form else OP_GELU, x, out, 0.0, None, 0.0, None, bias,
+                      axis)
     except _DaskInput:
-        return _dask_call("gelu", x, approximate, out=out)
+        return _dask_call("gelu", x, approximate, out=out, bias=bias, axis=axis)
 
 
-def gelu_backward(grad_output, x, approximate="none", *, out=None):
+def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of gelu: grad_output * (Phi(x) + x * phi(x)).
 
     Parameters
@@ -2359,15 +2480,16 @@ def gelu_backward(grad_output, x, approximate="none", *, out=None):
     """
     cdef bint tanh_form = _gelu_tanh(approximate)
     try:
-        return _binary(OP_GELU_TANH_BWD if tanh_form else OP_GELU_BWD, grad_output, x, out, 0.0)
+        return _binary(OP_GELU_TANH_BWD if tanh_form else OP_GELU_BWD, grad_output, x, out, 0.0,
+                       None, 0.0, None, bias, axis, grad_bias)
     except _DaskInput:
-        return _dask_call("gelu_backward", grad_output, x, approximate, out=out)
+        return _dask_call("gelu_backward", grad_output, x, approximate, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
 
 # ---------------------------------------------------------------------------
 # PReLU
 # ---------------------------------------------------------------------------
 
-cdef cnp.ndarray _real_array(object weight):
+cdef cnp.ndarray _real_array(object weight, str name="weight"):
     """weight (not an ndarray) as an array of real numbers: Python and NumPy numbers,
     Fractions and other numbers.Real, or sequences of them; bools refused."""
     cdef cnp.ndarray w
@@ -2375,7 +2497,7 @@ cdef cnp.ndarray _real_array(object weight):
         try:
             return np.asarray(float(weight))
         except OverflowError:
-            raise ValueError(f"weight must be finite, got {weight!r}") from None
+            raise ValueError(f"{name} must be finite, got {weight!r}") from None
     w = np.asarray(weight)
     if w.dtype == object:
         flat = w.reshape(-1)
@@ -2383,13 +2505,13 @@ cdef cnp.ndarray _real_array(object weight):
             try:
                 return np.array([float(v) for v in flat], dtype=np.float64).reshape((<object>w).shape)
             except OverflowError:
-                raise ValueError("weight must hold finite values") from None
+                raise ValueError(f"{name} must hold finite values") from None
     if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
-        raise TypeError(f"weight must be real numbers, got dtype {w.dtype}")
+        raise TypeError(f"{name} must be real numbers, got dtype {w.dtype}")
     return w
 
 
-cdef int _weight_dtype(object weight, int dt) except -1:
+cdef int _weight_dtype(object weight, int dt, str name="weight") except -1:
     """The dtype code of PReLU's weight (and of its gradient): an ndarray's own, which
     must be x's (or float32 for a 16-bit x); x's for numbers and sequences."""
     cdef int wdt
@@ -2398,16 +2520,16 @@ cdef int _weight_dtype(object weight, int dt) except -1:
     wdt = dtype_code(<cnp.ndarray>weight)
     if wdt != dt and not (wdt == DT_F32 and (dt == DT_F16 or dt == DT_BF16)):
         allowed = "x's dtype or float32" if dt == DT_F16 or dt == DT_BF16 else "x's dtype"
-        raise TypeError(f"weight has dtype {(<object>weight).dtype} but x is "
+        raise TypeError(f"{name} has dtype {(<object>weight).dtype} but x is "
                         f"{np.dtype(_native(dt))}; it must be {allowed}")
     return wdt
 
 
-cdef cnp.ndarray _weight(object weight, int dt):
+cdef cnp.ndarray _weight(object weight, int dt, str name="weight"):
     """weight as a contiguous native 1-D array the kernels read: x's dtype, or float32
     for a 16-bit x (a 16-bit weight converted exactly; numbers rounded to x's dtype)."""
     cdef cnp.ndarray w
-    cdef int wdt = _weight_dtype(weight, dt)
+    cdef int wdt = _weight_dtype(weight, dt, name)
     cdef bint half = dt == DT_F16 or dt == DT_BF16
     if cnp.PyArray_Check(weight):
         w = <cnp.ndarray>weight
@@ -2415,32 +2537,37 @@ cdef cnp.ndarray _weight(object weight, int dt):
                 and wdt == (DT_F32 if half else dt)):
             return w                     # the common case, checked in C
     else:
-        w = _real_array(weight)
+        w = _real_array(weight, name)
         wide = w.astype(np.float64)
         with np.errstate(over="ignore"):
             w = wide.astype(_native(dt))
         if np.any(np.isinf(w.astype(np.float64)) & np.isfinite(wide)):
-            raise ValueError(f"weight holds values that overflow {np.dtype(_native(dt))}, x's dtype")
+            raise ValueError(f"{name} holds values that overflow {np.dtype(_native(dt))}, x's dtype")
     if w.ndim > 1:
-        raise ValueError(f"weight must be a scalar or 1-D, got shape {(<object>w).shape}")
+        raise ValueError(f"{name} must be a scalar or 1-D, got shape {(<object>w).shape}")
     if w.size == 0:
-        raise ValueError("weight is empty; it needs one alpha, or one per channel")
+        raise ValueError(f"{name} is empty; it needs one {_one(name)}, or one per channel")
     return np.ascontiguousarray(w.reshape(-1), dtype=np.float32 if half else _native(dt))
 
 
-cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
-                         Py_ssize_t* outer, Py_ssize_t* channels, Py_ssize_t* inner) except -1:
-    """(outer, channels, inner) of x's memory block, in memory order."""
+cdef str _one(str name):
+    return "alpha" if name == "weight" else "value"
+
+
+cdef int _prelu_geometry(cnp.ndarray xa, Py_ssize_t nw, object axis, int order,
+                         Py_ssize_t* outer, Py_ssize_t* channels, Py_ssize_t* inner,
+                         str name="weight") except -1:
+    """(outer, channels, inner) of x's memory block, in memory order, for `nw` values of
+    the argument `name` (-1: one per channel, whatever their number)."""
     cdef int nd = cnp.PyArray_NDIM(xa)
-    cdef Py_ssize_t nw = cnp.PyArray_SIZE(w), n = cnp.PyArray_SIZE(xa)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef Py_ssize_t ax, k, before = 1, after = 1, C
-    if type(axis) is not int and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral)):
-        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    _check_axis(axis)
     outer[0], channels[0], inner[0] = 1, 1, n
     if nd < 2:
-        if nw != 1:
-            raise ValueError(f"x is {nd}-D: it has no channel axis, so weight must hold one alpha, "
-                             f"got {nw}")
+        if nw != 1 and nw != -1:
+            raise ValueError(f"x is {nd}-D: it has no channel axis, so {name} must hold one "
+                             f"{_one(name)}, got {nw}")
         return 0
     if axis < -nd or axis >= nd:
         raise ValueError(f"axis {axis} is out of range for x with {nd} dimensions")
@@ -2448,8 +2575,10 @@ cdef int _prelu_geometry(cnp.ndarray xa, cnp.ndarray w, object axis, int order,
     if ax < 0:
         ax += nd
     C = cnp.PyArray_DIM(xa, ax)
+    if nw == -1:
+        nw = C
     if nw != 1 and nw != C:
-        raise ValueError(f"weight has {nw} values but x has {C} channels along axis {axis}")
+        raise ValueError(f"{name} has {nw} values but x has {C} channels along axis {axis}")
     if nw == 1:
         return 0
     for k in range(ax):
@@ -2574,7 +2703,7 @@ cdef object _prelu(object x, object weight, object axis, object out):
     cdef int order = order_of(xa)
     cdef Py_ssize_t outer, C, inner
     cdef cnp.ndarray dst
-    _prelu_geometry(xa, w, axis, order, &outer, &C, &inner)
+    _prelu_geometry(xa, cnp.PyArray_SIZE(w), axis, order, &outer, &C, &inner)
     xa = direct(xa, order, dt)
     dst = destination(out, xa, dt, order, xa, w)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
@@ -2709,7 +2838,7 @@ cdef tuple _prelu_backward(object grad_output, object x, object weight, object a
     if order != order_of(ga):
         order = C_ORDER
     cdef Py_ssize_t outer, C, inner, c
-    _prelu_geometry(xa, w, axis, order, &outer, &C, &inner)
+    _prelu_geometry(xa, cnp.PyArray_SIZE(w), axis, order, &outer, &C, &inner)
     xa = direct(xa, order, dt)
     ga = direct(ga, order, dt)
     cdef cnp.ndarray gx = empty_like(xa, dt, order)

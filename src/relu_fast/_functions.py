@@ -27,11 +27,13 @@ class Param(NamedTuple):
     """A scalar argument after the arrays.  ``keyword``: keyword-only; ``default``
     `REQUIRED` for one without a default (it must come before those with one);
     ``example``: a value other than the default that the self-check and the tests'
-    reference comparison pass (None: the default)."""
+    reference comparison pass (None: the default); ``annotation``: its type in the
+    stubs, where the default's type does not say it."""
     name: str
     default: object
     keyword: bool = False
     example: object = None
+    annotation: Optional[str] = None
 
     def sample(self):
         """The value the self-check and the generic tests call with."""
@@ -75,7 +77,24 @@ IS_RESULT = Param("is_result", False, keyword=True)
 RRELU = (Param("lower", 1.0 / 8.0, example=0.1), Param("upper", 1.0 / 3.0, example=0.4),
          Param("training", False, example=True), Param("seed", None, keyword=True, example=20261201))
 
-FUNCTIONS = {f.name: f for f in (
+# Every elementwise function takes a per-channel bias, fused into its pass: the forward
+# computes f(x + bias[c]) with c the index along `axis`; the gradient takes the
+# derivative there and, with grad_bias=True, also returns the bias gradient (the sums
+# of grad_input per channel).  Appended to each unary and binary declaration below.
+BIAS = (Param("bias", None, keyword=True, annotation="Optional[ArrayLike]"),
+        Param("axis", 1, keyword=True))
+GRAD_BIAS = Param("grad_bias", False, keyword=True)
+
+
+def _with_bias(f):
+    if f.kind == "unary":
+        return f._replace(params=f.params + BIAS)
+    if f.kind == "binary":
+        return f._replace(params=f.params + BIAS + (GRAD_BIAS,))
+    return f
+
+
+FUNCTIONS = {f.name: _with_bias(f) for f in (
     Function("relu", "unary", op="OP_RELU", torch="torch.nn.functional.relu"),
     Function("relu_backward", "binary", op="OP_RELU_BWD", gradient_of="relu",
              torch="torch.ops.aten.threshold_backward"),
@@ -172,6 +191,8 @@ _TYPES = {bool: "bool", float: "float", int: "int", str: "str"}
 
 
 def _stub_param(p):
+    if p.annotation is not None:
+        return f"{p.name}: {p.annotation} = {p.default!r}"
     if p.default is REQUIRED:
         return f"{p.name}: float"
     if p.default is None:                   # rrelu's seed
@@ -189,15 +210,26 @@ def _stub_params(f, array_type, out_type):
 
 def stub_overloads():
     """The typed overloads of every elementwise function: x's dtype in, the same out; a
-    dask array in (grad_output or x), a dask array out."""
+    dask array in (grad_output or x), a dask array out; a gradient with grad_bias=True,
+    a pair."""
     lines = []
     for name in ELEMENTWISE:
         f = FUNCTIONS[name]
-        lines += ["@overload",
-                  f"def {name}({_stub_params(f, 'NDArray[_F]', 'Optional[NDArray[_F]]')}) "
-                  "-> NDArray[_F]: ...",
-                  "@overload",
-                  f"def {name}({_stub_params(f, '_D', 'None')}) -> _D: ...",
-                  "@overload",
-                  f"def {name}({_stub_params(f, 'ArrayLike', '_Out')}) -> _Float: ..."]
+        if f.kind == "binary":
+            pair = _stub_params(f, "ArrayLike", "_Out").replace("grad_bias: bool = False",
+                                                                "grad_bias: Literal[True]")
+            lines += ["@overload",
+                      f"def {name}({pair}) -> Tuple[Any, Any]: ..."]
+        lines += [line.replace("grad_bias: bool = False", "grad_bias: Literal[False] = False")
+                  for line in _plain_overloads(name, f)]
     return "\n".join(lines)
+
+
+def _plain_overloads(name, f):
+    return ["@overload",
+            f"def {name}({_stub_params(f, 'NDArray[_F]', 'Optional[NDArray[_F]]')}) "
+            "-> NDArray[_F]: ...",
+            "@overload",
+            f"def {name}({_stub_params(f, '_D', 'None')}) -> _D: ...",
+            "@overload",
+            f"def {name}({_stub_params(f, 'ArrayLike', '_Out')}) -> _Float: ..."]

@@ -5,7 +5,8 @@
 # exp/expm1 library (_kernels_expm1.pxi), the math helpers of the transcendental
 # activations (_kernels_math.pxi), the math of each function over a run
 # (_kernels_spans.pxi), the threaded drivers and streaming stores (_kernels_drivers.pxi),
-# PReLU (_kernels_prelu.pxi), the training kernels (_kernels_train.pxi); C helpers are in
+# PReLU (_kernels_prelu.pxi), the bias fused into any of them (_kernels_bias.pxi), the
+# training kernels (_kernels_train.pxi); C helpers are in
 # _bits.h, _target.h and _stream.h; the roofline benchmark's floor loop in _floor.h.
 #
 # Rules for code in these files:
@@ -46,6 +47,7 @@ include "_kernels_spans.pxi"
 include "_kernels_half.pxi"
 include "_kernels_drivers.pxi"
 include "_kernels_prelu.pxi"
+include "_kernels_bias.pxi"
 
 
 # ---------------------------------------------------------------------------
@@ -97,6 +99,29 @@ cdef int prelu_backward(int dtype, const void* g, const void* x, const void* w, 
     return status
 
 
+cdef void unary_bias(int op, int dtype, const void* x, const void* b, void* y, Py_ssize_t outer,
+                     Py_ssize_t C, Py_ssize_t inner, const double* p, int nthreads) noexcept nogil:
+    if dtype == DT_F32:
+        bias_unary_t(op, dtype, <const float*>x, b, <float*>y, outer, C, inner, p, nthreads)
+    elif dtype == DT_F64:
+        bias_unary_t(op, dtype, <const double*>x, b, <double*>y, outer, C, inner, p, nthreads)
+    else:
+        bias_unary_t(op, dtype, <const uint16_t*>x, b, <uint16_t*>y, outer, C, inner, p, nthreads)
+
+
+cdef int binary_bias(int op, int dtype, const void* g, const void* x, const void* b, void* gx,
+                     double* gb, Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, const double* p,
+                     int nthreads) noexcept nogil:
+    if dtype == DT_F32:
+        return bias_binary_t(op, dtype, <const float*>g, <const float*>x, b, <float*>gx, gb,
+                             outer, C, inner, p, nthreads)
+    elif dtype == DT_F64:
+        return bias_binary_t(op, dtype, <const double*>g, <const double*>x, b, <double*>gx, gb,
+                             outer, C, inner, p, nthreads)
+    return bias_binary_t(op, dtype, <const uint16_t*>g, <const uint16_t*>x, b, <uint16_t*>gx, gb,
+                         outer, C, inner, p, nthreads)
+
+
 cdef extern from "_target.h":
     const char* RELU_FAST_COMPILED_FOR
 
@@ -115,6 +140,8 @@ def _make_table(bytes level):
     _table.prelu_forward = prelu_forward
     _table.prelu_backward = prelu_backward
     _table.team_report = team_report
+    _table.unary_bias = unary_bias
+    _table.binary_bias = binary_bias
     fill_train_table(&_table)
     return PyCapsule_New(<void*>&_table, b"relu_fast.KernelTable", NULL)
 

@@ -8,6 +8,7 @@ once, so the kernels' ELU is tested to within 2 ulp of a more exact answer.
 The PReLU weight gradient is summed in float64.
 """
 import functools
+import inspect
 
 import numpy as np
 
@@ -735,9 +736,76 @@ def _sixteen_bit(name, f, narrays):
     return twin
 
 
+# ---------------------------------------------------------------------------
+# The bias of the elementwise functions: f(z) with z = x + bias[c], c the index along
+# `axis` (one value: every element), rounded to x's dtype as x + bias is (16-bit: the
+# float32 sum rounded once); a bias ndarray keeps its dtype, numbers take x's.  The
+# bias gradient: grad_input summed per channel (over everything for one value, or
+# without a channel axis) in float64, rounded once to the bias's dtype.
+# ---------------------------------------------------------------------------
+
+def _bias_dtype(bias, x):
+    return bias.dtype if isinstance(bias, np.ndarray) else x.dtype
+
+
+def _channel_shape(x, n, axis):
+    """The shape a 1-D array of n values broadcasts against x with, along `axis`."""
+    if n == 1 or x.ndim < 2:
+        return ()
+    shape = [1] * x.ndim
+    shape[axis % x.ndim] = n
+    return tuple(shape)
+
+
+def _add_bias(x, bias, axis):
+    b = np.asarray(bias) if isinstance(bias, np.ndarray) else np.asarray(bias, np.float64).astype(x.dtype)
+    b = b.reshape(-1)
+    b = b.reshape(_channel_shape(x, b.size, axis))
+    if _is_16bit(x):
+        return (x.astype(np.float32) + b.astype(np.float32)).astype(x.dtype)
+    return (x + b).astype(x.dtype)
+
+
+def _bias_sums(gx, x, bias, axis):
+    wide = gx.astype(np.float64)
+    n = np.size(bias) if bias is not None else (x.shape[axis % x.ndim] if x.ndim >= 2 else 1)
+    if n == 1 or x.ndim < 2:
+        sums = wide.sum().reshape(1)
+    else:
+        others = tuple(k for k in range(x.ndim) if k != axis % x.ndim)
+        sums = wide.sum(axis=others)
+    sums = sums.astype(_bias_dtype(bias, x) if bias is not None else x.dtype)
+    if bias is not None:
+        return sums.reshape(np.shape(bias)) if np.ndim(bias) != 1 else sums
+    return sums if x.ndim >= 2 else sums.reshape(())
+
+
+def _biased(name, f):
+    kind = FUNCTIONS[name].kind
+    narrays = len(ARRAYS[kind])
+
+    @functools.wraps(f)
+    def twin(*args, bias=None, axis=1, grad_bias=False, **kwargs):
+        arrays = [np.asarray(a) for a in args[:narrays]]
+        x = arrays[-1]
+        if bias is not None:
+            arrays[-1] = _add_bias(x, bias, axis)
+        result = f(*arrays, *args[narrays:], **kwargs)
+        if not grad_bias:
+            return result
+        return result, _bias_sums(result, x, bias, axis)
+    # f's signature and the declared bias arguments (grad_bias: the gradients only)
+    sig = inspect.signature(f)
+    extra = [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+             for p in FUNCTIONS[name].params if p.name in ("bias", "axis", "grad_bias")]
+    twin.__signature__ = sig.replace(parameters=list(sig.parameters.values()) + extra)
+    return twin
+
+
 def _wrap_all():
     for name, fn in FUNCTIONS.items():
-        globals()[name] = _sixteen_bit(name, globals()[name], len(ARRAYS[fn.kind]))
+        twin = _sixteen_bit(name, globals()[name], len(ARRAYS[fn.kind]))
+        globals()[name] = _biased(name, twin) if fn.kind in ("unary", "binary") else twin
 
 
 _wrap_all()

@@ -4,7 +4,7 @@
 # storage types (computed in float32: _half.h), whose parameters are float32's.
 
 cdef enum:
-    TABLE_ABI = 8
+    TABLE_ABI = 9
     DT_F32 = 0
     DT_F64 = 1
     DT_F16 = 2                  # IEEE binary16 (numpy.float16)
@@ -62,6 +62,17 @@ ctypedef int (*prelu_bwd_fn)(int dtype, const void* g, const void* x, const void
                              void* gx, double* gw, Py_ssize_t outer, Py_ssize_t channels,
                              Py_ssize_t inner, int nthreads) noexcept nogil
 
+# an elementwise op on z = x + b[channel], x viewed as (outer, channels, inner); b of
+# x's dtype (float32 for the 16-bit types).  binary_bias: b NULL takes the derivative at
+# x; gb non-NULL receives the float64 sums of gx per channel; returns 0, or -1 when its
+# scratch memory could not be allocated
+ctypedef void (*unary_bias_fn)(int op, int dtype, const void* x, const void* b, void* y,
+                               Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
+                               const double* params, int nthreads) noexcept nogil
+ctypedef int (*binary_bias_fn)(int op, int dtype, const void* g, const void* x, const void* b,
+                               void* gx, double* gb, Py_ssize_t outer, Py_ssize_t channels,
+                               Py_ssize_t inner, const double* params, int nthreads) noexcept nogil
+
 # the calling thread's last parallel region: its wall time and its pieces' work in
 # all, in ns (0, 0 when no region ran since the last call); then forgotten
 ctypedef void (*team_report_fn)(long long* region_ns, long long* work_ns) noexcept nogil
@@ -90,6 +101,8 @@ ctypedef struct KernelTable:
     prelu_fwd_fn prelu_forward
     prelu_bwd_fn prelu_backward
     team_report_fn team_report
+    unary_bias_fn unary_bias
+    binary_bias_fn binary_bias
     # training kernels
     mask_fwd_fn relu_mask
     mask_bwd_fn relu_backward_mask
