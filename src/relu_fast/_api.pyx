@@ -131,7 +131,8 @@ cdef object _unary(int op, object x, object out, double param, str pname=None, d
     params[0], params[1] = param, param2
     cdef int order = order_of(xa)
     if bias is not None:
-        return _fused(op, None, xa, dt, order, out, params, bias, axis, False, _unary_work(op, 1, dt))
+        return _fused(op, None, xa, dt, order, out, params, bias, axis, False,
+                      _unary_work(op, 1, dt))
     _check_axis(axis)
     cdef cnp.ndarray dst
     xa = direct(xa, order, dt)
@@ -250,7 +251,7 @@ cdef object _fused(int op, cnp.ndarray ga, cnp.ndarray xa, int dt, int order, ob
         ga = direct(ga, order, dt)
     cdef cnp.ndarray dst = destination(out, xa, dt, order, xa, ga)
     if b is not None and out is not None and b is bias:
-        b = b.copy()                         # never read while out (which may overlap it) is written
+        b = b.copy()                         # never read while out (it may overlap) is written
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef Py_ssize_t work = n * cost
     cdef int nt = threads_for(work)
@@ -285,7 +286,8 @@ cdef object _fused(int op, cnp.ndarray ga, cnp.ndarray xa, int dt, int order, ob
     result = deliver(out, dst)
     if not grad_bias:
         return result
-    if bias is not None and not (cnp.PyArray_Check(bias) and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1):
+    if bias is not None and not (cnp.PyArray_Check(bias)
+                                 and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1):
         gb = gb.reshape(np.shape(bias))      # a scalar bias: a 0-D sum
     elif bias is None and cnp.PyArray_NDIM(xa) < 2:
         gb = gb.reshape(())                  # no channel axis: the sum of all
@@ -306,6 +308,16 @@ def relu(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -369,6 +381,17 @@ def relu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
         float16 or bfloat16.  If either argument is a dask array, the result is
         a lazy dask array (grad_output is rechunked to x's chunks if they
         differ).
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -378,6 +401,9 @@ def relu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
     ndarray
         The gradient with respect to x (grad_input), of x's shape and dtype;
         `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -414,7 +440,8 @@ def relu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
         return _binary(OP_RELU_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
                        grad_bias)
     except _DaskInput:
-        return _dask_call("relu_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("relu_backward", grad_output, x, out=out, bias=bias, axis=axis,
+                          grad_bias=grad_bias)
 
 
 def leaky_relu(x, negative_slope=0.01, *, bias=None, axis=1, out=None):
@@ -430,6 +457,16 @@ def leaky_relu(x, negative_slope=0.01, *, bias=None, axis=1, out=None):
     negative_slope : float
         Slope for x <= 0: any finite real number (negative too, not a bool),
         rounded to x's dtype.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -476,7 +513,8 @@ def leaky_relu(x, negative_slope=0.01, *, bias=None, axis=1, out=None):
         return _dask_call("leaky_relu", x, negative_slope, out=out, bias=bias, axis=axis)
 
 
-def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=1, grad_bias=False, out=None):
+def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=1, grad_bias=False,
+                        out=None):
     r"""Compute the gradient of leaky_relu: grad_output, times the slope where x <= 0.
 
     Parameters
@@ -490,6 +528,17 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=
     negative_slope : float
         The slope the forward call used: any finite real number (not a bool),
         rounded to x's dtype.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -499,6 +548,9 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=
     ndarray
         The gradient with respect to x (grad_input), of x's shape and dtype;
         `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -535,7 +587,8 @@ def leaky_relu_backward(grad_output, x, negative_slope=0.01, *, bias=None, axis=
         return _binary(OP_LEAKY_BWD, grad_output, x, out, s, "negative_slope", 0.0, None, bias,
                        axis, grad_bias)
     except _DaskInput:
-        return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("leaky_relu_backward", grad_output, x, negative_slope, out=out,
+                          bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 def elu(x, alpha=1.0, *, bias=None, axis=1, out=None):
@@ -551,6 +604,16 @@ def elu(x, alpha=1.0, *, bias=None, axis=1, out=None):
     alpha : float
         Scale of the negative part: any finite real number (not a bool) that
         fits in x's dtype.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -602,7 +665,8 @@ def elu(x, alpha=1.0, *, bias=None, axis=1, out=None):
         return _dask_call("elu", x, alpha, out=out, bias=bias, axis=axis)
 
 
-def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
+def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False,
+                 out=None):
     r"""Compute the gradient of elu, from its input or (is_result=True) its output.
 
     Parameters
@@ -619,6 +683,17 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=
     is_result : bool
         Whether `x` holds elu's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -628,6 +703,9 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=
     ndarray
         The gradient with respect to the input of elu (grad_input), of x's
         shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -686,7 +764,8 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=
         return _binary(OP_ELU_BWD_RESULT if is_result else OP_ELU_BWD, grad_output, x, out, a,
                        "alpha", 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("elu_backward", grad_output, x, alpha, is_result=is_result, out=out,
+                          bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 cdef inline void _check_is_result(object is_result) except *:
@@ -712,6 +791,16 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, bias=None, axis=1, out=None):
     min_val, max_val : float
         The ends of the range: finite real numbers (not bools) with
         ``min_val <= max_val``, rounded to x's dtype.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -764,7 +853,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, *, bias=None, axis=1, out=None):
         return _dask_call("hardtanh", x, min_val, max_val, out=out, bias=bias, axis=axis)
 
 
-def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
+def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=False, bias=None,
+                      axis=1, grad_bias=False, out=None):
     r"""Compute the gradient of hardtanh: grad_output where min_val < x < max_val, else 0.
 
     Parameters
@@ -781,6 +871,17 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=Fa
     is_result : bool
         Whether `x` holds hardtanh's output y instead of its input.  Backward
         from the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -790,6 +891,9 @@ def hardtanh_backward(grad_output, x, min_val=-1.0, max_val=1.0, *, is_result=Fa
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -855,6 +959,16 @@ def relu6(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -898,7 +1012,8 @@ def relu6(x, *, bias=None, axis=1, out=None):
         return _dask_call("relu6", x, out=out, bias=bias, axis=axis)
 
 
-def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
+def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False,
+                   out=None):
     r"""Compute the gradient of relu6: grad_output where 0 < x < 6, else 0.
 
     Parameters
@@ -913,6 +1028,17 @@ def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_b
     is_result : bool
         Whether `x` holds relu6's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -922,6 +1048,9 @@ def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_b
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -965,7 +1094,8 @@ def relu6_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_b
         return _binary(OP_HARDTANH_BWD, grad_output, x, out, 0.0, None, 6.0, None, bias, axis,
                        grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("relu6_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("relu6_backward", grad_output, x, is_result=is_result, out=out,
+                          bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 def threshold(x, threshold, value, *, bias=None, axis=1, out=None):
@@ -984,6 +1114,16 @@ def threshold(x, threshold, value, *, bias=None, axis=1, out=None):
     value : float
         What replaces x where ``x <= threshold``: a finite real number (not a
         bool) that fits in x's dtype, rounded to it.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1046,6 +1186,17 @@ def threshold_backward(grad_output, x, threshold, *, bias=None, axis=1, grad_bia
     threshold : float
         The threshold given to `relu_fast.threshold` (its `value` does not enter
         the gradient).
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -1055,6 +1206,9 @@ def threshold_backward(grad_output, x, threshold, *, bias=None, axis=1, grad_bia
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1095,7 +1249,8 @@ def threshold_backward(grad_output, x, threshold, *, bias=None, axis=1, grad_bia
         return _binary(OP_THRESHOLD_BWD, grad_output, x, out, t, "threshold", 0.0, None, bias,
                        axis, grad_bias)
     except _DaskInput:
-        return _dask_call("threshold_backward", grad_output, x, threshold, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("threshold_backward", grad_output, x, threshold, out=out, bias=bias,
+                          axis=axis, grad_bias=grad_bias)
 
 
 def hardsigmoid(x, *, bias=None, axis=1, out=None):
@@ -1108,6 +1263,16 @@ def hardsigmoid(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1154,7 +1319,8 @@ def hardsigmoid(x, *, bias=None, axis=1, out=None):
         return _dask_call("hardsigmoid", x, out=out, bias=bias, axis=axis)
 
 
-def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
+def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bias=False,
+                         out=None):
     r"""Compute the gradient of hardsigmoid: grad_output / 6 where -3 < x < 3, else 0.
 
     Parameters
@@ -1169,6 +1335,17 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, 
     is_result : bool
         Whether `x` holds hardsigmoid's output y instead of its input.  Backward
         from the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -1178,6 +1355,9 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, 
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1225,7 +1405,8 @@ def hardsigmoid_backward(grad_output, x, *, is_result=False, bias=None, axis=1, 
                        grad_output, x, out, 0.0, None, 0.0, None, bias, axis, grad_bias,
                        is_result)
     except _DaskInput:
-        return _dask_call("hardsigmoid_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("hardsigmoid_backward", grad_output, x, is_result=is_result, out=out,
+                          bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 def hardswish(x, *, bias=None, axis=1, out=None):
@@ -1238,6 +1419,16 @@ def hardswish(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1298,6 +1489,17 @@ def hardswish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, ou
         The input of `relu_fast.hardswish`, float32, float64, float16 or
         bfloat16.  If either argument is a dask array, the result is a lazy
         dask array.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -1307,6 +1509,9 @@ def hardswish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, ou
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1346,7 +1551,8 @@ def hardswish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, ou
         return _binary(OP_HARDSWISH_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
                        grad_bias)
     except _DaskInput:
-        return _dask_call("hardswish_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("hardswish_backward", grad_output, x, out=out, bias=bias, axis=axis,
+                          grad_bias=grad_bias)
 
 
 def selu(x, *, bias=None, axis=1, out=None):
@@ -1359,6 +1565,16 @@ def selu(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1420,6 +1636,17 @@ def selu_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bi
     is_result : bool
         Whether `x` holds selu's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -1429,6 +1656,9 @@ def selu_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bi
     ndarray
         The gradient with respect to the input of selu (grad_input), of x's
         shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1473,7 +1703,8 @@ def selu_backward(grad_output, x, *, is_result=False, bias=None, axis=1, grad_bi
         return _binary(OP_SELU_BWD_RESULT if is_result else OP_SELU_BWD, grad_output, x, out,
                        0.0, None, 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("selu_backward", grad_output, x, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("selu_backward", grad_output, x, is_result=is_result, out=out, bias=bias,
+                          axis=axis, grad_bias=grad_bias)
 
 
 cdef inline double _celu_alpha(object alpha) except? -1:
@@ -1496,6 +1727,16 @@ def celu(x, alpha=1.0, *, bias=None, axis=1, out=None):
     alpha : float
         Scale of the negative part: a finite real number > 0 (not a bool) that
         fits in x's dtype.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1547,7 +1788,8 @@ def celu(x, alpha=1.0, *, bias=None, axis=1, out=None):
         return _dask_call("celu", x, alpha, out=out, bias=bias, axis=axis)
 
 
-def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1, grad_bias=False, out=None):
+def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=1,
+                  grad_bias=False, out=None):
     r"""Compute the gradient of celu, from its input or (is_result=True) its output.
 
     Parameters
@@ -1564,6 +1806,17 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis
     is_result : bool
         Whether `x` holds celu's output y instead of its input.  Backward from
         the output lets an in-place forward (``out=x``) drop x.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.  Not with ``is_result=True``.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -1573,6 +1826,9 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis
     ndarray
         The gradient with respect to the input of celu (grad_input), of x's
         shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1617,7 +1873,8 @@ def celu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis
         return _binary(OP_CELU_BWD_RESULT if is_result else OP_CELU_BWD, grad_output, x, out, a,
                        "alpha", 0.0, None, bias, axis, grad_bias, is_result)
     except _DaskInput:
-        return _dask_call("celu_backward", grad_output, x, alpha, is_result=is_result, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("celu_backward", grad_output, x, alpha, is_result=is_result, out=out,
+                          bias=bias, axis=axis, grad_bias=grad_bias)
 
 
 def silu(x, *, bias=None, axis=1, out=None):
@@ -1630,6 +1887,16 @@ def silu(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1684,6 +1951,17 @@ def silu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
     x : array_like
         The input of `relu_fast.silu` (float32, float64, float16 or bfloat16).
         If either argument is a dask array, the result is a lazy dask array.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -1693,6 +1971,9 @@ def silu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
     ndarray
         The gradient with respect to the input of silu (grad_input), of x's
         shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -1730,7 +2011,8 @@ def silu_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
         return _binary(OP_SILU_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
                        grad_bias)
     except _DaskInput:
-        return _dask_call("silu_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("silu_backward", grad_output, x, out=out, bias=bias, axis=axis,
+                          grad_bias=grad_bias)
 
 
 # ---------------------------------------------------------------------------
@@ -1889,7 +2171,8 @@ def _rrelu_backward_block(grad_output, x, lower, upper, training, seed, shape, o
     return _rrelu(True, grad_output, x, None, lo, hi, training, seed, shape, origin)
 
 
-def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, bias=None, axis=1, out=None):
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, bias=None,
+          axis=1, out=None):
     r"""Apply the randomized leaky rectified linear unit elementwise.
 
     Parameters
@@ -1912,6 +2195,16 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
         `training` is True; the same seed gives the same slopes (and
         `relu_fast.rrelu_backward` with it the matching gradient).  Ignored,
         but checked, when `training` is False.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -1976,7 +2269,8 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
     try:
         return _rrelu(False, None, x, out, lo, hi, training, seed, None, None, bias, axis)
     except _DaskInput:
-        return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out, bias=bias, axis=axis)
+        return _dask_call("rrelu", x, lower, upper, training, seed=seed, out=out, bias=bias,
+                          axis=axis)
 
 
 def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
@@ -1998,6 +2292,17 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
         The seed the forward call used (required with training=True): the slopes
         are computed again from it, none are stored.  Ignored, but checked, when
         `training` is False.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of x's shape and dtype (any layout) to write the result
         into; ``out=grad_output`` works in place.  Not allowed with dask arrays.
@@ -2007,6 +2312,9 @@ def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, traini
     ndarray
         The gradient with respect to x (grad_input), of x's shape and dtype;
         `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -2079,6 +2387,16 @@ def softplus(x, beta=1.0, threshold=20.0, *, bias=None, axis=1, out=None):
     threshold : float
         Where beta * x exceeds it, the result is x itself: any finite real
         number (not a bool) that fits in x's dtype.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -2139,7 +2457,8 @@ def softplus(x, beta=1.0, threshold=20.0, *, bias=None, axis=1, out=None):
         return _dask_call("softplus", x, beta, threshold, out=out, bias=bias, axis=axis)
 
 
-def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, axis=1, grad_bias=False, out=None):
+def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, axis=1,
+                      grad_bias=False, out=None):
     r"""Compute the gradient of softplus: grad_output * sigmoid(beta x), or grad_output.
 
     Parameters
@@ -2157,6 +2476,17 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, ax
     threshold : float
         The threshold the forward call used: any finite real number (not a
         bool) that fits in x's dtype.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -2166,6 +2496,9 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, ax
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -2208,7 +2541,8 @@ def softplus_backward(grad_output, x, beta=1.0, threshold=20.0, *, bias=None, ax
         return _binary(OP_SOFTPLUS_BWD, grad_output, x, out, b, "beta", t, "threshold", bias,
                        axis, grad_bias)
     except _DaskInput:
-        return _dask_call("softplus_backward", grad_output, x, beta, threshold, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("softplus_backward", grad_output, x, beta, threshold, out=out, bias=bias,
+                          axis=axis, grad_bias=grad_bias)
 
 
 def mish(x, *, bias=None, axis=1, out=None):
@@ -2221,6 +2555,16 @@ def mish(x, *, bias=None, axis=1, out=None):
         memory layout (a list or scalar goes through `numpy.asarray`; other
         dtypes are refused, not converted).  A dask array gives a lazy dask
         array, chunk by chunk.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -2279,6 +2623,17 @@ def mish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
     x : array_like
         The input of `relu_fast.mish`, float32, float64, float16 or bfloat16.
         If either argument is a dask array, the result is a lazy dask array.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -2288,6 +2643,9 @@ def mish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -2332,7 +2690,8 @@ def mish_backward(grad_output, x, *, bias=None, axis=1, grad_bias=False, out=Non
         return _binary(OP_MISH_BWD, grad_output, x, out, 0.0, None, 0.0, None, bias, axis,
                        grad_bias)
     except _DaskInput:
-        return _dask_call("mish_backward", grad_output, x, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("mish_backward", grad_output, x, out=out, bias=bias, axis=axis,
+                          grad_bias=grad_bias)
 
 
 cdef bint _gelu_tanh(object approximate) except -1:
@@ -2359,6 +2718,16 @@ def gelu(x, approximate="none", *, bias=None, axis=1, out=None):
     approximate : {'none', 'tanh'}, optional
         ``'none'`` (the default): the exact form with the normal distribution
         function Phi; ``'tanh'``: PyTorch's tanh approximation of it.
+    bias : array_like, optional
+        A bias added to x in the same pass, one value per channel along `axis`
+        (1-D) or one for all: the result is f(x + bias), x + bias rounded to x's
+        dtype as ``x + bias`` would be (float16 and bfloat16: the float32 sum
+        rounded once), and x is not modified.  An ndarray bias has x's dtype (or
+        float32 for a 16-bit x); numbers are rounded to x's dtype.  NaN or inf
+        values are allowed (they propagate as in x + bias).
+    axis : int
+        The channel axis of x that `bias` runs along (negative counts from the
+        end): 1 for NCHW and (batch, features), -1 for channels-last.
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=x`` works in place.  Not allowed with dask arrays.
@@ -2419,7 +2788,8 @@ def gelu(x, approximate="none", *, bias=None, axis=1, out=None):
         return _dask_call("gelu", x, approximate, out=out, bias=bias, axis=axis)
 
 
-def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad_bias=False, out=None):
+def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad_bias=False,
+                  out=None):
     r"""Compute the gradient of gelu: grad_output * (Phi(x) + x * phi(x)).
 
     Parameters
@@ -2432,6 +2802,17 @@ def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad
         If either argument is a dask array, the result is a lazy dask array.
     approximate : {'none', 'tanh'}, optional
         The form of gelu to differentiate, as in `relu_fast.gelu`.
+    bias : array_like, optional
+        The bias the forward call added (see the forward function): x is then the
+        input before it, and the derivative is taken at x + bias, computed in the
+        same pass.
+    axis : int
+        The channel axis that `bias` (and the bias gradient) runs along.
+    grad_bias : bool
+        Also return the bias gradient, grad_input summed per channel along
+        `axis` (over every element for a one-value bias or a 0-D or 1-D x), in
+        the same pass: in float64, in an order that depends on the shape only,
+        rounded once to the bias's dtype (x's without a bias).
     out : ndarray, optional
         Writeable array of the result's shape and dtype (any layout) to write the
         result into; ``out=grad_output`` works in place.  Not allowed with dask
@@ -2441,6 +2822,9 @@ def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad
     -------
     ndarray
         The gradient with respect to x, of x's shape and dtype; `out` if given.
+    ndarray
+        With ``grad_bias=True`` only, the second of a pair: the bias gradient,
+        of the bias's shape (``(x.shape[axis],)`` without a bias).
 
     Raises
     ------
@@ -2483,7 +2867,8 @@ def gelu_backward(grad_output, x, approximate="none", *, bias=None, axis=1, grad
         return _binary(OP_GELU_TANH_BWD if tanh_form else OP_GELU_BWD, grad_output, x, out, 0.0,
                        None, 0.0, None, bias, axis, grad_bias)
     except _DaskInput:
-        return _dask_call("gelu_backward", grad_output, x, approximate, out=out, bias=bias, axis=axis, grad_bias=grad_bias)
+        return _dask_call("gelu_backward", grad_output, x, approximate, out=out, bias=bias,
+                          axis=axis, grad_bias=grad_bias)
 
 # ---------------------------------------------------------------------------
 # PReLU
@@ -2506,7 +2891,7 @@ cdef cnp.ndarray _real_array(object weight, str name="weight"):
                 return np.array([float(v) for v in flat], dtype=np.float64).reshape((<object>w).shape)
             except OverflowError:
                 raise ValueError(f"{name} must hold finite values") from None
-    if w.dtype.kind not in "fiu" or w.dtype == np.bool_:
+    if (w.dtype.kind not in "fiu" or w.dtype == np.bool_) and w.dtype.name != "bfloat16":
         raise TypeError(f"{name} must be real numbers, got dtype {w.dtype}")
     return w
 

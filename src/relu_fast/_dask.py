@@ -173,18 +173,86 @@ def _elementwise(name):
         given = dict(bound.arguments)
         _no_out(given.pop("out"), name)
         params = {p.name: given[p.name] for p in f.params}
+        bias = {k: params.pop(k) for k in _BIAS_ARGS if k in params}
         if f.kind == "unary":
             x = _array(given["x"])
-            fn(_meta(x), **params)
+            if bias["bias"] is not None:
+                return _biased_forward(fn, x, params, **bias)
+            fn(_meta(x), **params, **bias)
             return x.map_blocks(_apply, fn=fn, params=params, dtype=x.dtype)
         g, x = _binary_inputs(given["grad_output"], given["x"])
-        _check_binary(fn, g, x, **params)
+        if bias["bias"] is not None or bias["grad_bias"]:
+            return _biased_backward(fn, g, x, params, **bias)
+        _check_binary(fn, g, x, **params, **bias)
         return da.map_blocks(_apply, g, x, fn=fn, params=params, dtype=g.dtype)
 
     dask_version.__name__ = dask_version.__qualname__ = name
     dask_version.__signature__ = sig
     dask_version.__doc__ = f"{name} on dask arrays, chunk by chunk (see relu_fast.{name})."
     return dask_version
+
+
+_BIAS_ARGS = ("bias", "axis", "grad_bias")
+
+
+def _bias_block(*blocks, fn, params, axis):
+    # the chunk's operands, then its channels' bias values
+    *arrays, b = blocks
+    if b.size == 0:                      # a chunk with no channels
+        return np.empty_like(arrays[-1])
+    return fn(*arrays, bias=b, axis=axis, **params)
+
+
+def _bias_layout(fn, x, bias, axis, probe_args):
+    """(bias as a 1-D NumPy array of its dtype -- an ndarray's own, else x's -- and
+    the channel axis, or None for one value), after fn's own checks on empty arrays
+    with x's channel count."""
+    ax = None
+    if x.ndim >= 2 and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
+            and -x.ndim <= axis < x.ndim:
+        ax = int(axis) % x.ndim
+    unknown = ax is not None and _unknown(x.chunks[ax])
+    if unknown and np.size(bias) != 1:
+        raise ValueError(f"x has unknown chunk sizes along the channel axis {axis}; "
+                         "call x.compute_chunk_sizes() first")
+    probe = np.empty(tuple(x.shape[k] if k == ax and not unknown else 0 for k in range(x.ndim)),
+                     dtype=x.dtype)
+    fn(*probe_args(probe), bias=bias, axis=axis)     # raises what fn raises
+    b = np.asarray(bias, dtype=bias.dtype if isinstance(bias, np.ndarray) else x.dtype)
+    b = b.reshape(-1)
+    return b, (None if b.size == 1 else ax)
+
+
+def _channels_block(fn, arrays, b, ax, axis, params, dtype):
+    """fn chunk by chunk on the dask `arrays` with the bias b split like their chunks
+    along ax (None: its one value for every chunk, and the caller's axis)."""
+    if ax is None:
+        return da.map_blocks(_bias_block, *arrays, b, fn=fn, params=params, axis=axis,
+                             dtype=dtype)
+    ind = _index(arrays[0].ndim)
+    bd = da.from_array(b, chunks=(arrays[0].chunks[ax],))
+    pairs = [a for arr in arrays for a in (arr, ind)]
+    return da.blockwise(_bias_block, ind, *pairs, bd, (ax,), fn=fn, params=params, axis=ax,
+                        dtype=dtype)
+
+
+def _biased_forward(fn, x, params, bias, axis):
+    b, ax = _bias_layout(fn, x, bias, axis, lambda p: (p,) + tuple(params.values()))
+    return _channels_block(fn, [x], b, ax, axis, params, x.dtype)
+
+
+def _biased_backward(fn, g, x, params, bias, axis, grad_bias):
+    """grad_input chunk by chunk (the derivative at x + bias), and with grad_bias its
+    sums per channel (_sums)."""
+    if bias is not None:
+        b, ax = _bias_layout(fn, x, bias, axis,
+                             lambda p: (np.empty(p.shape, g.dtype), p) + tuple(params.values()))
+        gx = _channels_block(fn, [g, x], b, ax, axis, params, g.dtype)
+        bias = np.asarray(bias, dtype=b.dtype)
+    else:
+        _check_binary(fn, g, x, **params, axis=axis, grad_bias=True)
+        gx = da.map_blocks(_apply, g, x, fn=fn, params=params, dtype=g.dtype)
+    return (gx, _sums(gx, x, bias, axis)) if grad_bias else gx
 
 
 for _name in ELEMENTWISE:
@@ -209,11 +277,29 @@ def _known(x):
                          "in the whole array); call x.compute_chunk_sizes() first")
 
 
-def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, out=None):
+def _plus_bias(fn, x, bias, axis):
+    """x + bias lazily (rounded to x's dtype as the fused call rounds it), after fn's
+    checks of the bias: rrelu's training mode needs each chunk's place in the whole
+    array, which the bias's blockwise split does not give."""
+    b, ax = _bias_layout(fn, x, bias, axis, lambda p: (p,))
+    if ax is not None:
+        shape = [1] * x.ndim
+        shape[ax] = b.size
+        b = b.reshape(shape)
+    wide = np.float32 if x.dtype.itemsize == 2 else x.dtype
+    return (x.astype(wide) + b.astype(wide)).astype(x.dtype)
+
+
+def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None, bias=None,
+          axis=1, out=None):
     _no_out(out, "rrelu")
     x = _array(x)
     params = dict(lower=lower, upper=upper, training=training, seed=seed)
-    _api.rrelu(_meta(x), **params)              # raises what rrelu raises
+    _api.rrelu(_meta(x), **params, axis=axis)   # raises what rrelu raises
+    if bias is not None:
+        if not training:
+            return _biased_forward(_api.rrelu, x, params, bias, axis)
+        x = _plus_bias(_api.rrelu, x, bias, axis)
     if not training:
         return x.map_blocks(_apply, fn=_api.rrelu, params=params, dtype=x.dtype)
     _known(x)
@@ -221,15 +307,35 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None
 
 
 def rrelu_backward(grad_output, x, lower=0.125, upper=0.3333333333333333, training=False, *,
-                   seed=None, out=None):
+                   seed=None, bias=None, axis=1, grad_bias=False, out=None):
     _no_out(out, "rrelu_backward")
     g, x = _binary_inputs(grad_output, x)
     params = dict(lower=lower, upper=upper, training=training, seed=seed)
-    _check_binary(_api.rrelu_backward, g, x, **params)
+    _check_binary(_api.rrelu_backward, g, x, **params, axis=axis, grad_bias=grad_bias)
+    if bias is not None or grad_bias:
+        if not training:
+            return _biased_backward(_api.rrelu_backward, g, x, params, bias, axis, grad_bias)
+        xb = x if bias is None else _plus_bias(_api.rrelu, x, bias, axis)
+        gx = rrelu_backward(g, xb, **params)
+        if bias is not None:
+            bias = np.asarray(bias, dtype=bias.dtype if isinstance(bias, np.ndarray) else x.dtype)
+        return (gx, _sums(gx, x, bias, axis)) if grad_bias else gx
     if not training:
         return da.map_blocks(_apply, g, x, fn=_api.rrelu_backward, params=params, dtype=g.dtype)
     _known(x)
     return da.map_blocks(_rrelu_chunk, g, x, params=params, dtype=g.dtype)
+
+
+def _sums(gx, x, bias, axis):
+    """grad_bias from the dask grad_input: float64 sums per channel (over everything for
+    one bias value or no channel axis), rounded once to the bias's dtype."""
+    dtype = x.dtype if bias is None else bias.dtype
+    if x.ndim < 2 or (bias is not None and bias.size == 1):
+        total = gx.astype(np.float64).sum().astype(dtype)
+        return total if bias is None else total.reshape(bias.shape)
+    ax = axis % x.ndim
+    others = tuple(k for k in range(x.ndim) if k != ax)
+    return gx.astype(np.float64).sum(axis=others).astype(dtype)
 
 
 def _channel_axis(x, weight, axis):
