@@ -99,6 +99,9 @@ def _parser():
     p.add_argument("--roofline", action="store_true",
                    help="time each function against the memory floor of its bytes instead "
                         "(see its --help)")
+    p.add_argument("--fused", action="store_true",
+                   help="time a bias fused into the activation against the add and the "
+                        "activation apart instead (see its --help)")
     p.add_argument("--levels", action="store_true",
                    help="compare relu_fast's kernel levels (and 'native' if built) instead of peers")
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, short budget")
@@ -121,6 +124,9 @@ def main(argv=None):
     if "--roofline" in argv:
         from . import roofline
         return roofline.main(argv)
+    if "--fused" in argv:
+        from . import fused
+        return fused.main(argv)
     args = _parser().parse_args(argv)
     if args.from_json:
         from_json(args.from_json, args.plot)
