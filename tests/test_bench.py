@@ -366,3 +366,48 @@ def test_roofline_smoke_json_and_reread(tmp_path, capsys):
     assert _bench.main(["--roofline", "--from-json", str(path)]) == 0
     again = capsys.readouterr().out
     assert again.split("bandwidth", 1)[1] == out.split("bandwidth", 1)[1].split("\n\n(", 1)[0] + "\n"
+
+
+# --fused: a bias fused into the activation against the add and the activation apart
+def test_fused_smoke_json_and_reread(tmp_path, capsys):
+    from relu_fast._bench import fused
+    path = tmp_path / "fused.json"
+    assert _bench.main(["--fused", "--functions", "relu,relu_backward", "--dtypes", "float32",
+                        "--sizes", "64000", "--budget", "0.001", "--min-rounds", "3",
+                        "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    res = json.loads(path.read_text())["results"]
+    # 2 functions x 2 layouts, 4 contenders each
+    assert len(res) == 2 * 2 * 4
+    for r in res:
+        assert r["bytes"] == {"relu": 2, "relu_backward": 3}[r["function"]] * r["n"] * 4
+        assert r["median_s"] == statistics.median(r["samples_s"]) > 0
+    cells = fused.cells(res)
+    assert len(cells) == 4
+    for c in cells:
+        row = {r["contender"]: r for r in res
+               if (r["function"], r["layout"]) == (c["function"], c["layout"])}
+        assert c["speedup"] == pytest.approx(row["unfused"]["median_s"] / row["fused"]["median_s"])
+        best = min(row["floor"]["median_s"], row["floor, streaming"]["median_s"])
+        assert c["fraction"] == pytest.approx(best / row["fused"]["median_s"])
+    assert "unfused/fused" in out and "cells short of them" in out
+    assert _bench.main(["--fused", "--from-json", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == out.strip()
+
+
+def test_fused_contenders_compute_the_same():
+    """The timed calls: the fused call and the unfused pair give the same numbers."""
+    from relu_fast._bench import fused
+    rng = np.random.default_rng(0)
+    for layout in fused.LAYOUTS:
+        shape, axis = fused._shape(layout, 128000)
+        x = rng.standard_normal(shape).astype(np.float32)
+        g = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape[axis]).astype(np.float32)
+        for func in ("relu", "relu_backward"):
+            fns, _ = fused._calls(func, x, g, b, axis, lambda *a: 0, 1)
+            got, want = fns[0](), fns[1]()
+            if func == "relu":
+                assert np.array_equal(got, want)
+            else:
+                assert np.allclose(got[1], want, rtol=1e-4, atol=1e-3)
