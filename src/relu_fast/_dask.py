@@ -204,23 +204,10 @@ def _bias_block(*blocks, fn, params, axis):
 
 
 def _bias_layout(fn, x, bias, axis, probe_args):
-    """(bias as a 1-D NumPy array of its dtype -- an ndarray's own, else x's -- and
-    the channel axis, or None for one value), after fn's own checks on empty arrays
-    with x's channel count."""
-    ax = None
-    if x.ndim >= 2 and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
-            and -x.ndim <= axis < x.ndim:
-        ax = int(axis) % x.ndim
-    unknown = ax is not None and _unknown(x.chunks[ax])
-    if unknown and np.size(bias) != 1:
-        raise ValueError(f"x has unknown chunk sizes along the channel axis {axis}; "
-                         "call x.compute_chunk_sizes() first")
-    probe = np.empty(tuple(x.shape[k] if k == ax and not unknown else 0 for k in range(x.ndim)),
-                     dtype=x.dtype)
-    fn(*probe_args(probe), bias=bias, axis=axis)     # raises what fn raises
-    b = np.asarray(bias, dtype=bias.dtype if isinstance(bias, np.ndarray) else x.dtype)
-    b = b.reshape(-1)
-    return b, (None if b.size == 1 else ax)
+    """(bias as a 1-D NumPy array and its channel axis, as _channel_axis), after fn's
+    own checks of it on empty arrays: fn(*probe_args(probe), bias=bias, axis=axis)."""
+    return _channel_axis(x, bias, axis,
+                         lambda probe: fn(*probe_args(probe), bias=bias, axis=axis))
 
 
 def _channels_block(fn, arrays, b, ax, axis, params, dtype):
@@ -338,10 +325,11 @@ def _sums(gx, x, bias, axis):
     return gx.astype(np.float64).sum(axis=others).astype(dtype)
 
 
-def _channel_axis(x, weight, axis):
-    """(weight as a NumPy array of its dtype -- an ndarray's own, else x's -- and the
-    channel axis or None for one alpha),
-    after prelu's own checks on an empty array with x's channel count."""
+def _channel_axis(x, weight, axis, check=None):
+    """(weight -- a PReLU weight or a bias -- as a 1-D NumPy array of its dtype (an
+    ndarray's own, else x's), and the channel axis or None for one value), after
+    `check(probe)` (default: prelu's own checks) on an empty array with x's channel
+    count."""
     ax = None
     if x.ndim >= 2 and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
             and -x.ndim <= axis < x.ndim:
@@ -350,10 +338,13 @@ def _channel_axis(x, weight, axis):
     if unknown and np.size(weight) != 1:
         raise ValueError(f"x has unknown chunk sizes along the channel axis {axis}; "
                          "call x.compute_chunk_sizes() first")
-    # one alpha fits any channel count, so an unknown one is probed as 0
+    # one value fits any channel count, so an unknown one is probed as 0
     probe = np.empty(tuple(x.shape[k] if k == ax and not unknown else 0 for k in range(x.ndim)),
                      dtype=x.dtype)
-    _api.prelu(probe, weight, axis=axis)   # raises what prelu raises
+    if check is None:
+        _api.prelu(probe, weight, axis=axis)   # raises what prelu raises
+    else:
+        check(probe)
     w = np.asarray(weight, dtype=weight.dtype if isinstance(weight, np.ndarray) else x.dtype)
     w = w.reshape(-1)
     if w.size == 1:
