@@ -62,4 +62,6 @@ echo "-- build (emulated gcc, aarch64)"
 in_arm64 sh -c "cd /src && pip install -q --no-build-isolation --no-index --find-links /wheels ."
 in_arm64 sh -c "cd / && python -c 'import platform; print(platform.machine())' && python -m relu_fast"
 echo "-- the tests on aarch64: ${RELU_FAST_TESTS:-tests}"
-in_arm64 sh -c "cd /src && python -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider $(printf '%q ' "$@")"
+# (no arguments: none -- printf '%q' of nothing is '', which pytest reads as the cwd, all of it)
+extra=$([ $# -gt 0 ] && printf '%q ' "$@" || true)
+in_arm64 sh -c "cd /src && python -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider $extra"
