@@ -769,8 +769,7 @@ def elu_backward(grad_output, x, alpha=1.0, *, is_result=False, bias=None, axis=
 
 
 cdef inline void _check_is_result(object is_result) except *:
-    if not isinstance(is_result, (bool, np.bool_)):
-        raise TypeError(f"is_result must be a bool, got {type(is_result).__name__}")
+    _check_flag(is_result, "is_result")
 
 
 cdef inline void _check_range(double lo, double hi) except *:
@@ -2024,8 +2023,7 @@ cdef object _SEED_LIMIT = 2 ** 64
 
 
 cdef inline void _check_training(object training) except *:
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be a bool, got {type(training).__name__}")
+    _check_flag(training, "training")
 
 
 cdef tuple _rrelu_scalars(object lower, object upper, object training, object seed):
