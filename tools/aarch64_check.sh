@@ -14,6 +14,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 sysroot=$work/arm64
+t0=$(date +%s)
+say() { echo "-- $* [$(( $(date +%s) - t0 )) s]"; }
 
 # binfmt_misc first, so that the packages register qemu there when they install
 mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
@@ -23,13 +25,13 @@ if ! command -v debootstrap >/dev/null || [ ! -e /usr/libexec/qemu-binfmt/aarch6
 fi
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
 
-echo "-- debootstrap: Debian 12 arm64 (python3, gcc, libgomp) into $sysroot"
+say "debootstrap: Debian 12 arm64 (python3, gcc, libgomp) into $sysroot"
 debootstrap --arch=arm64 --variant=minbase \
     --include=python3,python3-venv,python3-dev,gcc,libc6-dev,libgomp1 \
     bookworm "$sysroot" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log"; exit 1; }
 
-echo "-- aarch64 wheels of the build and test requirements (fetched on the host)"
+say "aarch64 wheels of the build and test requirements (fetched on the host)"
 python -m pip download -q -d "$sysroot/wheels" --python-version 3.11 --implementation cp \
     --platform manylinux_2_28_aarch64 --platform manylinux2014_aarch64 --only-binary=:all: \
     numpy "cython>=3,<4" pytest hypothesis threadpoolctl ml_dtypes "setuptools>=77" wheel
@@ -58,10 +60,11 @@ in_arm64() {   # a clean environment: no host pip settings, no host PATH
 in_arm64 python3 -m venv /venv
 in_arm64 pip install -q --no-index --find-links /wheels numpy cython pytest hypothesis threadpoolctl ml_dtypes \
     "setuptools>=77" wheel   # the venv's own setuptools (66) predates SPDX license expressions
-echo "-- build (emulated gcc, aarch64)"
+say "build (emulated gcc, aarch64)"
 in_arm64 sh -c "cd /src && pip install -q --no-build-isolation --no-index --find-links /wheels ."
 in_arm64 sh -c "cd / && python -c 'import platform; print(platform.machine())' && python -m relu_fast"
-echo "-- the tests on aarch64: ${RELU_FAST_TESTS:-tests}"
+say "the tests on aarch64: ${RELU_FAST_TESTS:-tests}"
 # (no arguments: none -- printf '%q' of nothing is '', which pytest reads as the cwd, all of it)
 extra=$([ $# -gt 0 ] && printf '%q ' "$@" || true)
 in_arm64 sh -c "cd /src && python -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider $extra"
+say "aarch64 check done"

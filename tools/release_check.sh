@@ -11,14 +11,15 @@
 #   tools/release_check.sh --quick    wheel only (no sdist), steps 1-3, tests with -x
 #
 # Environment: PYTHON (default python3), OUT (default <repo>/wheelhouse; dist/ and
-# wheelhouse/ are git-ignored), KEEP=1 keeps the scratch directory.
+# wheelhouse/ are git-ignored), KEEP=1 keeps the scratch directory, RELU_FAST_TESTS
+# (test files of the source tree) runs those against the wheel instead of tests/.
 set -euo pipefail
 
 quick=0
 for arg in "$@"; do
     case "$arg" in
         --quick) quick=1 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -57,8 +58,9 @@ grep -q 'manylinux' "$work/show.txt" || { echo "FAIL: no manylinux tag" >&2; exi
 "$work/tools/bin/python" -m zipfile -l "$repaired" | tee "$work/listing.txt" | grep -E 'relu_fast\.libs/|\.pyi|py\.typed'
 grep -q 'relu_fast\.libs/libgomp' "$work/listing.txt" || { echo "FAIL: libgomp not bundled" >&2; exit 1; }
 
-run_tests() {  # venv, tests directory
-    local venv=$1 tests=$2
+run_tests() {  # venv, test files or directories
+    local venv=$1
+    shift
     mkdir -p "$work/run"
     (
         cd "$work/run"   # outside the source tree
@@ -70,10 +72,10 @@ assert os.path.realpath(here).startswith(os.path.realpath(sys.prefix)), "relu_fa
 PY
         "$venv/bin/python" -m relu_fast report
         set +e
-        "$venv/bin/python" -m pytest "$tests" -q -p no:cacheprovider $([ $quick = 1 ] && echo -x)
+        "$venv/bin/python" -m pytest "$@" -q -p no:cacheprovider $([ $quick = 1 ] && echo -x)
         rc=$?
         set -e
-        [ $rc = 5 ] && { echo "FAIL: no tests collected in $tests" >&2; exit 1; }
+        [ $rc = 5 ] && { echo "FAIL: no tests collected in $*" >&2; exit 1; }
         exit $rc
     )
 }
@@ -83,7 +85,9 @@ step "fresh venv: the repaired wheel, tests from outside the tree"
 "$work/wheel-venv/bin/python" -m pip install -q --upgrade pip
 "$work/wheel-venv/bin/python" -m pip install -q "$repaired[test]"
 ldd "$work/wheel-venv"/lib/python*/site-packages/relu_fast/_api*.so | grep -i gomp || true
-run_tests "$work/wheel-venv" "$root/tests"
+# RELU_FAST_TESTS: those test files (relative to the source tree) instead of tests/
+read -r -a wheel_tests <<< "${RELU_FAST_TESTS:-tests}"
+run_tests "$work/wheel-venv" "${wheel_tests[@]/#/$root/}"
 
 if [ $quick = 1 ]; then
     step "release check (quick) passed: $(basename "$repaired")"
