@@ -82,13 +82,19 @@ def _load_functions():
 
 
 def _api_stub():
-    """Write _api.pyi: its template with the elementwise overloads made from the declarations."""
+    """Write _api.pyi and _api_train.pyi: their templates with the elementwise and mask
+    overloads made from the declarations."""
     with open(os.path.join(SRC, "_api.pyi.in")) as f:
         template = f.read()
     overloads = _load_functions()["stub_overloads"]()
     assert "\n{elementwise}\n" in template
     _write_if_changed(os.path.join(SRC, "_api.pyi"),
                       template.replace("\n{elementwise}\n", "\n" + overloads + "\n", 1))
+    with open(os.path.join(SRC, "_api_train.pyi.in")) as f:
+        template = f.read()
+    assert "\n{masks}\n" in template
+    _write_if_changed(os.path.join(SRC, "_api_train.pyi"),
+                      template.replace("\n{masks}\n", "\n" + _load_functions()["mask_stub_overloads"]() + "\n", 1))
 
 
 def _kernel_shells(levels):

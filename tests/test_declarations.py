@@ -30,7 +30,7 @@ def test_every_public_function_is_declared():
     assert public - CONTROLS == set(FUNCTIONS)       # imported, and declared
     assert all(hasattr(rf, n) for n in rf.__all__)
     assert set(rf.__all__) == set(FUNCTIONS) | CONTROLS
-    assert len(FUNCTIONS) == 35 and all(f.kind in ARRAYS for f in FUNCTIONS.values())
+    assert len(FUNCTIONS) == 47 and all(f.kind in ARRAYS for f in FUNCTIONS.values())
 
 
 def _declared_signature(f):
@@ -99,7 +99,14 @@ def test_gradient_pairs(name):
     f = FUNCTIONS[name]
     if f.gradient_of is not None:
         forward = FUNCTIONS[f.gradient_of]
-        assert name == f"{forward.name}_backward" or name == "relu_backward_mask"
+        if f.kind == "mask_backward":
+            # from the mask: only the scalars its two forms need (the range, the
+            # threshold are in the bits), with the forward's names and defaults
+            assert name == forward.name.replace("_mask", "_backward_mask")
+            full = {p.name: p for p in FUNCTIONS[forward.name.replace("_mask", "_backward")].params}
+            assert all(full[p.name] == p for p in f.params)
+            return
+        assert name == f"{forward.name}_backward"
         # a gradient takes its forward's scalar arguments, but for those the gradient
         # does not depend on (threshold's value: PyTorch's threshold_backward has none)
         unused = {"threshold_backward": {"value"}}.get(name, set())

@@ -11,7 +11,8 @@ array-likes in, ndarray out, ``out=``):
   `selu_backward`, `celu_backward`, `silu_backward`, `gelu_backward`,
   `softplus_backward`, `mish_backward`, `rrelu_backward`;
 - for training: `relu_mask` and `relu_backward_mask` (a 1-bit mask instead of
-  x), `relu_stats` (relu and each channel's active fraction);
+  x; also for leaky_relu, rrelu, hardtanh, relu6, threshold and hardsigmoid),
+  `relu_stats` (relu and each channel's active fraction);
 - threads: `set_num_threads`, `get_num_threads`, `limit_threads`;
   `kernel_level` names the instruction set in use;
 - the cache of freed output memory: `set_cache_limit`, `cache_info`
@@ -57,7 +58,23 @@ from ._api import (
     threshold_backward,
 )
 from ._memory import cache_info, set_cache_limit
-from ._api_train import relu_backward_mask, relu_mask, relu_stats
+from ._api_train import (
+    hardsigmoid_backward_mask,
+    hardsigmoid_mask,
+    hardtanh_backward_mask,
+    hardtanh_mask,
+    leaky_relu_backward_mask,
+    leaky_relu_mask,
+    relu6_backward_mask,
+    relu6_mask,
+    relu_backward_mask,
+    relu_mask,
+    relu_stats,
+    rrelu_backward_mask,
+    rrelu_mask,
+    threshold_backward_mask,
+    threshold_mask,
+)
 from ._threads import get_num_threads, limit_threads, set_num_threads
 
 # the functions as declared in relu_fast._functions (tests/test_declarations.py checks)
@@ -97,6 +114,18 @@ __all__ = [
     "prelu_backward",
     "relu_mask",
     "relu_backward_mask",
+    "leaky_relu_mask",
+    "leaky_relu_backward_mask",
+    "rrelu_mask",
+    "rrelu_backward_mask",
+    "hardtanh_mask",
+    "hardtanh_backward_mask",
+    "relu6_mask",
+    "relu6_backward_mask",
+    "threshold_mask",
+    "threshold_backward_mask",
+    "hardsigmoid_mask",
+    "hardsigmoid_backward_mask",
     "relu_stats",
     "set_num_threads",
     "get_num_threads",

@@ -10,7 +10,7 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 from cython.parallel cimport parallel
-from libc.stdint cimport uint16_t
+from libc.stdint cimport uint8_t, uint16_t
 
 from relu_fast._fpenv cimport fpstate, fp_enter, fp_leave, fp_flush_bits, fp_set_flush
 from relu_fast._openmp cimport RELU_FAST_OPENMP
@@ -208,7 +208,7 @@ cdef object _binary(int op, object grad_output, object x, object out, double par
 # A bias fused into any elementwise function, and its gradient (_kernels_bias.pxi)
 # ---------------------------------------------------------------------------
 
-cdef inline void _check_flag(object flag, str name) except *:
+cdef void _check_flag(object flag, str name) except *:
     if not isinstance(flag, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
 
@@ -290,6 +290,123 @@ cdef object _fused(int op, cnp.ndarray ga, cnp.ndarray xa, int dt, int order, ob
                                  and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1):
         gb = gb.reshape(np.shape(bias))      # a scalar bias: a 0-D sum
     elif bias is None and cnp.PyArray_NDIM(xa) < 2:
+        gb = gb.reshape(())                  # no channel axis: the sum of all
+    return result, gb
+
+
+# ---------------------------------------------------------------------------
+# 1-bit masks of the two-form gradients (_kernels_masks.pxi), for relu_fast._api_train
+# ---------------------------------------------------------------------------
+
+cdef cnp.ndarray _mask_array(object mask, Py_ssize_t n, str maker):
+    """mask checked against n elements (ceil(n/8) uint8 bytes), C-contiguous."""
+    cdef cnp.ndarray m
+    cdef Py_ssize_t nbytes = (n + 7) // 8
+    if not cnp.PyArray_Check(mask):
+        raise TypeError(f"mask must be the numpy.ndarray {maker} returned, got {type(mask).__name__}")
+    m = <cnp.ndarray>mask
+    if cnp.PyArray_TYPE(m) != cnp.NPY_UINT8:
+        raise TypeError(f"mask has dtype {m.dtype}; it must be uint8 (as {maker} returns)")
+    if cnp.PyArray_SIZE(m) != nbytes:
+        raise ValueError(f"mask has {cnp.PyArray_SIZE(m)} bytes but grad_output has {n} elements, "
+                         f"which need ceil({n}/8) = {nbytes}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(m):
+        m = np.ascontiguousarray(m)
+    return m
+
+
+cdef object _mask_forward(int op, int bop, object x, object out, double* params, str name0,
+                          str name1, double rep_in, object bias, object axis, bint train):
+    """(op(x + bias), mask), the mask's bit = bop's gradient at x + bias is the one at
+    rep_in; params[0], params[1] checked to fit x's dtype where named."""
+    cdef cnp.ndarray xa = as_array(x, "x")   # a dask x: _DaskInput, to the caller
+    cdef int dt = dtype_code(xa)
+    if name0 is not None:
+        fits(params[0], dt, name0)
+    if name1 is not None:
+        fits(params[1], dt, name1)
+    cdef cnp.ndarray b = None
+    cdef Py_ssize_t outer = 1, C = 1, inner = cnp.PyArray_SIZE(xa)
+    if bias is not None:
+        b = _weight(bias, dt, "bias")
+        _prelu_geometry(xa, cnp.PyArray_SIZE(b), axis, C_ORDER, &outer, &C, &inner, "bias")
+    else:
+        _check_axis(axis)
+    xa = direct(xa, C_ORDER, dt)             # the mask is in C order
+    cdef cnp.ndarray dst = destination(out, xa, dt, C_ORDER, xa, None)
+    if b is not None and out is not None and b is bias:
+        b = b.copy()                         # never read while out (it may overlap) is written
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    cdef cnp.npy_intp nbytes = (n + 7) // 8
+    cdef cnp.ndarray mask = cnp.PyArray_EMPTY(1, &nbytes, cnp.NPY_UINT8, 0)
+    cdef Py_ssize_t work = n * (elu_cost(dt) if train else 1)
+    cdef int nt = threads_for(work)
+    cdef const void* px = cnp.PyArray_DATA(xa)
+    cdef const void* pb = NULL if b is None else cnp.PyArray_DATA(b)
+    cdef void* py = cnp.PyArray_DATA(dst)
+    cdef uint8_t* pm = <uint8_t*>cnp.PyArray_DATA(mask)
+    cdef bint threaded = work >= grain()
+    cdef fpstate fps = fp_enter()
+    if threaded:
+        take_threads(nt)
+    with nogil:
+        K.mask_unary(op, bop, dt, px, pb, py, pm, outer, C, inner, params, rep_in, nt)
+    if threaded:
+        give_threads(nt)
+    fp_leave(fps)
+    return deliver(out, dst), mask
+
+
+cdef object _mask_backward(int bop, object grad_output, object mask, object out, double* params,
+                           str name0, str name1, double rep_in, double rep_out, object axis,
+                           object grad_bias, bint train, str maker):
+    """bop's gradient from the mask of `maker` (at rep_in where the bit is 1, rep_out
+    where it is 0), and with grad_bias the per-channel sums along axis."""
+    cdef cnp.ndarray ga = as_array(grad_output, "grad_output")
+    cdef int dt = dtype_code(ga)
+    if name0 is not None:
+        fits(params[0], dt, name0)
+    if name1 is not None:
+        fits(params[1], dt, name1)
+    _check_flag(grad_bias, "grad_bias")
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(ga)
+    cdef cnp.ndarray m = _mask_array(mask, n, maker)
+    cdef Py_ssize_t outer = 1, C = 1, inner = n
+    if grad_bias:
+        _prelu_geometry(ga, -1, axis, C_ORDER, &outer, &C, &inner, "bias")
+    else:
+        _check_axis(axis)
+    ga = direct(ga, C_ORDER, dt)
+    cdef cnp.ndarray dst = destination(out, ga, dt, C_ORDER, ga, m)   # never over the mask
+    cdef Py_ssize_t work = n * (elu_cost(dt) if train else 1)
+    cdef int nt = threads_for(work)
+    cdef cnp.npy_intp nc = C
+    cdef cnp.ndarray sums = cnp.PyArray_EMPTY(1, &nc, cnp.NPY_FLOAT64, 0) if grad_bias else None
+    cdef double* ps = NULL if sums is None else <double*>cnp.PyArray_DATA(sums)
+    cdef const void* pg = cnp.PyArray_DATA(ga)
+    cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(m)
+    cdef void* pd = cnp.PyArray_DATA(dst)
+    cdef int status = 0
+    cdef bint threaded = work >= grain()
+    cdef fpstate fps = fp_enter()
+    if threaded:
+        take_threads(nt)
+    with nogil:
+        status = K.mask_binary(bop, dt, pg, pm, pd, ps, outer, C, inner, params, rep_in, rep_out,
+                               nt)
+    if threaded:
+        give_threads(nt)
+    fp_leave(fps)
+    if status != 0:
+        raise MemoryError("the bias gradient's per-part sums could not be allocated")
+    result = deliver(out, dst)
+    if not grad_bias:
+        return result
+    gb = sums
+    if dt != DT_F64:
+        gb = np.empty(C, _native(dt))
+        _round_sums(ps, gb, dt, C)
+    if cnp.PyArray_NDIM(ga) < 2:
         gb = gb.reshape(())                  # no channel axis: the sum of all
     return result, gb
 
@@ -772,7 +889,7 @@ cdef inline void _check_is_result(object is_result) except *:
     _check_flag(is_result, "is_result")
 
 
-cdef inline void _check_range(double lo, double hi) except *:
+cdef void _check_range(double lo, double hi) except *:
     if lo > hi:
         raise ValueError(f"min_val must not exceed max_val, got min_val={lo} > max_val={hi}")
 

@@ -162,11 +162,34 @@ FUNCTIONS = {f.name: _with_bias(f) for f in (
              torch="torch.nn.functional.prelu"),
     Function("prelu_backward", "prelu_backward", (Param("axis", 1, keyword=True),),
              gradient_of="prelu", dask="custom", out=False),
-    Function("relu_mask", "mask", dask="refused", bench=False),
-    Function("relu_backward_mask", "mask_backward", gradient_of="relu_mask", dask="refused",
-             bench=False),
     Function("relu_stats", "stats", (Param("axis", 1, keyword=True),), dask="custom", bench=False),
 )}
+
+# The activations whose gradient takes one of two forms (g or slope g; g c or 0) keep a
+# 1-bit mask for backward instead of x (_api_train): <name>_mask takes the forward's
+# arguments and returns (y, mask); <name>_backward_mask(grad_output, mask, ...) takes
+# those the gradient from the mask needs (listed here), the channel axis and grad_bias.
+MASKED = {
+    "relu": (),
+    "leaky_relu": (SLOPE,),
+    "rrelu": RRELU,
+    "hardtanh": (),
+    "relu6": (),
+    "threshold": (),
+    "hardsigmoid": (),
+}
+
+
+def _mask_functions():
+    for base, grad_params in MASKED.items():
+        f = FUNCTIONS[base]
+        yield Function(f"{base}_mask", "mask", f.params, dask="refused", bench=False)
+        yield Function(f"{base}_backward_mask", "mask_backward",
+                       grad_params + (Param("axis", 1, keyword=True), GRAD_BIAS),
+                       gradient_of=f"{base}_mask", dask="refused", bench=False)
+
+
+FUNCTIONS.update((f.name, f) for f in _mask_functions())
 
 # The array arguments of each kind, in order.
 ARRAYS = {
@@ -233,3 +256,36 @@ def _plain_overloads(name, f):
             f"def {name}({_stub_params(f, '_D', 'None')}) -> _D: ...",
             "@overload",
             f"def {name}({_stub_params(f, 'ArrayLike', '_Out')}) -> _Float: ..."]
+
+
+def mask_stub_overloads():
+    """The typed overloads of the mask functions (setup.py puts them into _api_train.pyi):
+    x's dtype in, the same out; a gradient with grad_bias=True, a pair."""
+    lines = []
+    for name, f in FUNCTIONS.items():
+        if f.kind not in ("mask", "mask_backward"):
+            continue
+        positional = [_stub_param(p) for p in f.params if not p.keyword]
+        keyword = [_stub_param(p) for p in f.params if p.keyword]
+
+        def params(array_type, out_type, keyword=keyword):
+            arrays = ([f"grad_output: {array_type}", "mask: ArrayLike"]
+                      if f.kind == "mask_backward" else [f"x: {array_type}"])
+            return ", ".join(arrays + positional + ["*"] + keyword + [f"out: {out_type} = None"])
+        if f.kind == "mask":
+            lines += ["@overload",
+                      f"def {name}({params('NDArray[_F]', 'Optional[NDArray[_F]]')}) "
+                      "-> Tuple[NDArray[_F], NDArray[np.uint8]]: ...",
+                      "@overload",
+                      f"def {name}({params('ArrayLike', '_Out')}) -> Tuple[_Float, NDArray[np.uint8]]: ..."]
+            continue
+        pair = [k.replace("grad_bias: bool = False", "grad_bias: Literal[True]") for k in keyword]
+        one = [k.replace("grad_bias: bool = False", "grad_bias: Literal[False] = False")
+               for k in keyword]
+        lines += ["@overload",
+                  f"def {name}({params('ArrayLike', '_Out', pair)}) -> Tuple[Any, Any]: ...",
+                  "@overload",
+                  f"def {name}({params('NDArray[_F]', 'Optional[NDArray[_F]]', one)}) -> NDArray[_F]: ...",
+                  "@overload",
+                  f"def {name}({params('ArrayLike', '_Out', one)}) -> _Float: ..."]
+    return "\n".join(lines)

@@ -399,6 +399,9 @@ cdef int tr_stats_t(int dt, const elem* x, elem* y, int64_t* counts, Py_ssize_t 
     return 0
 
 
+include "_kernels_masks.pxi"
+
+
 # ---------------------------------------------------------------------------
 # Entry points and the table
 # ---------------------------------------------------------------------------
@@ -445,3 +448,5 @@ cdef void fill_train_table(KernelTable* t) noexcept:
     t.relu_mask = tr_relu_mask
     t.relu_backward_mask = tr_relu_backward_mask
     t.relu_stats = tr_relu_stats
+    t.mask_unary = mask_unary
+    t.mask_binary = mask_binary

@@ -569,19 +569,104 @@ def prelu_backward(grad_output, x, weight, axis=1):
     return grad_input, grad_weight.astype(x.dtype).reshape(wshape)
 
 
+# ---------------------------------------------------------------------------
+# The 1-bit masks: bit i (C order, 8 per byte, little bit order, the last byte's high
+# bits 0) is 1 where the gradient at z = x + bias takes its first form (g; g / 6 for
+# hardsigmoid) -- and everywhere when both forms are the same (a slope of 1); the
+# backward from the mask is that form where the bit is 1, the other where it is 0.
+# ---------------------------------------------------------------------------
+
+def _pack(bits):
+    return np.packbits(np.asarray(bits).reshape(-1), bitorder="little")
+
+
+def _bits(mask, g):
+    return np.unpackbits(np.asarray(mask, dtype=np.uint8), count=g.size,
+                         bitorder="little").reshape(g.shape).astype(bool)
+
+
 def relu_mask(x):
-    """(relu(x), mask): mask packs (not x <= 0) over x in C order, 8 per byte, little
-    bit order, ceil(x.size / 8) bytes (the high bits of the last byte are 0)."""
-    x = np.asarray(x)
-    bits = ~(x.reshape(-1, order="C") <= 0)
-    return relu(x), np.packbits(bits, bitorder="little")
+    z = np.asarray(x)
+    return relu(z), _pack(~(z <= 0))
 
 
 def relu_backward_mask(grad_output, mask):
-    """grad_output where the mask bit of its element (C order) is 1, else 0."""
     g = np.asarray(grad_output)
-    bits = np.unpackbits(np.asarray(mask, dtype=np.uint8), count=g.size, bitorder="little")
-    return np.where(bits.reshape(g.shape).astype(bool), g, g.dtype.type(0))
+    return np.where(_bits(mask, g), g, g.dtype.type(0))
+
+
+def leaky_relu_mask(x, negative_slope=0.01):
+    z = np.asarray(x)
+    one = z.dtype.type(negative_slope) == 1
+    return leaky_relu(z, negative_slope), _pack((z > 0) | one)
+
+
+def leaky_relu_backward_mask(grad_output, mask, negative_slope=0.01):
+    g = np.asarray(grad_output)
+    s = g.dtype.type(negative_slope)
+    return np.where(_bits(mask, g), g, s * g)
+
+
+def rrelu_mask(x, lower=0.125, upper=0.3333333333333333, training=False, *, seed=None):
+    z = np.asarray(x)
+    if not training:
+        return leaky_relu_mask(z, (float(lower) + float(upper)) / 2)
+    s = _rrelu_slopes(z.shape, z.dtype.newbyteorder("=").type, float(lower), float(upper), int(seed))
+    return rrelu(z, lower, upper, True, seed=seed), _pack(~(z <= 0) | (s == 1))
+
+
+def rrelu_backward_mask(grad_output, mask, lower=0.125, upper=0.3333333333333333, training=False,
+                        *, seed=None):
+    g = np.asarray(grad_output)
+    if not training:
+        return leaky_relu_backward_mask(g, mask, (float(lower) + float(upper)) / 2)
+    s = _rrelu_slopes(g.shape, g.dtype.newbyteorder("=").type, float(lower), float(upper), int(seed))
+    with np.errstate(all="ignore"):
+        return np.where(_bits(mask, g), g, g * s)
+
+
+def hardtanh_mask(x, min_val=-1.0, max_val=1.0):
+    z = np.asarray(x)
+    lo, hi = z.dtype.type(min_val), z.dtype.type(max_val)
+    return hardtanh(z, min_val, max_val), _pack((z > lo) & (z < hi))
+
+
+def _pass_or_zero(grad_output, mask):
+    g = np.asarray(grad_output)
+    return np.where(_bits(mask, g), g, g.dtype.type(0))
+
+
+def hardtanh_backward_mask(grad_output, mask):
+    return _pass_or_zero(grad_output, mask)
+
+
+def relu6_mask(x):
+    return hardtanh_mask(x, 0.0, 6.0)
+
+
+def relu6_backward_mask(grad_output, mask):
+    return _pass_or_zero(grad_output, mask)
+
+
+def threshold_mask(x, threshold, value):
+    z = np.asarray(x)
+    return globals()["threshold"](z, threshold, value), _pack(~(z <= z.dtype.type(threshold)))
+
+
+def threshold_backward_mask(grad_output, mask):
+    return _pass_or_zero(grad_output, mask)
+
+
+def hardsigmoid_mask(x):
+    z = np.asarray(x)
+    return hardsigmoid(z), _pack((z > -3) & (z < 3))
+
+
+def hardsigmoid_backward_mask(grad_output, mask):
+    g = np.asarray(grad_output)
+    t = g.dtype.type
+    with np.errstate(all="ignore"):
+        return np.where(_bits(mask, g), g * t(1 / 6), t(0))
 
 
 def relu_stats(x, axis=-1):
@@ -802,10 +887,34 @@ def _biased(name, f):
     return twin
 
 
+def _mask_biased(name, f):
+    """A mask twin with the declared bias (forward: f(x + bias)) or bias gradient
+    (backward: the sums of grad_input per channel along axis, 0-D without a channel
+    axis, rounded once to its dtype), outside the 16-bit wrapper as for _biased."""
+    backward = FUNCTIONS[name].kind == "mask_backward"
+
+    @functools.wraps(f)
+    def twin(*args, bias=None, axis=1, grad_bias=False, **kwargs):
+        arrays = [np.asarray(a) for a in args[:2]] if backward else [np.asarray(args[0])]
+        if bias is not None:
+            arrays[0] = _add_bias(arrays[0], bias, axis)
+        result = f(*arrays, *args[len(arrays):], **kwargs)
+        return (result, _bias_sums(result, result, None, axis)) if grad_bias else result
+    sig = inspect.signature(f)
+    extra = [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+             for p in FUNCTIONS[name].params if p.name in ("bias", "axis", "grad_bias")]
+    twin.__signature__ = sig.replace(parameters=list(sig.parameters.values()) + extra)
+    return twin
+
+
 def _wrap_all():
     for name, fn in FUNCTIONS.items():
         twin = _sixteen_bit(name, globals()[name], len(ARRAYS[fn.kind]))
-        globals()[name] = _biased(name, twin) if fn.kind in ("unary", "binary") else twin
+        if fn.kind in ("unary", "binary"):
+            twin = _biased(name, twin)
+        elif fn.kind in ("mask", "mask_backward"):
+            twin = _mask_biased(name, twin)
+        globals()[name] = twin
 
 
 _wrap_all()

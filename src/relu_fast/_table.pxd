@@ -4,7 +4,7 @@
 # storage types (computed in float32: _half.h), whose parameters are float32's.
 
 cdef enum:
-    TABLE_ABI = 9
+    TABLE_ABI = 10
     DT_F32 = 0
     DT_F64 = 1
     DT_F16 = 2                  # IEEE binary16 (numpy.float16)
@@ -88,6 +88,18 @@ ctypedef void (*mask_fwd_fn)(int dtype, const void* x, void* y, uint8_t* mask,
                              Py_ssize_t n, int nthreads) noexcept nogil
 ctypedef void (*mask_bwd_fn)(int dtype, const void* g, const uint8_t* mask, void* gx,
                              Py_ssize_t n, int nthreads) noexcept nogil
+# any two-form gradient's mask (_kernels_masks.pxi), x viewed as (outer, channels,
+# inner) for the bias b (NULL: none) and the sums gb (NULL: none) as in unary_bias and
+# binary_bias: bit = (bop's gradient of 1 at x + b equals its gradient of 1 at rep_in);
+# the backward takes the gradient at rep_in where the bit is 1, at rep_out where it is 0
+ctypedef void (*mask_unary_fn)(int op, int bop, int dtype, const void* x, const void* b, void* y,
+                               uint8_t* mask, Py_ssize_t outer, Py_ssize_t channels,
+                               Py_ssize_t inner, const double* params, double rep_in,
+                               int nthreads) noexcept nogil
+ctypedef int (*mask_binary_fn)(int bop, int dtype, const void* g, const uint8_t* mask, void* gx,
+                               double* gb, Py_ssize_t outer, Py_ssize_t channels,
+                               Py_ssize_t inner, const double* params, double rep_in,
+                               double rep_out, int nthreads) noexcept nogil
 # returns 0, or -1 when its scratch memory could not be allocated
 ctypedef int (*stats_fn)(int dtype, const void* x, void* y, int64_t* counts,
                          Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
@@ -107,3 +119,5 @@ ctypedef struct KernelTable:
     mask_fwd_fn relu_mask
     mask_bwd_fn relu_backward_mask
     stats_fn relu_stats
+    mask_unary_fn mask_unary
+    mask_binary_fn mask_binary

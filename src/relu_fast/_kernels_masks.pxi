@@ -1,0 +1,263 @@
+# Included by _kernels_train.pxi: the 1-bit mask of any activation whose gradient takes
+# one of two forms (g times one slope, or g times another; 0 counts as one), and the
+# gradient from that mask, with the bias of _kernels_bias.pxi fused into both.
+#
+# The bit is read off the function's own gradient span: d = f'(z) * 1 at z = x + bias,
+# bit = (d == f'(r_in) * 1) for a representative input r_in of the "inside" form.  From
+# the mask, the gradient span runs on z' = bit ? r_in : r_out, so it computes exactly
+# what it computes from z (the same code on an input of the same form; rrelu's random
+# slopes follow the element's index, which is kept).  Where both forms give the same d
+# the bit does not matter.  The pieces split at multiples of MK_BLOCK elements, so a
+# mask byte is never written by two threads.
+
+cdef enum:
+    MK_BLOCK = 512          # elements per block (a multiple of 64: cache lines of every dtype)
+
+
+cdef inline void mk_pack(const floating* d, floating din, uint8_t* m, Py_ssize_t k) noexcept nogil:
+    # bits of d[j] == din, j < k, packed 8 per byte (the last byte's unused bits 0)
+    cdef uint8_t f[MK_BLOCK]
+    cdef Py_ssize_t j
+    for j in range(k):
+        f[j] = d[j] == din
+    for j in range(k, (k + 7) // 8 * 8):
+        f[j] = 0
+    for j in range((k + 7) // 8):
+        m[j] = tr_pack8(f + 8 * j)
+
+
+cdef inline void mk_unpack(const uint8_t* m, floating rin, floating rout, floating* z,
+                           Py_ssize_t k) noexcept nogil:
+    # z[j] = bit j ? rin : rout
+    cdef Py_ssize_t j
+    for j in range(k):
+        z[j] = rin if (m[j >> 3] >> (j & 7)) & 1 else rout
+
+
+cdef void mask_unary_piece(int op, int bop, int dt, const elem* x, const void* b, elem* y,
+                           uint8_t* m, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
+                           Py_ssize_t inner, const double* p, double rep_in,
+                           bint stream) noexcept nogil:
+    # elements lo .. hi-1 of the call (x, y, m point at element 0; lo a multiple of 8)
+    cdef elem zmem[MK_BLOCK + PAGE_SLACK]
+    cdef elem ones[MK_BLOCK]
+    cdef elem dmem[MK_BLOCK]
+    cdef elem* z
+    cdef elem din, rin
+    cdef float a[MK_BLOCK]
+    cdef float onef[MK_BLOCK]
+    cdef float df[MK_BLOCK]
+    cdef float dinf, rinf
+    cdef uint16_t s[MK_BLOCK]
+    cdef Py_ssize_t i = lo, k, j
+    if elem is uint16_t:
+        for j in range(MK_BLOCK):
+            onef[j] = 1.0
+        rinf = <float>rep_in
+        binary_span(bop, onef, &rinf, &dinf, 1, p, 0)
+    else:
+        for j in range(MK_BLOCK):
+            ones[j] = 1.0
+        rin = <elem>rep_in
+        binary_span(bop, ones, &rin, &din, 1, p, 0)
+    while i < hi:
+        k = hi - i if hi - i < MK_BLOCK else MK_BLOCK
+        if elem is uint16_t:
+            h_load(dt, x + i, a, k)
+            if b != NULL:
+                add_bias(a, <const float*>b, a, i, k, C, inner)
+                h_round(dt, a, s, k)
+            binary_span(bop, onef, a, df, k, p, i)
+            mk_pack(df, dinf, m + i // 8, k)
+            unary_span(op, a, a, k, p, i)
+            if stream:
+                h_store(dt, a, s, k)
+                stream_copy(y + i, s, k * 2)
+            else:
+                h_store(dt, a, y + i, k)
+        else:
+            if b != NULL or stream:
+                z = skewed(zmem, x + i)
+            if b != NULL:
+                add_bias(x + i, <const elem*>b, z, i, k, C, inner)
+                binary_span(bop, ones, z, dmem, k, p, i)
+                mk_pack(dmem, din, m + i // 8, k)
+                unary_span(op, z, z if stream else y + i, k, p, i)
+            else:                            # the bits before y (it may be x) is written
+                binary_span(bop, ones, x + i, dmem, k, p, i)
+                mk_pack(dmem, din, m + i // 8, k)
+                unary_span(op, x + i, z if stream else y + i, k, p, i)
+            if stream:
+                stream_copy(y + i, z, k * sizeof(elem))
+        i += k
+    if stream:
+        store_fence()
+
+
+cdef void mask_binary_piece(int bop, int dt, const elem* g, const uint8_t* m, elem* gx,
+                            double* acc, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
+                            Py_ssize_t inner, const double* p, double rep_in, double rep_out,
+                            bint stream) noexcept nogil:
+    # acc NULL: no sums
+    cdef elem zmem[MK_BLOCK]
+    cdef elem omem[MK_BLOCK + PAGE_SLACK]
+    cdef elem* o
+    cdef float a[MK_BLOCK]
+    cdef float zf[MK_BLOCK]
+    cdef float r[MK_BLOCK]
+    cdef uint16_t s[MK_BLOCK]
+    cdef Py_ssize_t i = lo, k
+    while i < hi:
+        k = hi - i if hi - i < MK_BLOCK else MK_BLOCK
+        if elem is uint16_t:
+            h_load(dt, g + i, a, k)
+            mk_unpack(m + i // 8, <float>rep_in, <float>rep_out, zf, k)
+            binary_span(bop, a, zf, r, k, p, i)
+            if stream:
+                h_store(dt, r, s, k)
+                stream_copy(gx + i, s, k * 2)
+            else:
+                h_store(dt, r, gx + i, k)
+            if acc != NULL:                  # the sums are of the values stored
+                h_round(dt, r, s, k)
+                sum_bias(r, acc, i, k, C, inner)
+        else:
+            mk_unpack(m + i // 8, <elem>rep_in, <elem>rep_out, zmem, k)
+            o = skewed(omem, g + i) if stream else gx + i
+            binary_span(bop, g + i, zmem, o, k, p, i)
+            if acc != NULL:
+                sum_bias(o, acc, i, k, C, inner)
+            if stream:
+                stream_copy(gx + i, o, k * sizeof(elem))
+        i += k
+    if stream:
+        store_fence()
+
+
+cdef inline Py_ssize_t mk_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
+    cdef Py_ssize_t c = (n + nthreads - 1) // nthreads
+    return (c + MK_BLOCK - 1) // MK_BLOCK * MK_BLOCK
+
+
+cdef void mask_unary_t(int op, int bop, int dt, const elem* x, const void* b, elem* y, uint8_t* m,
+                       Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, const double* p,
+                       double rep_in, int nthreads) noexcept nogil:
+    cdef Py_ssize_t n = outer * C * inner, k, lo, hi, chunk, nchunks
+    cdef fpstate fps
+    cdef long long t0, tb
+    cdef team_work work
+    cdef bint stream = (<const elem*>y != x and n * <Py_ssize_t>sizeof(elem) >= STREAM_BYTES)
+    if nthreads <= 1 or n <= 2 * MK_BLOCK:
+        mask_unary_piece(op, bop, dt, x, b, y, m, 0, n, C, inner, p, rep_in, stream)
+        return
+    chunk = mk_chunk(n, nthreads)
+    nchunks = (n + chunk - 1) // chunk
+    t0 = now_ns()
+    work_init(&work)
+    for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        fps = fp_enter()
+        tb = piece_begin()
+        lo = k * chunk
+        hi = lo + chunk
+        if hi > n:
+            hi = n
+        mask_unary_piece(op, bop, dt, x, b, y, m, lo, hi, C, inner, p, rep_in, stream)
+        piece_end(&work, tb)
+        fp_leave(fps)
+    team_done(t0, &work)
+
+
+cdef int mask_binary_t(int bop, int dt, const elem* g, const uint8_t* m, elem* gx, double* gb,
+                       Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, const double* p,
+                       double rep_in, double rep_out, int nthreads) noexcept nogil:
+    cdef Py_ssize_t n = outer * C * inner, k, lo, hi, chunk, nchunks, parts, q, c, stride
+    cdef double* partial
+    cdef void* block
+    cdef fpstate fps
+    cdef long long t0, tb
+    cdef team_work work
+    cdef bint stream = (<const elem*>gx != g and n * <Py_ssize_t>sizeof(elem) >= STREAM_BYTES)
+    if gb == NULL:                           # elementwise: any split on whole blocks
+        if nthreads <= 1 or n <= 2 * MK_BLOCK:
+            mask_binary_piece(bop, dt, g, m, gx, NULL, 0, n, C, inner, p, rep_in, rep_out, stream)
+            return 0
+        chunk = mk_chunk(n, nthreads)
+        nchunks = (n + chunk - 1) // chunk
+        t0 = now_ns()
+        work_init(&work)
+        for k in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+            fps = fp_enter()
+            tb = piece_begin()
+            lo = k * chunk
+            hi = lo + chunk
+            if hi > n:
+                hi = n
+            mask_binary_piece(bop, dt, g, m, gx, NULL, lo, hi, C, inner, p, rep_in, rep_out,
+                              stream)
+            piece_end(&work, tb)
+            fp_leave(fps)
+        team_done(t0, &work)
+        return 0
+    # the sums: the same parts as bias_binary_t's (their bounds are multiples of 64)
+    for c in range(C):
+        gb[c] = 0.0
+    parts = n // PART_ELEMENTS
+    if parts > MAX_PARTS:
+        parts = MAX_PARTS
+    if parts * C > (1 << 22):
+        parts = (1 << 22) // C
+    if parts <= 1:
+        mask_binary_piece(bop, dt, g, m, gx, gb, 0, n, C, inner, p, rep_in, rep_out, stream)
+        return 0
+    stride = (C + 7) // 8 * 8
+    block = calloc(parts * stride + 8, sizeof(double))
+    if block == NULL:
+        return -1
+    partial = <double*>((<size_t>block + 63) // 64 * 64)
+    if nthreads <= 1:
+        for q in range(parts):
+            mask_binary_piece(bop, dt, g, m, gx, partial + q * stride, part_bound(q, parts, n),
+                              part_bound(q + 1, parts, n), C, inner, p, rep_in, rep_out, stream)
+    else:
+        t0 = now_ns()
+        work_init(&work)
+        for q in prange(parts, nogil=True, num_threads=nthreads, schedule="dynamic"):
+            fps = fp_enter()
+            tb = piece_begin()
+            mask_binary_piece(bop, dt, g, m, gx, partial + q * stride, part_bound(q, parts, n),
+                              part_bound(q + 1, parts, n), C, inner, p, rep_in, rep_out, stream)
+            piece_end(&work, tb)
+            fp_leave(fps)
+        team_done(t0, &work)
+    for q in range(parts):
+        for c in range(C):
+            gb[c] += partial[q * stride + c]
+    free(block)
+    return 0
+
+
+cdef void mask_unary(int op, int bop, int dtype, const void* x, const void* b, void* y,
+                     uint8_t* m, Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
+                     const double* p, double rep_in, int nthreads) noexcept nogil:
+    if dtype == DT_F32:
+        mask_unary_t(op, bop, dtype, <const float*>x, b, <float*>y, m, outer, C, inner, p,
+                     rep_in, nthreads)
+    elif dtype == DT_F64:
+        mask_unary_t(op, bop, dtype, <const double*>x, b, <double*>y, m, outer, C, inner, p,
+                     rep_in, nthreads)
+    else:
+        mask_unary_t(op, bop, dtype, <const uint16_t*>x, b, <uint16_t*>y, m, outer, C, inner, p,
+                     rep_in, nthreads)
+
+
+cdef int mask_binary(int bop, int dtype, const void* g, const uint8_t* m, void* gx, double* gb,
+                     Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner, const double* p,
+                     double rep_in, double rep_out, int nthreads) noexcept nogil:
+    if dtype == DT_F32:
+        return mask_binary_t(bop, dtype, <const float*>g, m, <float*>gx, gb, outer, C, inner, p,
+                             rep_in, rep_out, nthreads)
+    elif dtype == DT_F64:
+        return mask_binary_t(bop, dtype, <const double*>g, m, <double*>gx, gb, outer, C, inner, p,
+                             rep_in, rep_out, nthreads)
+    return mask_binary_t(bop, dtype, <const uint16_t*>g, m, <uint16_t*>gx, gb, outer, C, inner, p,
+                         rep_in, rep_out, nthreads)
