@@ -5,7 +5,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _reference as ref
 from relu_fast import nn
-from conftest import HALF_DTYPES
+from conftest import HALF_DTYPES, assert_same, rand
 
 
 def away_from_kink(shape, seed=0, dtype=np.float64):
@@ -271,7 +271,8 @@ def test_inplace(dtype):
 
 def test_piecewise_layers_without_an_inplace_variant_refuse_it():
     with pytest.raises(ValueError, match="gradient needs x"):
-        nn.Threshold(0.0, 0.0, inplace=True)
+        nn.Threshold(0.0, 0.0, inplace=True, mask=False)
+    nn.Threshold(0.0, 0.0, inplace=True)           # the mask (the default) is kept before
     with pytest.raises(ValueError, match="gradient needs x"):
         nn.Hardswish(inplace=True)
     with pytest.raises(ValueError, match="gradient needs x"):
@@ -332,7 +333,11 @@ def test_gelu_layer_arguments_and_saved_input():
 
 def test_inplace_needs_recoverable_signs():
     with pytest.raises(ValueError, match="negative_slope"):
-        nn.LeakyReLU(-0.5, inplace=True)
+        nn.LeakyReLU(-0.5, inplace=True, mask=False)
+    layer = nn.LeakyReLU(-0.5, inplace=True)           # the mask: any slope
+    x = np.array([-2.0, 3.0])
+    assert np.array_equal(layer(x), [1.0, 3.0]) and np.array_equal(layer.backward(np.ones(2)),
+                                                                     [-0.5, 1.0])
     with pytest.raises(ValueError, match="alpha"):
         nn.ELU(-1.0, inplace=True)
     layer = nn.PReLU(init=0.0, inplace=True)
@@ -692,7 +697,7 @@ def test_rrelu_modes_arguments_and_torchs_defaults():
     assert layer.eval() is layer and not layer.training
     x = np.array([-2.0, 0.0, np.nan, 3.0])
     np.testing.assert_array_equal(layer(x), [-1.0, 0.0, np.nan, 3.0])
-    assert layer.saved_nbytes() == x.nbytes
+    assert layer.saved_nbytes() == 1                   # the mask, 4 bits in a byte
     # eval mode: a NaN x gives s * g (training mode: g), as PyTorch
     np.testing.assert_array_equal(layer.backward(np.full(4, 2.0)), [1.0, 1.0, 1.0, 2.0])
     assert layer.train() is layer and layer.training
@@ -733,3 +738,169 @@ def test_rrelu_layer_has_torchs_structure():
     for grad in (gx[~pos], tx.grad.numpy()[~pos]):
         assert grad.min() >= np.float32(1 / 8) and grad.max() <= np.float32(1 / 3)
     np.testing.assert_array_equal(ours.eval()(x), theirs.eval()(torch.from_numpy(x)).numpy())
+
+
+# -- masks by default, and the learnable bias ---------------------------------------
+
+MASK_LAYERS = [
+    (lambda **kw: nn.ReLU(**kw), "relu", ()),
+    (lambda **kw: nn.LeakyReLU(0.2, **kw), "leaky_relu", (0.2,)),
+    (lambda **kw: nn.ReLU6(**kw), "relu6", ()),
+    (lambda **kw: nn.Hardtanh(-0.5, 0.75, **kw), "hardtanh", (-0.5, 0.75)),
+    (lambda **kw: nn.Threshold(0.25, -2.0, **kw), "threshold", (0.25, -2.0)),
+    (lambda **kw: nn.Hardsigmoid(**kw), "hardsigmoid", ()),
+]
+
+
+def _grad_args(name, args):
+    return {"threshold": args[:1], "relu6": ()}.get(name, args)
+
+
+@pytest.mark.parametrize("make, name, args", MASK_LAYERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_form_layers_keep_one_bit_and_the_same_gradient(make, name, args, dtype):
+    x = rand((16, 33), dtype, seed=1, scale=5.0, zeros=True)
+    x[0, :4] = [np.nan, -0.0, 6.0, -3.0]
+    g = rand(x.shape, dtype, seed=2)
+    want = getattr(rf, name + "_backward")(g, x, *_grad_args(name, args))
+    for kw in ({}, {"inplace": True}):
+        layer = make(**kw)
+        assert layer.mask
+        xin = x.copy()
+        y = layer(xin)
+        assert_same(y, getattr(rf, name)(x, *args))
+        assert layer.saved_nbytes() == (x.size + 7) // 8        # 1 bit per element
+        assert_same(layer.backward(g), want)
+    keep_x = make(mask=False)
+    keep_x(x)
+    assert keep_x.saved_nbytes() == x.nbytes
+    assert_same(keep_x.backward(g), want)
+
+
+def test_rrelu_layer_keeps_the_mask_in_both_modes():
+    x = rand((8, 100), np.float32, seed=3)
+    g = rand(x.shape, np.float32, seed=4)
+    layer = nn.RReLU(0.1, 0.3, seed=5)
+    y = layer(x)
+    seed = layer.last_seed
+    assert layer.saved_nbytes() == x.size // 8 + 8
+    assert_same(y, rf.rrelu(x, 0.1, 0.3, True, seed=seed))
+    assert_same(layer.backward(g), rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=seed))
+    layer.eval()
+    layer(x)
+    assert layer.saved_nbytes() == x.size // 8
+    assert_same(layer.backward(g), rf.rrelu_backward(g, x, 0.1, 0.3, False))
+    plain = nn.RReLU(0.1, 0.3, seed=5, mask=False)
+    plain(x)
+    assert plain.saved_nbytes() == x.nbytes + 8
+    assert_same(plain.backward(g), rf.rrelu_backward(g, x, 0.1, 0.3, True, seed=seed))
+
+
+def test_mask_layers_hold_one_bit_per_element_by_tracemalloc():
+    import tracemalloc
+    n = 1 << 20
+    x = rand((n,), np.float32, seed=6)
+    for make, name, args in MASK_LAYERS + [(lambda **kw: nn.RReLU(seed=0, **kw), "rrelu", ())]:
+        layer = make()
+        tracemalloc.start()
+        y = layer(x)
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        # y (4 bytes each) plus the mask (1 bit each) plus small objects
+        assert held - y.nbytes <= n // 8 + 4096, (name, held - y.nbytes)
+        del y
+        layer.backward(np.ones(n, np.float32))
+
+
+BIAS_LAYERS = [
+    (nn.ReLU, (), "relu", {}), (nn.ReLU, (), "relu", {"mask": False}),
+    (nn.LeakyReLU, (0.2,), "leaky_relu", {}), (nn.LeakyReLU, (0.2,), "leaky_relu", {"mask": False}),
+    (nn.ELU, (1.5,), "elu", {}), (nn.ReLU6, (), "relu6", {}), (nn.Hardtanh, (-0.5, 0.75), "hardtanh", {}),
+    (nn.Threshold, (0.25, -2.0), "threshold", {}), (nn.Hardsigmoid, (), "hardsigmoid", {}),
+    (nn.Hardswish, (), "hardswish", {}), (nn.SELU, (), "selu", {}), (nn.CELU, (1.5,), "celu", {}),
+    (nn.SiLU, (), "silu", {}), (nn.GELU, ("tanh",), "gelu", {}), (nn.Softplus, (1.5, 4.0), "softplus", {}),
+    (nn.Mish, (), "mish", {}),
+]
+
+
+@pytest.mark.parametrize("cls, args, name, extra", BIAS_LAYERS)
+@pytest.mark.parametrize("axis", [1, -1])
+def test_layer_bias_is_the_functional_bias_and_its_gradient(cls, args, name, extra, axis):
+    x = rand((6, 5, 7), np.float64, seed=7, zeros=True)
+    g = rand(x.shape, np.float64, seed=8)
+    layer = cls(*args, bias=x.shape[axis], axis=axis, dtype=np.float64, **extra)
+    assert layer.parameters()[0].shape == (x.shape[axis],) and not layer.parameters()[0].any()
+    layer.bias[:] = rand((x.shape[axis],), np.float64, seed=9)
+    b = layer.bias.copy()
+    y = layer(x)
+    assert_same(y, getattr(rf, name)(x, *args, bias=b, axis=axis))
+    gx = layer.backward(g)
+    gkw = _grad_args(name, args) if name != "gelu" else args
+    want, gb = getattr(rf, name + "_backward")(g, x, *gkw, bias=b, axis=axis, grad_bias=True)
+    assert_same(gx, want)
+    assert_same(layer.grads()[0], gb)
+    assert layer.grads()[0] is layer.grad_bias
+    # one SGD step moves the bias the layer uses
+    for p, dp in zip(layer.parameters(), layer.grads()):
+        p -= 0.1 * dp
+    assert_same(layer.bias, b - 0.1 * gb)
+
+
+def test_inplace_layers_with_a_bias():
+    x = rand((4, 9), np.float32, seed=10)
+    g = rand(x.shape, np.float32, seed=11)
+    for layer, name, args in ((nn.ReLU(bias=9, axis=-1, inplace=True, mask=False), "relu", ()),
+                              (nn.ELU(bias=9, axis=-1, inplace=True), "elu", (1.0,)),
+                              (nn.ReLU6(bias=9, axis=-1, inplace=True, mask=False), "relu6", ()),
+                              (nn.LeakyReLU(bias=9, axis=-1, inplace=True), "leaky_relu", (0.01,))):
+        layer.bias[:] = np.linspace(-1, 1, 9, dtype=np.float32)
+        xin = x.copy()
+        y = layer(xin)
+        assert y is xin
+        assert_same(y, getattr(rf, name)(x, *args, bias=layer.bias, axis=-1))
+        want, gb = getattr(rf, name + "_backward")(g, x, *args, bias=layer.bias, axis=-1,
+                                                   grad_bias=True)
+        if name == "elu":        # from the output: within an ulp or two of the gradient from x
+            np.testing.assert_allclose(layer.backward(g), want, rtol=1e-6, atol=1e-7)
+        else:
+            assert_same(layer.backward(g), want)
+        np.testing.assert_allclose(layer.grad_bias, gb, rtol=1e-6, atol=1e-6)
+
+
+def test_bias_argument_errors():
+    with pytest.raises(ValueError, match="bias must be the number of channels"):
+        nn.ReLU(bias=0)
+    with pytest.raises(ValueError, match="bias must be the number of channels"):
+        nn.ReLU(bias=True)
+    with pytest.raises(TypeError, match="dtype"):
+        nn.SiLU(bias=3, dtype=np.int32)
+    layer = nn.ReLU(bias=4)
+    with pytest.raises(ValueError, match="bias has 4 values"):
+        layer(np.ones((2, 3), np.float32))
+    with pytest.raises(TypeError, match="bias has dtype float32"):
+        layer(np.ones((2, 4), np.float64))
+
+
+def test_linear_relu_bias_gradient_matches_torch_autograd():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    inp = rng.standard_normal((32, 10))
+    w = rng.standard_normal((10, 16))
+    b = rng.standard_normal(16)
+    g = rng.standard_normal((32, 16))
+    for layer, tfn in ((nn.ReLU(bias=16, dtype=np.float64), torch.relu),
+                       (nn.LeakyReLU(0.2, bias=16, dtype=np.float64),
+                        lambda t: torch.nn.functional.leaky_relu(t, 0.2)),
+                       (nn.Hardtanh(bias=16, dtype=np.float64), torch.nn.functional.hardtanh),
+                       (nn.GELU(bias=16, dtype=np.float64), torch.nn.functional.gelu)):
+        layer.bias[:] = b
+        z = inp @ w
+        y = layer(z)
+        gx = layer.backward(g)
+        tb = torch.tensor(b, requires_grad=True)
+        tz = torch.tensor(z, requires_grad=True)
+        ty = tfn(tz + tb)
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(gx, tz.grad.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(layer.grad_bias, tb.grad.numpy(), rtol=1e-12, atol=1e-12)

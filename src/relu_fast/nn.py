@@ -12,19 +12,23 @@ What is kept between forward and backward:
 =============== =============================================================
 Layer           Kept
 =============== =============================================================
-ReLU            the 1-bit mask of relu_mask (x.size / 8 bytes); mask=False: x
-LeakyReLU, ELU  x; with inplace=True the output (backward from the output)
+ReLU, LeakyReLU the 1-bit mask of <name>_mask (x.size / 8 bytes); mask=False: x,
+ReLU6, Hardtanh or with inplace=True the output where the gradient follows from it
+Threshold,
+Hardsigmoid
+RReLU           the mask and, training, the 8-byte seed (the slopes are drawn again)
+ELU, SELU, CELU x; with inplace=True the output (backward from the output)
 PReLU           x; with inplace=True the output (every alpha in [tiny, 1])
-ReLU6, Hardtanh x; with inplace=True the output (backward from the output)
-Hardsigmoid     x; with inplace=True the output (backward from the output)
-Threshold       x (no in-place variant: the gradient needs x)
 Hardswish       x (no in-place variant: the gradient needs x)
-SELU, CELU      x; with inplace=True the output (backward from the output)
 SiLU, GELU      x (no in-place variant: the gradient needs x)
 Softplus, Mish  x (no in-place variant: the gradient needs x)
-RReLU           training: the 8-byte seed and x's 1-bit sign mask (x.size / 8
-                bytes; the slopes are made again); eval: x, or in place the output
 =============== =============================================================
+
+Every layer but PReLU takes ``bias=C`` (with ``axis=`` and ``dtype=``): a learnable
+bias of C values along the channel axis, zeros at first, added to x in the
+activation's own pass and its gradient summed in the backward's (`relu_fast.relu`'s
+``bias=`` and ``grad_bias=``); it is in ``parameters()`` and its gradient in
+``grads()``.
 
 ``parameters()`` and ``grads()`` list the learnable arrays and their gradients
 in the same order, for a plain SGD loop::
@@ -48,7 +52,11 @@ from ._api import (celu, celu_backward, elu, elu_backward, gelu, gelu_backward, 
                    relu6_backward, relu_backward, rrelu, rrelu_backward, selu, selu_backward,
                    silu, silu_backward, softplus, softplus_backward, threshold,
                    threshold_backward)
-from ._api_train import relu_backward_mask, relu_mask, relu_stats
+from ._api_train import (hardsigmoid_backward_mask, hardsigmoid_mask, hardtanh_backward_mask,
+                         hardtanh_mask, leaky_relu_backward_mask, leaky_relu_mask,
+                         relu6_backward_mask, relu6_mask, relu_backward_mask, relu_mask,
+                         relu_stats, rrelu_backward_mask, rrelu_mask, threshold_backward_mask,
+                         threshold_mask)
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ReLU6", "Hardtanh", "Threshold", "Hardsigmoid",
            "Hardswish", "SELU", "CELU", "SiLU", "GELU", "Softplus", "Mish", "RReLU", "never_active",
@@ -59,10 +67,24 @@ class _Activation:
     """Shared plumbing: saved state, activity tracking, no parameters."""
 
     def __init__(self, *, inplace: bool = False, track_activity: bool = False,
-                 activity_axis: int = 1) -> None:
+                 activity_axis: int = 1, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         self.inplace = bool(inplace)
         self.track_activity = bool(track_activity)
         self.activity_axis = activity_axis
+        self.axis = axis
+        self.bias: Optional[NDArray[Any]] = None
+        self.grad_bias: Optional[NDArray[Any]] = None
+        if bias is not None:
+            if (isinstance(bias, (bool, np.bool_)) or not isinstance(bias, (int, np.integer))
+                    or bias < 1):
+                raise ValueError(f"bias must be the number of channels (an int >= 1) or None, "
+                                 f"got {bias!r}")
+            dtype = np.dtype(dtype)
+            if not _is_float_dtype(dtype):
+                raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
+            self.bias = np.zeros(int(bias), dtype=dtype)
+            self.grad_bias = np.zeros_like(self.bias)
         self._saved = None
         self._shape = None
         self._dtype = None
@@ -95,44 +117,53 @@ class _Activation:
         return self.forward(x)
 
     def parameters(self) -> List[NDArray[Any]]:
-        """Return the arrays an optimiser updates in place: none for this layer.
+        """Return the arrays an optimiser updates in place: ``[bias]``, or none.
 
         Returns
         -------
         list of ndarray
-            An empty list (only `relu_fast.nn.PReLU` has parameters).
+            ``[bias]`` for a layer made with ``bias=``, else an empty list.
 
         See Also
         --------
-        relu_fast.nn.PReLU.parameters : A layer with a parameter.
+        relu_fast.nn.PReLU.parameters : A layer with a weight.
 
         Examples
         --------
         >>> from relu_fast import nn
         >>> nn.ReLU().parameters()
         []
+        >>> nn.ReLU(bias=3).parameters()
+        [array([0., 0., 0.], dtype=float32)]
         """
-        return []
+        return [] if self.bias is None else [self.bias]
 
     def grads(self) -> List[NDArray[Any]]:
-        """Return the gradients of `parameters`, in the same order: none here.
+        """Return the gradients of `parameters`, in the same order.
 
         Returns
         -------
         list of ndarray
-            An empty list, as `parameters` is.
+            ``[grad_bias]`` (of the last backward) with a bias, else an empty
+            list.
 
         See Also
         --------
-        relu_fast.nn.PReLU.grads : A layer with a gradient.
+        relu_fast.nn.PReLU.grads : A layer with a weight gradient.
 
         Examples
         --------
+        >>> import numpy as np
         >>> from relu_fast import nn
         >>> nn.ELU().grads()
         []
+        >>> layer = nn.ReLU(bias=2, dtype=np.float64)
+        >>> y = layer(np.array([[1.0, -1.0], [2.0, 3.0]]))
+        >>> _ = layer.backward(np.ones((2, 2)))
+        >>> layer.grads()
+        [array([2., 1.])]
         """
-        return []
+        return [] if self.grad_bias is None else [self.grad_bias]
 
     def saved_nbytes(self) -> int:
         """Return the bytes this layer holds for its backward pass.
@@ -198,12 +229,37 @@ class _Activation:
         or None when not tracking; _record them only once the forward has succeeded."""
         if not self.track_activity:
             return None
+        if self.bias is not None:            # the activity of x + bias
+            x = relu(x, **self._bias_kw())
         # the axis is passed explicitly: the layer's default, not relu_stats'
         return relu_stats(x, axis=self.activity_axis)[1]
 
     def _record_if(self, frac):
         if frac is not None:
             self._record(frac)
+
+    # -- the bias -------------------------------------------------------------
+    def _bias_kw(self, grad=False):
+        """The bias arguments of the forward (none without a bias), or with `grad` of
+        the backward: the bias, and its gradient summed along the channel axis."""
+        if self.bias is None:
+            return {}
+        return {"bias": self.bias, "axis": self.axis, **({"grad_bias": True} if grad else {})}
+
+    def _sums_kw(self):
+        """The backward's: the bias gradient summed along the channel axis."""
+        return {} if self.bias is None else {"axis": self.axis, "grad_bias": True}
+
+    def _take(self, result):
+        """grad_input, after storing the bias gradient of a backward with _sums_kw."""
+        if self.bias is None:
+            return result
+        grad_input, gb = result
+        gb = np.asarray(gb)
+        if gb.shape != self.grad_bias.shape:     # one bias value: the sum of all channels
+            gb = np.asarray(gb.astype(np.float64).sum()).reshape(self.grad_bias.shape)
+        self.grad_bias[...] = gb
+        return grad_input
 
     # -- saved state ----------------------------------------------------------
     def _keep(self, saved, y):
@@ -238,6 +294,11 @@ class _Activation:
     def _args(self):
         return f"inplace={self.inplace}" if self.inplace else ""
 
+    def _bias_args(self):
+        if self.bias is None:
+            return []
+        return [f"bias={self.bias.size}", f"axis={self.axis}", f"dtype={self.bias.dtype.name}"]
+
 
 class ReLU(_Activation):
     """ReLU layer: y = max(x, 0), with the gradient passed where x > 0.
@@ -261,11 +322,21 @@ class ReLU(_Activation):
     activity_axis : int
         The channel axis for `track_activity` (1: NCHW or (batch, features);
         -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
     inplace, mask, track_activity : bool
         The arguments, as bools.
+    bias, grad_bias : ndarray or None
+        The bias and its gradient from the last backward (None without one).
     activity_axis : int
         The argument, as given.
     active_fraction : ndarray or None
@@ -303,8 +374,10 @@ class ReLU(_Activation):
     """
 
     def __init__(self, *, inplace: bool = False, mask: bool = True, track_activity: bool = False,
-                 activity_axis: int = 1) -> None:
-        super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
+                 activity_axis: int = 1, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, track_activity=track_activity,
+                         activity_axis=activity_axis, bias=bias, axis=axis, dtype=dtype)
         self.mask = bool(mask)
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
@@ -343,16 +416,18 @@ class ReLU(_Activation):
         """
         out = x if self.inplace else None
         frac = None
-        if self.track_activity:
+        if self.track_activity and self.bias is None:
             # the activity is counted in the forward pass itself, recorded at the end
             y, frac = relu_stats(x, axis=self.activity_axis, out=out)
             if self.mask:
                 # relu(x) > 0 or NaN exactly where x is: the mask of y is the mask of x
                 _, m = relu_mask(y, out=y)
         elif self.mask:
-            y, m = relu_mask(x, out=out)
+            y, m = relu_mask(x, **self._bias_kw(), out=out)
         else:
-            y = relu(x, out=out)
+            y = relu(x, **self._bias_kw(), out=out)
+        if self.track_activity and self.bias is not None:
+            frac = relu_stats(y, axis=self.activity_axis, out=y)[1]     # y > 0 where x + bias > 0
         if self.mask:
             self._keep(m, y)
         else:
@@ -401,23 +476,25 @@ class ReLU(_Activation):
         """
         saved = self._peek(grad_output)
         if self.mask:
-            grad_input = relu_backward_mask(grad_output, saved)
+            grad_input = self._take(relu_backward_mask(grad_output, saved, **self._sums_kw()))
+        elif self.inplace:                   # from the output: the bias is in it
+            grad_input = self._take(relu_backward(grad_output, saved, **self._sums_kw()))
         else:
-            grad_input = relu_backward(grad_output, saved)
+            grad_input = self._take(relu_backward(grad_output, saved, **self._bias_kw(grad=True)))
         self._free()
         return grad_input
 
     def _args(self):
         a = [] if self.mask else ["mask=False"]
-        return ", ".join(a + ([super()._args()] if self.inplace else []))
+        return ", ".join(a + ([super()._args()] if self.inplace else []) + self._bias_args())
 
 
 class LeakyReLU(_Activation):
     r"""Leaky ReLU layer: y = x where x > 0, else negative_slope * x.
 
-    Keeps x between forward and backward; with ``inplace=True`` it keeps the
-    output, which has x's signs when negative_slope >= 0 (which inplace
-    therefore needs).
+    Keeps the 1-bit mask of `relu_fast.leaky_relu_mask` between forward and
+    backward; with ``mask=False`` it keeps x, or with ``inplace=True`` the
+    output, which has x's signs when negative_slope >= 0 (which that needs).
 
     Parameters
     ----------
@@ -426,19 +503,32 @@ class LeakyReLU(_Activation):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    mask : bool
+        Whether to keep the 1-bit mask rather than x; both give the same
+        gradient.
     track_activity : bool
         Whether each successful forward records the active fraction of each
         channel (see `never_active`).
     activity_axis : int
         The channel axis for `track_activity` (1: NCHW or (batch, features);
         -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
     negative_slope : float
         The argument, as given.
-    inplace, track_activity : bool
+    inplace, mask, track_activity : bool
         The arguments, as bools.
+    bias, grad_bias : ndarray or None
+        The bias and its gradient from the last backward (None without one).
     activity_axis : int
         The argument, as given.
     active_fraction : ndarray or None
@@ -453,7 +543,7 @@ class LeakyReLU(_Activation):
     Raises
     ------
     ValueError
-        If ``inplace=True`` and negative_slope < 0 (or NaN).
+        If ``inplace=True, mask=False`` and negative_slope < 0 (or NaN).
 
     See Also
     --------
@@ -480,16 +570,19 @@ class LeakyReLU(_Activation):
            [1. , 0.1]], dtype=float32)
     """
 
-    def __init__(self, negative_slope: float = 0.01, *, inplace: bool = False,
-                 track_activity: bool = False, activity_axis: int = 1) -> None:
-        if inplace and not negative_slope >= 0:
-            raise ValueError(f"LeakyReLU(inplace=True) needs negative_slope >= 0 to run backward "
-                             f"from its output, got {negative_slope}")
-        super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
+    def __init__(self, negative_slope: float = 0.01, *, inplace: bool = False, mask: bool = True,
+                 track_activity: bool = False, activity_axis: int = 1,
+                 bias: Optional[int] = None, axis: int = 1, dtype: DTypeLike = np.float32) -> None:
+        if inplace and not mask and not negative_slope >= 0:
+            raise ValueError(f"LeakyReLU(inplace=True, mask=False) needs negative_slope >= 0 to "
+                             f"run backward from its output, got {negative_slope}")
+        super().__init__(inplace=inplace, track_activity=track_activity,
+                         activity_axis=activity_axis, bias=bias, axis=axis, dtype=dtype)
         self.negative_slope = negative_slope
+        self.mask = bool(mask)
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
-        """Return leaky_relu(x, negative_slope) and keep x (or, inplace, the output).
+        """Return leaky_relu(x, negative_slope) and keep the mask (or x, or the output).
 
         Parameters
         ----------
@@ -512,7 +605,7 @@ class LeakyReLU(_Activation):
 
         See Also
         --------
-        relu_fast.leaky_relu : What it calls.
+        relu_fast.leaky_relu_mask : What it calls by default.
 
         Examples
         --------
@@ -522,11 +615,15 @@ class LeakyReLU(_Activation):
         array([-0.5,  2. ])
         """
         frac = self._fractions(x)
-        if self.inplace:
-            y = leaky_relu(x, self.negative_slope, out=x)
+        out = x if self.inplace else None
+        if self.mask:
+            y, m = leaky_relu_mask(x, self.negative_slope, **self._bias_kw(), out=out)
+            self._keep(m, y)
+        elif self.inplace:
+            y = leaky_relu(x, self.negative_slope, **self._bias_kw(), out=x)
             self._keep(y, y)
         else:
-            y = leaky_relu(x, self.negative_slope)
+            y = leaky_relu(x, self.negative_slope, **self._bias_kw())
             self._keep(np.asarray(x), y)
         self._record_if(frac)
         return y
@@ -559,7 +656,7 @@ class LeakyReLU(_Activation):
 
         See Also
         --------
-        relu_fast.leaky_relu_backward : What it calls.
+        relu_fast.leaky_relu_backward_mask : What it calls by default.
 
         Examples
         --------
@@ -570,12 +667,22 @@ class LeakyReLU(_Activation):
         >>> layer.backward(np.array([10.0, 10.0]))
         array([ 5., 10.])
         """
-        grad_input = leaky_relu_backward(grad_output, self._peek(grad_output), self.negative_slope)
+        saved = self._peek(grad_output)
+        if self.mask:
+            result = leaky_relu_backward_mask(grad_output, saved, self.negative_slope,
+                                              **self._sums_kw())
+        elif self.inplace:
+            result = leaky_relu_backward(grad_output, saved, self.negative_slope, **self._sums_kw())
+        else:
+            result = leaky_relu_backward(grad_output, saved, self.negative_slope,
+                                         **self._bias_kw(grad=True))
+        grad_input = self._take(result)
         self._free()
         return grad_input
 
     def _args(self):
-        return ", ".join([f"negative_slope={self.negative_slope}"] + ([super()._args()] if self.inplace else []))
+        return ", ".join([f"negative_slope={self.negative_slope}"] + ([super()._args()] if self.inplace else [])
+                         + ([] if self.mask else ["mask=False"]) + self._bias_args())
 
 
 class ELU(_Activation):
@@ -598,9 +705,19 @@ class ELU(_Activation):
     activity_axis : int
         The channel axis for `track_activity` (1: NCHW or (batch, features);
         -1: channels-last).  A 1-D x needs ``activity_axis=0``.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
+    bias, grad_bias : ndarray or None
+        The bias and its gradient from the last backward (None without one).
     alpha : float
         The argument, as given.
     inplace, track_activity : bool
@@ -646,11 +763,13 @@ class ELU(_Activation):
     """
 
     def __init__(self, alpha: float = 1.0, *, inplace: bool = False, track_activity: bool = False,
-                 activity_axis: int = 1) -> None:
+                 activity_axis: int = 1, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         if inplace and not alpha >= 0:
             raise ValueError(f"ELU(inplace=True) needs alpha >= 0 to run backward from its output, "
                              f"got {alpha}")
-        super().__init__(inplace=inplace, track_activity=track_activity, activity_axis=activity_axis)
+        super().__init__(inplace=inplace, track_activity=track_activity,
+                         activity_axis=activity_axis, bias=bias, axis=axis, dtype=dtype)
         self.alpha = alpha
 
     def forward(self, x: ArrayLike) -> NDArray[Any]:
@@ -688,10 +807,10 @@ class ELU(_Activation):
         """
         frac = self._fractions(x)
         if self.inplace:
-            y = elu(x, self.alpha, out=x)
+            y = elu(x, self.alpha, **self._bias_kw(), out=x)
             self._keep(y, y)
         else:
-            y = elu(x, self.alpha)
+            y = elu(x, self.alpha, **self._bias_kw())
             self._keep(np.asarray(x), y)
         self._record_if(frac)
         return y
@@ -736,12 +855,16 @@ class ELU(_Activation):
         array([20., 10.])
         """
         saved = self._peek(grad_output)
-        grad_input = elu_backward(grad_output, saved, self.alpha, is_result=self.inplace)
+                # from the output (inplace) the bias is in it already
+        kw = self._sums_kw() if self.inplace else self._bias_kw(grad=True)
+        grad_input = self._take(elu_backward(grad_output, saved, self.alpha, is_result=self.inplace,
+                                             **kw))
         self._free()
         return grad_input
 
     def _args(self):
-        return ", ".join([f"alpha={self.alpha}"] + ([super()._args()] if self.inplace else []))
+        return ", ".join([f"alpha={self.alpha}"] + ([super()._args()] if self.inplace else [])
+                         + self._bias_args())
 
 
 def _is_float_dtype(dtype):
@@ -1037,12 +1160,18 @@ class _Piecewise(_Activation):
     _gradient: Any = None
     _from_output = False          # the gradient can be computed from the output
     _gradient_scalars = 1         # how many of _scalars() the gradient takes
+    # the two-form gradients: the mask variants (relu_fast._functions.MASKED), whose
+    # backward takes none of the scalars
+    _mask_function: Any = None
+    _mask_gradient: Any = None
 
-    def __init__(self, *, inplace: bool = False) -> None:
-        if inplace and not self._from_output:
+    def __init__(self, *, inplace: bool = False, mask: bool = False, bias: Optional[int] = None,
+                 axis: int = 1, dtype: DTypeLike = np.float32) -> None:
+        self.mask = bool(mask) and self._mask_function is not None
+        if inplace and not self._from_output and not self.mask:
             raise ValueError(f"{type(self).__name__}(inplace=True) is not supported: its "
                              "gradient needs x, which an in-place forward overwrites")
-        super().__init__(inplace=inplace)
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
 
     def _scalars(self) -> tuple:
         return ()
@@ -1073,12 +1202,15 @@ class _Piecewise(_Activation):
         >>> nn.ReLU6().forward(np.array([-1.0, 3.0, 9.0]))
         array([0., 3., 6.])
         """
-        fn = type(self)._function
-        if self.inplace:
-            y = fn(x, *self._scalars(), out=x)
+        out = {"out": x} if self.inplace else {}
+        if self.mask:
+            y, m = type(self)._mask_function(x, *self._scalars(), **self._bias_kw(), **out)
+            self._keep(m, y)
+        elif self.inplace:
+            y = type(self)._function(x, *self._scalars(), **self._bias_kw(), out=x)
             self._keep(y, y)
         else:
-            y = fn(x, *self._scalars())
+            y = type(self)._function(x, *self._scalars(), **self._bias_kw())
             self._keep(np.asarray(x), y)
         return y
 
@@ -1116,10 +1248,17 @@ class _Piecewise(_Activation):
         """
         saved = self._peek(grad_output)
         grad = type(self)._gradient
-        if self._from_output:
-            grad_input = grad(grad_output, saved, *self._scalars()[:2], is_result=self.inplace)
+        if self.mask:
+            result = type(self)._mask_gradient(grad_output, saved, **self._sums_kw())
+        elif self.inplace:                   # from the output: the bias is in it
+            result = grad(grad_output, saved, *self._scalars()[:2], is_result=True,
+                          **self._sums_kw())
+        elif self._from_output:
+            result = grad(grad_output, saved, *self._scalars()[:2], **self._bias_kw(grad=True))
         else:
-            grad_input = grad(grad_output, saved, *self._scalars()[:self._gradient_scalars])
+            result = grad(grad_output, saved, *self._scalars()[:self._gradient_scalars],
+                          **self._bias_kw(grad=True))
+        grad_input = self._take(result)
         self._free()
         return grad_input
 
@@ -1135,6 +1274,17 @@ class ReLU6(_Piecewise):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    mask : bool
+        Whether to keep the 1-bit mask of the gradient's form rather than x
+        (or the output); both give the same gradient.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1162,12 +1312,16 @@ class ReLU6(_Piecewise):
     array([0., 1., 0.])
     """
 
+    _mask_function = staticmethod(relu6_mask)
+    _mask_gradient = staticmethod(relu6_backward_mask)
     _function = staticmethod(relu6)
     _gradient = staticmethod(relu6_backward)
     _from_output = True
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False,
+                 *, mask: bool = True, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, mask=mask, bias=bias, axis=axis, dtype=dtype)
 
 
 
@@ -1184,6 +1338,17 @@ class Hardtanh(_Piecewise):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    mask : bool
+        Whether to keep the 1-bit mask of the gradient's form rather than x
+        (or the output); both give the same gradient.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1218,15 +1383,19 @@ class Hardtanh(_Piecewise):
     array([0., 1., 0.])
     """
 
+    _mask_function = staticmethod(hardtanh_mask)
+    _mask_gradient = staticmethod(hardtanh_backward_mask)
     _function = staticmethod(hardtanh)
     _gradient = staticmethod(hardtanh_backward)
     _from_output = True
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 *, mask: bool = True, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         if min_val > max_val:
             raise ValueError(f"min_val must not exceed max_val, got min_val={min_val} > "
                              f"max_val={max_val}")
-        super().__init__(inplace=inplace)
+        super().__init__(inplace=inplace, mask=mask, bias=bias, axis=axis, dtype=dtype)
         self.min_val = min_val
         self.max_val = max_val
 
@@ -1252,6 +1421,17 @@ class Threshold(_Piecewise):
         What replaces x where x <= t.
     inplace : bool
         Must be False (accepted for PyTorch's signature).
+    mask : bool
+        Whether to keep the 1-bit mask of the gradient's form rather than x
+        (or the output); both give the same gradient.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1286,11 +1466,15 @@ class Threshold(_Piecewise):
     array([0., 0., 1.])
     """
 
+    _mask_function = staticmethod(threshold_mask)
+    _mask_gradient = staticmethod(threshold_backward_mask)
     _function = staticmethod(threshold)
     _gradient = staticmethod(threshold_backward)
 
-    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, threshold: float, value: float, inplace: bool = False,
+                 *, mask: bool = True, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, mask=mask, bias=bias, axis=axis, dtype=dtype)
         self.threshold = threshold
         self.value = value
 
@@ -1313,6 +1497,17 @@ class Hardsigmoid(_Piecewise):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    mask : bool
+        Whether to keep the 1-bit mask of the gradient's form rather than x
+        (or the output); both give the same gradient.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1340,12 +1535,16 @@ class Hardsigmoid(_Piecewise):
     array([0., 1., 0.])
     """
 
+    _mask_function = staticmethod(hardsigmoid_mask)
+    _mask_gradient = staticmethod(hardsigmoid_backward_mask)
     _function = staticmethod(hardsigmoid)
     _gradient = staticmethod(hardsigmoid_backward)
     _from_output = True
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False,
+                 *, mask: bool = True, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, mask=mask, bias=bias, axis=axis, dtype=dtype)
 
 
 
@@ -1359,6 +1558,14 @@ class Hardswish(_Piecewise):
     ----------
     inplace : bool
         Must be False (accepted for PyTorch's signature).
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1394,8 +1601,9 @@ class Hardswish(_Piecewise):
     _function = staticmethod(hardswish)
     _gradient = staticmethod(hardswish_backward)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False, *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
 
 
 class SELU(_Piecewise):
@@ -1409,6 +1617,14 @@ class SELU(_Piecewise):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1440,8 +1656,9 @@ class SELU(_Piecewise):
     _gradient = staticmethod(selu_backward)
     _from_output = True
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False, *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
 
 
 class CELU(_Piecewise):
@@ -1457,6 +1674,14 @@ class CELU(_Piecewise):
     inplace : bool
         Whether forward writes its output into x (an ndarray of float32 or
         float64).
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1495,10 +1720,12 @@ class CELU(_Piecewise):
     _gradient = staticmethod(celu_backward)
     _from_output = True
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False,
+                 *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         if not alpha > 0:
             raise ValueError(f"alpha must be > 0 for CELU, got {alpha}")
-        super().__init__(inplace=inplace)
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
         self.alpha = alpha
 
     def _scalars(self) -> tuple:
@@ -1518,6 +1745,14 @@ class SiLU(_Piecewise):
     ----------
     inplace : bool
         Must be False (accepted for PyTorch's signature).
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1553,8 +1788,9 @@ class SiLU(_Piecewise):
     _function = staticmethod(silu)
     _gradient = staticmethod(silu_backward)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False, *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
 
 
 class RReLU(_Activation):
@@ -1562,11 +1798,12 @@ class RReLU(_Activation):
 
     In training mode (the default, as a new PyTorch module) each forward draws a
     fresh seed from the layer's own `numpy.random.Generator` and calls
-    ``relu_fast.rrelu(x, lower, upper, training=True, seed=...)``; it keeps that
-    seed (8 bytes) and the 1-bit sign mask of x (x.size / 8 bytes), and backward
+    ``relu_fast.rrelu_mask(x, lower, upper, training=True, seed=...)``; it keeps
+    that seed (8 bytes) and the 1-bit mask (x.size / 8 bytes), and backward
     computes the same slopes again from the seed -- no noise array is stored.  In
-    eval mode (`eval`) it is leaky_relu with (lower + upper) / 2 and keeps x
-    (with ``inplace=True``: the output, from which that gradient is exact).
+    eval mode (`eval`) it is leaky_relu with (lower + upper) / 2 and keeps the
+    mask.  With ``mask=False`` it keeps x (with ``inplace=True``: the output, from
+    which the gradient is exact).
 
     Parameters
     ----------
@@ -1578,6 +1815,17 @@ class RReLU(_Activation):
     seed : int, numpy.random.Generator or None, optional
         Seeds the layer's generator (`numpy.random.default_rng`): the same
         seed gives the same sequence of forwards.  None: fresh entropy.
+    mask : bool
+        Whether to keep the 1-bit mask rather than x; both give the same
+        gradient.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1625,9 +1873,11 @@ class RReLU(_Activation):
     """
 
     def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
-                 inplace: bool = False, *, seed: Any = None) -> None:
+                 inplace: bool = False, *, seed: Any = None, mask: bool = True,
+                 bias: Optional[int] = None, axis: int = 1, dtype: DTypeLike = np.float32) -> None:
         rrelu(np.empty(0), lower, upper)          # checks lower and upper as rrelu does
-        super().__init__(inplace=inplace)
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
+        self.mask = bool(mask)
         self.lower = lower
         self.upper = upper
         self.training = True
@@ -1708,19 +1958,17 @@ class RReLU(_Activation):
         (True, 2.0)
         """
         out = {"out": x} if self.inplace else {}
-        if not self.training:
-            y = rrelu(x, self.lower, self.upper, False, **out)
-            self._seed = None
-            self._keep(y if self.inplace else np.asarray(x), y)
-            return y
-        seed = int(self._rng.integers(0, 2**64, dtype=np.uint64))
-        xa = np.asarray(x)
-        # x's signs before an in-place forward overwrites them (NaN counts as positive)
-        positive = None if xa.dtype not in (np.float32, np.float64) else \
-            np.packbits(~(xa <= 0), axis=None, bitorder="little")
-        y = rrelu(x, self.lower, self.upper, True, seed=seed, **out)
-        self.last_seed = self._seed = seed
-        self._keep(positive, y)
+        seed = int(self._rng.integers(0, 2**64, dtype=np.uint64)) if self.training else None
+        if self.mask:
+            y, kept = rrelu_mask(x, self.lower, self.upper, self.training, seed=seed,
+                                 **self._bias_kw(), **out)
+        else:
+            y = rrelu(x, self.lower, self.upper, self.training, seed=seed, **self._bias_kw(), **out)
+            kept = y if self.inplace else np.asarray(x)
+        self._seed = seed
+        if seed is not None:
+            self.last_seed = seed
+        self._keep(kept, y)
         return y
 
     def backward(self, grad_output: ArrayLike) -> NDArray[Any]:
@@ -1763,14 +2011,15 @@ class RReLU(_Activation):
         array([ 5., 10.])
         """
         saved = self._peek(grad_output)
-        if self._seed is None:
-            grad_input = rrelu_backward(grad_output, saved, self.lower, self.upper, False)
-        else:
-            n = int(np.prod(self._shape, dtype=np.int64))
-            bits = np.unpackbits(saved, count=n, bitorder="little").astype(bool)
-            signs = np.where(bits, self._dtype.type(1), self._dtype.type(-1)).reshape(self._shape)
-            grad_input = rrelu_backward(grad_output, signs, self.lower, self.upper, True,
-                                        seed=self._seed)
+        train = self._seed is not None
+        if self.mask:
+            result = rrelu_backward_mask(grad_output, saved, self.lower, self.upper, train,
+                                         seed=self._seed, **self._sums_kw())
+        else:                                # x, or the output (x's signs: the slopes are >= 0)
+            kw = self._sums_kw() if self.inplace else self._bias_kw(grad=True)
+            result = rrelu_backward(grad_output, saved, self.lower, self.upper, train,
+                                    seed=self._seed, **kw)
+        grad_input = self._take(result)
         self._free()
         return grad_input
 
@@ -1780,8 +2029,9 @@ class RReLU(_Activation):
         Returns
         -------
         int
-            Training mode: the 1-bit sign mask of x and the 8-byte seed; eval
-            mode: x (or the output); 0 before a forward and after a backward.
+            The 1-bit mask (and, training, the 8-byte seed); with
+            ``mask=False`` x or the output; 0 before a forward and after a
+            backward.
 
         Examples
         --------
@@ -1802,7 +2052,8 @@ class RReLU(_Activation):
 
     def _args(self):
         return ", ".join([f"lower={self.lower}", f"upper={self.upper}"]
-                         + ([super()._args()] if self.inplace else []))
+                         + ([super()._args()] if self.inplace else [])
+                         + ([] if self.mask else ["mask=False"]) + self._bias_args())
 
 
 class Softplus(_Piecewise):
@@ -1817,6 +2068,14 @@ class Softplus(_Piecewise):
         The scale of x (see `relu_fast.softplus`): a finite real number > 0.
     threshold : float
         Where beta * x exceeds it, the output is x: a finite real number.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1857,9 +2116,11 @@ class Softplus(_Piecewise):
     _gradient = staticmethod(softplus_backward)
     _gradient_scalars = 2
 
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0,
+                 *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         softplus(np.empty(0), beta, threshold)      # the arguments' checks, now
-        super().__init__(inplace=False)
+        super().__init__(inplace=False, bias=bias, axis=axis, dtype=dtype)
         self.beta = beta
         self.threshold = threshold
 
@@ -1880,6 +2141,14 @@ class Mish(_Piecewise):
     ----------
     inplace : bool
         Must be False (accepted for PyTorch's signature).
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1916,8 +2185,9 @@ class Mish(_Piecewise):
     _function = staticmethod(mish)
     _gradient = staticmethod(mish_backward)
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__(inplace=inplace)
+    def __init__(self, inplace: bool = False, *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
+        super().__init__(inplace=inplace, bias=bias, axis=axis, dtype=dtype)
 
 
 class GELU(_Piecewise):
@@ -1931,6 +2201,14 @@ class GELU(_Piecewise):
     approximate : {'none', 'tanh'}
         ``'none'`` (the default): the exact form with the normal distribution
         function Phi; ``'tanh'``: PyTorch's tanh approximation.
+    bias : int, optional
+        The number of channels of a learnable bias along `axis` (zeros at
+        first), added to x in the activation's pass; None: no bias.
+    axis : int
+        The channel axis of the bias (1: NCHW or (batch, features); -1:
+        channels-last).
+    dtype : data-type
+        The bias's dtype: x's (float32 or float64), or float32 for 16-bit x.
 
     Attributes
     ----------
@@ -1969,12 +2247,13 @@ class GELU(_Piecewise):
     _function = staticmethod(gelu)
     _gradient = staticmethod(gelu_backward)
 
-    def __init__(self, approximate: str = "none") -> None:
+    def __init__(self, approximate: str = "none", *, bias: Optional[int] = None, axis: int = 1,
+                 dtype: DTypeLike = np.float32) -> None:
         if not isinstance(approximate, str):
             raise TypeError(f"approximate must be a str, 'none' or 'tanh', got {type(approximate).__name__}")
         if approximate not in ("none", "tanh"):
             raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-        super().__init__(inplace=False)
+        super().__init__(inplace=False, bias=bias, axis=axis, dtype=dtype)
         self.approximate = approximate
 
     def _scalars(self) -> tuple:
