@@ -12,6 +12,8 @@ point (relu_stats counts it in the forward pass of the layers that track activit
 for SELU, SiLU and GELU the demo counts it from their inputs).  Dead ReLUs pass no gradient
 and stay dead; the others pass some and can recover.  Prints a table and
 saves a PNG of loss and dead fraction per epoch (needs matplotlib).
+
+``demo --fused`` times one MLP's training step three ways instead (_demo_fused).
 """
 import argparse
 import time
@@ -253,6 +255,9 @@ def plot(results, path, epochs):
 
 
 def main(argv=None):
+    if argv is not None and "--fused" in argv:     # the training step three ways
+        from . import _demo_fused
+        return _demo_fused.main(argv)
     parser = argparse.ArgumentParser(prog="python -m relu_fast demo", description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--points", type=int, default=400, help="training points per spiral arm")

@@ -28,10 +28,30 @@ cdef inline void mk_pack(const floating* d, floating din, uint8_t* m, Py_ssize_t
 
 cdef inline void mk_unpack(const uint8_t* m, floating rin, floating rout, floating* z,
                            Py_ssize_t k) noexcept nogil:
-    # z[j] = bit j ? rin : rout
-    cdef Py_ssize_t j
-    for j in range(k):
-        z[j] = rin if (m[j >> 3] >> (j & 7)) & 1 else rout
+    # z[j] = bit j ? rin : rout, for j < k rounded up to whole bytes, as bit patterns
+    # and'ed with all-ones/all-zeros words from the byte's table row: no branch (a
+    # branch on random bits mispredicted every other element, 7x slower)
+    cdef Py_ssize_t b, j
+    cdef uint32_t ri32, ro32
+    cdef uint64_t ri64, ro64
+    cdef const uint32_t* w32
+    cdef const uint64_t* w64
+    cdef uint32_t* z32 = <uint32_t*>z
+    cdef uint64_t* z64 = <uint64_t*>z
+    if floating is float:
+        memcpy(&ri32, &rin, 4)
+        memcpy(&ro32, &rout, 4)
+        for b in range((k + 7) // 8):
+            w32 = tr_lut32[m[b]]
+            for j in range(8):
+                z32[8 * b + j] = (ri32 & w32[j]) | (ro32 & ~w32[j])
+    else:
+        memcpy(&ri64, &rin, 8)
+        memcpy(&ro64, &rout, 8)
+        for b in range((k + 7) // 8):
+            w64 = tr_lut64[m[b]]
+            for j in range(8):
+                z64[8 * b + j] = (ri64 & w64[j]) | (ro64 & ~w64[j])
 
 
 cdef void mask_unary_piece(int op, int bop, int dt, const elem* x, const void* b, elem* y,
