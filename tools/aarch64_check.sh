@@ -34,7 +34,7 @@ debootstrap --arch=arm64 --variant=minbase \
 say "aarch64 wheels of the build and test requirements (fetched on the host)"
 python -m pip download -q -d "$sysroot/wheels" --python-version 3.11 --implementation cp \
     --platform manylinux_2_28_aarch64 --platform manylinux2014_aarch64 --only-binary=:all: \
-    numpy "cython>=3,<4" pytest hypothesis threadpoolctl ml_dtypes "setuptools>=77" wheel
+    numpy "cython>=3,<4" pytest pytest-xdist hypothesis threadpoolctl ml_dtypes "setuptools>=77" wheel
 mkdir "$sysroot/src"
 (cd "$root" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$sysroot/src"
 
@@ -58,7 +58,7 @@ in_arm64() {   # a clean environment: no host pip settings, no host PATH
     chroot "$sysroot" /usr/bin/env -i HOME=/root PATH=/venv/bin:/usr/bin:/bin LANG=C.UTF-8 "$@"
 }
 in_arm64 python3 -m venv /venv
-in_arm64 pip install -q --no-index --find-links /wheels numpy cython pytest hypothesis threadpoolctl ml_dtypes \
+in_arm64 pip install -q --no-index --find-links /wheels numpy cython pytest pytest-xdist hypothesis threadpoolctl ml_dtypes \
     "setuptools>=77" wheel   # the venv's own setuptools (66) predates SPDX license expressions
 say "build (emulated gcc, aarch64)"
 in_arm64 sh -c "cd /src && pip install -q --no-build-isolation --no-index --find-links /wheels ."
@@ -66,5 +66,7 @@ in_arm64 sh -c "cd / && python -c 'import platform; print(platform.machine())' &
 say "the tests on aarch64: ${RELU_FAST_TESTS:-tests}"
 # (no arguments: none -- printf '%q' of nothing is '', which pytest reads as the cwd, all of it)
 extra=$([ $# -gt 0 ] && printf '%q ' "$@" || true)
+# one emulated pytest process per host CPU (qemu-user runs each on one core)
+jobs=$(nproc); [ "$jobs" -gt 1 ] && extra="-n $jobs $extra"
 in_arm64 sh -c "cd /src && python -m pytest ${RELU_FAST_TESTS:-tests} -q -p no:cacheprovider $extra"
 say "aarch64 check done"
