@@ -183,6 +183,58 @@ def test_streamed_stores_with_bias(level, dtype):
         _api._use_level(original)
 
 
+def _with_specials(shape, dtype, seed):
+    """Random values with every special value sprinkled through (both arrays' tails
+    not a multiple of any vector width)."""
+    a = rand(shape, dtype, seed=seed).reshape(-1)
+    sp = special(dtype)
+    a[seed % 7::13] = np.resize(sp, a[seed % 7::13].size)
+    return a.reshape(shape)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=lambda d: np.dtype(d).name)
+def test_streamed_from_registers_with_bias(level, dtype):
+    """relu, leaky_relu and their gradients with a bias stream from the registers
+    (no buffer): channel runs and rows of channels, pieces that start and end anywhere
+    in a vector, outputs at every element offset from a vector boundary, pieces too
+    short for it (through the buffer instead), special values in x and in the bias,
+    1 and 2 threads -- the same bits as the twins."""
+    module = importlib.import_module(f"relu_fast._kernels_{level}")
+    original = rf.kernel_level()
+    before = module._stream_threshold(0)
+    _api._use_level(level)
+    try:
+        for shape, axis in (((3, 1001), 0), ((2, 3, 97), 1), ((13, 1000), -1), ((9, 67), -1),
+                            ((40, 5), -1), ((4, 7, 9), 1)):
+            x = _with_specials(shape, dtype, seed=shape[-1])
+            g = _with_specials(shape, dtype, seed=shape[-1] + 1)
+            b = _with_specials((shape[axis],), dtype, seed=shape[0])
+            n = x.size
+            for name in ("relu", "leaky_relu"):
+                kw = _values(name)
+                with np.errstate(all="ignore"):
+                    want = getattr(ref, name)(x, bias=b, axis=axis, **kw)
+                    gwant = getattr(ref, name + "_backward")(g, x, bias=b, axis=axis, **kw)
+                for shift in (0, 1, 3):        # the output's offset from a 64-byte line
+                    buf = np.full(n + 8, 7.0, dtype)
+                    out = buf[shift:shift + n].reshape(shape)
+                    for nthreads in (1, 2):
+                        with rf.limit_threads(nthreads):
+                            buf[:] = 7.0
+                            getattr(rf, name)(x, bias=b, axis=axis, out=out, **kw)
+                            assert_same(out, want)
+                            assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+                            buf[:] = 7.0
+                            getattr(rf, name + "_backward")(g, x, bias=b, axis=axis, out=out,
+                                                            **kw)
+                            assert_same(out, gwant)
+                            assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+    finally:
+        module._stream_threshold(before)
+        _api._use_level(original)
+
+
 @pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: np.dtype(d).name)
 def test_layouts_out_and_in_place(dtype):
     base = rand((7, 12, 9), dtype, seed=1)

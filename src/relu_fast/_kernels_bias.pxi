@@ -12,8 +12,90 @@
 # parts whose bounds depend on the shape only (their sums added in part order), so
 # every thread count and level adds the same values in the same order.
 
+cdef extern from "_stream.h":
+    bint relu_bias_stream_f32 "relu_fast_relu_bias_stream_f32"(const float* x, const float* b, int row,
+                                                               float* y, size_t n) noexcept nogil
+    bint relu_bias_stream_f64 "relu_fast_relu_bias_stream_f64"(const double* x, const double* b, int row,
+                                                               double* y, size_t n) noexcept nogil
+    bint leaky_bias_stream_f32 "relu_fast_leaky_bias_stream_f32"(const float* x, const float* b, int row,
+                                                                 float* y, size_t n, float s) noexcept nogil
+    bint leaky_bias_stream_f64 "relu_fast_leaky_bias_stream_f64"(const double* x, const double* b, int row,
+                                                                 double* y, size_t n, double s) noexcept nogil
+    bint relu_bwd_bias_stream_f32 "relu_fast_relu_bwd_bias_stream_f32"(
+        const float* g, const float* x, const float* b, int row, float* y, size_t n) noexcept nogil
+    bint relu_bwd_bias_stream_f64 "relu_fast_relu_bwd_bias_stream_f64"(
+        const double* g, const double* x, const double* b, int row, double* y, size_t n) noexcept nogil
+    bint leaky_bwd_bias_stream_f32 "relu_fast_leaky_bwd_bias_stream_f32"(
+        const float* g, const float* x, const float* b, int row, float* y, size_t n, float s) noexcept nogil
+    bint leaky_bwd_bias_stream_f64 "relu_fast_leaky_bwd_bias_stream_f64"(
+        const double* g, const double* x, const double* b, int row, double* y, size_t n,
+        double s) noexcept nogil
+
 cdef enum:
     BIAS_BLOCK = 512        # elements per block (a multiple of 16: the lanes' phase)
+    BIAS_RUN_MIN = 64       # pieces at least this long (on average) stream from the registers
+
+
+cdef inline bint bias_stream_piece(int op, const floating* g, const floating* x, const floating* b,
+                                   floating* y, Py_ssize_t n, int row, const double* p) noexcept nogil:
+    # one channel's piece (row: a slice of b; else b[0] throughout), streamed from the
+    # registers; g NULL: the forward op, else the gradient op (the two sets of op codes
+    # overlap); False: no such kernel here (nothing written)
+    if g == NULL:
+        if op == OP_RELU:
+            if floating is float:
+                return relu_bias_stream_f32(x, b, row, y, n)
+            else:
+                return relu_bias_stream_f64(x, b, row, y, n)
+        elif op == OP_LEAKY:
+            if floating is float:
+                return leaky_bias_stream_f32(x, b, row, y, n, <float>p[0])
+            else:
+                return leaky_bias_stream_f64(x, b, row, y, n, p[0])
+    elif op == OP_RELU_BWD:
+        if floating is float:
+            return relu_bwd_bias_stream_f32(g, x, b, row, y, n)
+        else:
+            return relu_bwd_bias_stream_f64(g, x, b, row, y, n)
+    elif op == OP_LEAKY_BWD:
+        if floating is float:
+            return leaky_bwd_bias_stream_f32(g, x, b, row, y, n, <float>p[0])
+        else:
+            return leaky_bwd_bias_stream_f64(g, x, b, row, y, n, p[0])
+    return False
+
+
+cdef inline bint bias_stream(int op, const floating* g, const floating* x, const floating* b,
+                             floating* y, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
+                             Py_ssize_t inner, const double* p) noexcept nogil:
+    # elements lo .. hi-1 through bias_stream_piece, one channel's piece at a time (the
+    # pieces of add_bias); False (nothing written) where the op has no such kernel or the
+    # pieces are too short for it to pay
+    cdef Py_ssize_t j = lo, c, pos, m
+    if (op != OP_RELU and op != OP_LEAKY) if g == NULL else (op != OP_RELU_BWD and op != OP_LEAKY_BWD):
+        return False
+    if (C if inner == 1 else inner) < BIAS_RUN_MIN:
+        return False
+    if inner == 1:
+        c = lo % C
+        while j < hi:
+            m = C - c if C - c < hi - j else hi - j
+            if not bias_stream_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 1, p):
+                return False        # only ever the first: every piece has y's alignment
+            j += m
+            c = 0
+    else:
+        c = (lo // inner) % C
+        pos = lo % inner
+        while j < hi:
+            m = inner - pos if inner - pos < hi - j else hi - j
+            if not bias_stream_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, p):
+                return False        # (as above)
+            j += m
+            pos = 0
+            c = c + 1 if c + 1 < C else 0
+    store_fence()
+    return True
 
 
 cdef inline void add_bias(const floating* x, const floating* b, floating* z, Py_ssize_t i0,
@@ -106,6 +188,9 @@ cdef void bias_unary_piece(int op, int dt, const elem* x, const void* b, elem* y
     cdef float a[BIAS_BLOCK]
     cdef uint16_t s[BIAS_BLOCK]
     cdef Py_ssize_t i = lo, k
+    if elem is not uint16_t:
+        if stream and bias_stream(op, <const elem*>NULL, x, <const elem*>b, y, lo, hi, C, inner, p):
+            return
     while i < hi:
         k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
         if elem is uint16_t:
@@ -144,6 +229,10 @@ cdef void bias_binary_piece(int op, int dt, const elem* g, const elem* x, const 
     cdef float r[BIAS_BLOCK]
     cdef uint16_t s[BIAS_BLOCK]
     cdef Py_ssize_t i = lo, k
+    if elem is not uint16_t:
+        if (stream and b != NULL and acc == NULL
+                and bias_stream(op, g, x, <const elem*>b, gx, lo, hi, C, inner, p)):
+            return
     while i < hi:
         k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
         if elem is uint16_t:
