@@ -194,21 +194,23 @@ def _with_specials(shape, dtype, seed):
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=lambda d: np.dtype(d).name)
-def test_streamed_from_registers_with_bias(level, dtype):
-    """relu, leaky_relu and their gradients with a bias stream from the registers
-    (no buffer): channel runs and rows of channels, pieces that start and end anywhere
+@pytest.mark.parametrize("stream", (True, False), ids=("streamed", "stored"))
+def test_from_registers_with_bias(level, dtype, stream):
+    """relu, leaky_relu and their gradients with a bias go from the registers to the
+    output (no buffer), with streaming or ordinary stores: channel runs and rows of channels, pieces that start and end anywhere
     in a vector, outputs at every element offset from a vector boundary, pieces too
     short for it (through the buffer instead), special values in x and in the bias,
     1 and 2 threads -- the same bits as the twins."""
     module = importlib.import_module(f"relu_fast._kernels_{level}")
     original = rf.kernel_level()
-    before = module._stream_threshold(0)
+    before = module._stream_threshold(0 if stream else 1 << 62)
     _api._use_level(level)
     try:
         for shape, axis in (((3, 1001), 0), ((2, 3, 97), 1), ((13, 1000), -1), ((9, 67), -1),
                             ((40, 5), -1), ((4, 7, 9), 1)):
             x = _with_specials(shape, dtype, seed=shape[-1])
-            g = _with_specials(shape, dtype, seed=shape[-1] + 1)
+            g = rand(shape, dtype, seed=shape[-1] + 1)   # (huge values: sums that depend
+            g.reshape(-1)[5::17] = -0.0                 # on their order, as NumPy's do)
             b = _with_specials((shape[axis],), dtype, seed=shape[0])
             n = x.size
             for name in ("relu", "leaky_relu"):
@@ -216,6 +218,8 @@ def test_streamed_from_registers_with_bias(level, dtype):
                 with np.errstate(all="ignore"):
                     want = getattr(ref, name)(x, bias=b, axis=axis, **kw)
                     gwant = getattr(ref, name + "_backward")(g, x, bias=b, axis=axis, **kw)
+                    _, gbwant = getattr(ref, name + "_backward")(g, x, bias=b, axis=axis,
+                                                                 grad_bias=True, **kw)
                 for shift in (0, 1, 3):        # the output's offset from a 64-byte line
                     buf = np.full(n + 8, 7.0, dtype)
                     out = buf[shift:shift + n].reshape(shape)
@@ -230,6 +234,15 @@ def test_streamed_from_registers_with_bias(level, dtype):
                                                             **kw)
                             assert_same(out, gwant)
                             assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+                            buf[:] = 7.0
+                            _, gb = getattr(rf, name + "_backward")(g, x, bias=b, axis=axis, out=out,
+                                                                    grad_bias=True, **kw)
+                            assert_same(out, gwant)
+                            assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+                            _check_sums(gb, gbwant, gwant, axis, one=False)
+                            if nthreads == 1 and shift == 0:
+                                first_gb = gb
+                            assert_same(gb, first_gb)   # any thread count, any placement
     finally:
         module._stream_threshold(before)
         _api._use_level(original)

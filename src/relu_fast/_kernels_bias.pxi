@@ -13,89 +13,131 @@
 # every thread count and level adds the same values in the same order.
 
 cdef extern from "_stream.h":
-    bint relu_bias_stream_f32 "relu_fast_relu_bias_stream_f32"(const float* x, const float* b, int row,
-                                                               float* y, size_t n) noexcept nogil
-    bint relu_bias_stream_f64 "relu_fast_relu_bias_stream_f64"(const double* x, const double* b, int row,
-                                                               double* y, size_t n) noexcept nogil
-    bint leaky_bias_stream_f32 "relu_fast_leaky_bias_stream_f32"(const float* x, const float* b, int row,
-                                                                 float* y, size_t n, float s) noexcept nogil
-    bint leaky_bias_stream_f64 "relu_fast_leaky_bias_stream_f64"(const double* x, const double* b, int row,
-                                                                 double* y, size_t n, double s) noexcept nogil
+    bint relu_bias_stream_f32 "relu_fast_relu_bias_stream_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+    bint leaky_bias_stream_f32 "relu_fast_leaky_bias_stream_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
     bint relu_bwd_bias_stream_f32 "relu_fast_relu_bwd_bias_stream_f32"(
-        const float* g, const float* x, const float* b, int row, float* y, size_t n) noexcept nogil
-    bint relu_bwd_bias_stream_f64 "relu_fast_relu_bwd_bias_stream_f64"(
-        const double* g, const double* x, const double* b, int row, double* y, size_t n) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_stream_f32 "relu_fast_leaky_bwd_bias_stream_f32"(
-        const float* g, const float* x, const float* b, int row, float* y, size_t n, float s) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+    bint relu_bias_stream_f64 "relu_fast_relu_bias_stream_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+    bint leaky_bias_stream_f64 "relu_fast_leaky_bias_stream_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+    bint relu_bwd_bias_stream_f64 "relu_fast_relu_bwd_bias_stream_f64"(
+        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_stream_f64 "relu_fast_leaky_bwd_bias_stream_f64"(
-        const double* g, const double* x, const double* b, int row, double* y, size_t n,
-        double s) noexcept nogil
+        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+    bint relu_bias_store_f32 "relu_fast_relu_bias_store_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+    bint leaky_bias_store_f32 "relu_fast_leaky_bias_store_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+    bint relu_bwd_bias_store_f32 "relu_fast_relu_bwd_bias_store_f32"(
+        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+    bint leaky_bwd_bias_store_f32 "relu_fast_leaky_bwd_bias_store_f32"(
+        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+    bint relu_bias_store_f64 "relu_fast_relu_bias_store_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+    bint leaky_bias_store_f64 "relu_fast_leaky_bias_store_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+    bint relu_bwd_bias_store_f64 "relu_fast_relu_bwd_bias_store_f64"(
+        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+    bint leaky_bwd_bias_store_f64 "relu_fast_leaky_bwd_bias_store_f64"(
+        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
 
 cdef enum:
     BIAS_BLOCK = 512        # elements per block (a multiple of 16: the lanes' phase)
     BIAS_RUN_MIN = 64       # pieces at least this long (on average) stream from the registers
 
 
-cdef inline bint bias_stream_piece(int op, const floating* g, const floating* x, const floating* b,
-                                   floating* y, Py_ssize_t n, int row, const double* p) noexcept nogil:
-    # one channel's piece (row: a slice of b; else b[0] throughout), streamed from the
-    # registers; g NULL: the forward op, else the gradient op (the two sets of op codes
-    # overlap); False: no such kernel here (nothing written)
-    if g == NULL:
-        if op == OP_RELU:
-            if floating is float:
-                return relu_bias_stream_f32(x, b, row, y, n)
-            else:
-                return relu_bias_stream_f64(x, b, row, y, n)
-        elif op == OP_LEAKY:
-            if floating is float:
-                return leaky_bias_stream_f32(x, b, row, y, n, <float>p[0])
-            else:
-                return leaky_bias_stream_f64(x, b, row, y, n, p[0])
-    elif op == OP_RELU_BWD:
+cdef inline bint bias_reg_piece(int op, const floating* g, const floating* x, const floating* b,
+                                floating* y, Py_ssize_t n, size_t C, size_t c0, const double* p,
+                                bint stream) noexcept nogil:
+    # rows of C channels from channel c0 (b: C + 64 values, b[k] = bias[k % C]), or C 0:
+    # a run of one channel, b[0] throughout (_stream.h); from the registers, with
+    # streaming or ordinary stores; g NULL: the forward op, else the gradient op (the
+    # two sets of op codes overlap); False: no such kernel here (nothing written)
+    cdef float sf = <float>p[0] if op == OP_LEAKY or (g != NULL and op == OP_LEAKY_BWD) else 0
+    if g == NULL and op == OP_RELU:
         if floating is float:
-            return relu_bwd_bias_stream_f32(g, x, b, row, y, n)
+            return (relu_bias_stream_f32(x, b, C, c0, y, n) if stream
+                    else relu_bias_store_f32(x, b, C, c0, y, n))
         else:
-            return relu_bwd_bias_stream_f64(g, x, b, row, y, n)
-    elif op == OP_LEAKY_BWD:
+            return (relu_bias_stream_f64(x, b, C, c0, y, n) if stream
+                    else relu_bias_store_f64(x, b, C, c0, y, n))
+    elif g == NULL and op == OP_LEAKY:
         if floating is float:
-            return leaky_bwd_bias_stream_f32(g, x, b, row, y, n, <float>p[0])
+            return (leaky_bias_stream_f32(x, b, C, c0, y, n, sf) if stream
+                    else leaky_bias_store_f32(x, b, C, c0, y, n, sf))
         else:
-            return leaky_bwd_bias_stream_f64(g, x, b, row, y, n, p[0])
+            return (leaky_bias_stream_f64(x, b, C, c0, y, n, p[0]) if stream
+                    else leaky_bias_store_f64(x, b, C, c0, y, n, p[0]))
+    elif g != NULL and op == OP_RELU_BWD:
+        if floating is float:
+            return (relu_bwd_bias_stream_f32(g, x, b, C, c0, y, n) if stream
+                    else relu_bwd_bias_store_f32(g, x, b, C, c0, y, n))
+        else:
+            return (relu_bwd_bias_stream_f64(g, x, b, C, c0, y, n) if stream
+                    else relu_bwd_bias_store_f64(g, x, b, C, c0, y, n))
+    elif g != NULL and op == OP_LEAKY_BWD:
+        if floating is float:
+            return (leaky_bwd_bias_stream_f32(g, x, b, C, c0, y, n, sf) if stream
+                    else leaky_bwd_bias_store_f32(g, x, b, C, c0, y, n, sf))
+        else:
+            return (leaky_bwd_bias_stream_f64(g, x, b, C, c0, y, n, p[0]) if stream
+                    else leaky_bwd_bias_store_f64(g, x, b, C, c0, y, n, p[0]))
     return False
 
 
-cdef inline bint bias_stream(int op, const floating* g, const floating* x, const floating* b,
-                             floating* y, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
-                             Py_ssize_t inner, const double* p) noexcept nogil:
-    # elements lo .. hi-1 through bias_stream_piece, one channel's piece at a time (the
-    # pieces of add_bias); False (nothing written) where the op has no such kernel or the
-    # pieces are too short for it to pay
+cdef inline bint bias_registers(int op, const floating* g, const floating* x, const floating* b,
+                                floating* y, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
+                                Py_ssize_t inner, const double* p, bint stream) noexcept nogil:
+    # elements lo .. hi-1 through bias_reg_piece: rows of channels as one stream, channel
+    # runs a run at a time.  False (nothing written) where the op has no such kernel, the
+    # rows or runs are too short for it to pay, or no memory for the rows' bias.
     cdef Py_ssize_t j = lo, c, pos, m
-    if (op != OP_RELU and op != OP_LEAKY) if g == NULL else (op != OP_RELU_BWD and op != OP_LEAKY_BWD):
-        return False
-    if (C if inner == 1 else inner) < BIAS_RUN_MIN:
+    cdef floating* bext
+    cdef bint done
+    if not bias_in_registers(op, g != NULL, C, inner):
         return False
     if inner == 1:
-        c = lo % C
-        while j < hi:
-            m = C - c if C - c < hi - j else hi - j
-            if not bias_stream_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 1, p):
-                return False        # only ever the first: every piece has y's alignment
-            j += m
-            c = 0
-    else:
-        c = (lo // inner) % C
-        pos = lo % inner
-        while j < hi:
-            m = inner - pos if inner - pos < hi - j else hi - j
-            if not bias_stream_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, p):
-                return False        # (as above)
-            j += m
-            pos = 0
-            c = c + 1 if c + 1 < C else 0
-    store_fence()
+        bext = rows_bias(b, C)
+        if bext == NULL:
+            return False
+        done = bias_reg_piece(op, g + lo if g != NULL else g, x + lo, bext, y + lo, hi - lo, C, lo % C,
+                              p, stream)
+        free(bext)
+        return done
+    c = (lo // inner) % C
+    pos = lo % inner
+    while j < hi:
+        m = inner - pos if inner - pos < hi - j else hi - j
+        if not bias_reg_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, 0, p, stream):
+            return False            # only ever the first: every piece has y's alignment
+        j += m
+        pos = 0
+        c = c + 1 if c + 1 < C else 0
     return True
+
+
+cdef inline bint bias_in_registers(int op, bint gradient, Py_ssize_t C, Py_ssize_t inner) noexcept nogil:
+    # whether bias_registers takes this op (gradient: the gradient op codes) and geometry:
+    # rows or runs at least BIAS_RUN_MIN long (shorter ones through the buffer)
+    if not ((op == OP_RELU_BWD or op == OP_LEAKY_BWD) if gradient else (op == OP_RELU or op == OP_LEAKY)):
+        return False
+    return (C if inner == 1 else inner) >= BIAS_RUN_MIN
+
+
+cdef inline floating* rows_bias(const floating* b, Py_ssize_t C) noexcept nogil:
+    # b repeated to C + 64 values (_stream.h: a vector at any channel reads it whole);
+    # NULL: no memory
+    cdef floating* bext = <floating*>calloc(C + 64, sizeof(floating))
+    cdef Py_ssize_t c
+    if bext != NULL:
+        for c in range(C + 64):
+            bext[c] = b[c % C]
+    return bext
 
 
 cdef inline void add_bias(const floating* x, const floating* b, floating* z, Py_ssize_t i0,
@@ -189,7 +231,9 @@ cdef void bias_unary_piece(int op, int dt, const elem* x, const void* b, elem* y
     cdef uint16_t s[BIAS_BLOCK]
     cdef Py_ssize_t i = lo, k
     if elem is not uint16_t:
-        if stream and bias_stream(op, <const elem*>NULL, x, <const elem*>b, y, lo, hi, C, inner, p):
+        if bias_registers(op, <const elem*>NULL, x, <const elem*>b, y, lo, hi, C, inner, p, stream):
+            if stream:
+                store_fence()
             return
     while i < hi:
         k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
@@ -229,9 +273,11 @@ cdef void bias_binary_piece(int op, int dt, const elem* g, const elem* x, const 
     cdef float r[BIAS_BLOCK]
     cdef uint16_t s[BIAS_BLOCK]
     cdef Py_ssize_t i = lo, k
-    if elem is not uint16_t:
-        if (stream and b != NULL and acc == NULL
-                and bias_stream(op, g, x, <const elem*>b, gx, lo, hi, C, inner, p)):
+    if elem is not uint16_t:                 # (with grad_bias: the buffer, for sum_bias)
+        if b != NULL and acc == NULL and bias_registers(op, g, x, <const elem*>b, gx, lo, hi, C,
+                                                        inner, p, stream):
+            if stream:
+                store_fence()
             return
     while i < hi:
         k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK

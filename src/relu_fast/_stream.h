@@ -105,44 +105,49 @@ static inline int relu_fast_leaky_bwd_stream_##SUF(const T* g, const T* x, T* y,
 }
 
 /* The same four with a bias added first: z = x + b, rounded to T as the span's
-   x + b is, then the span's expression at z.  row: b holds one value per element
-   (a slice of the bias for a row of channels); else b[0] for all n (a run of one
-   channel).  Reading x and writing y straight from the registers, no buffer between
+   x + b is, then the span's expression at z.  C 0: b[0] for all n (a run of one
+   channel); else rows of C channels, element i of channel (c0 + i) % C, with b holding
+   C + W values (b[k] = bias[k % C]) so that a vector at any channel reads b whole, and
+   C >= W.  Reading x and writing y straight from the registers, no buffer between
    them: through one, the loads of x stalled behind its stores (4K aliasing) and the
-   call's speed depended on where the arrays lay. */
+   call's speed depended on where the arrays lay; rows as one stream, not a piece
+   per row: every row's edges cost scalar stores into half-streamed lines.  KIND
+   stream: streaming stores; store: ordinary ones (outputs that stay in cache). */
 #define RF_BIAS_LOOP(T, W, VT, LOAD, SET1, SCALAR, VECTOR)                              \
-    size_t i = 0;                                                                        \
+    size_t i = 0, c = C ? c0 : 0;                                                        \
     VT bv = SET1(b[0]);                                                                  \
     if ((uintptr_t)y % sizeof(T)) return 0;                                              \
-    for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) { SCALAR }              \
-    if (row) { for (; i + W <= n; i += W) { VT bi = LOAD(b + i); VECTOR } }             \
+    for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) {                       \
+        T bs = b[c]; SCALAR if (C && ++c == C) c = 0; }                                  \
+    if (C) { for (; i + W <= n; i += W) {                                                \
+        VT bi = LOAD(b + c); VECTOR c += W; if (c >= C) c -= C; } }                      \
     else { for (; i + W <= n; i += W) { VT bi = bv; VECTOR } }                           \
-    for (; i < n; i++) { SCALAR }                                                        \
+    for (; i < n; i++) { T bs = b[c]; SCALAR if (C && ++c == C) c = 0; }                 \
     return 1;
-#define RELU_FAST_STREAM_BIAS_OPS(SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, SEL_NLE) \
-static inline int relu_fast_relu_bias_stream_##SUF(const T* x, const T* b, int row, T* y, size_t n) { \
+#define RELU_FAST_BIAS_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, SEL_NLE) \
+static inline int relu_fast_relu_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { \
     RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
-        T z = x[i] + b[row ? i : 0]; y[i] = z < 0 ? 0 : z;,                              \
+        T z = x[i] + bs; y[i] = z < 0 ? 0 : z;,                              \
         STREAM(y + i, MAX(ZERO(), ADD(LOAD(x + i), bi)));)                               \
 }                                                                                        \
-static inline int relu_fast_leaky_bias_stream_##SUF(const T* x, const T* b, int row, T* y, size_t n, \
+static inline int relu_fast_leaky_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, \
                                                    T s) {                                \
     VT sv = SET1(s);                                                                     \
     RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
-        T z = x[i] + b[row ? i : 0]; y[i] = z > 0 ? z : s * z;,                          \
+        T z = x[i] + bs; y[i] = z > 0 ? z : s * z;,                          \
         VT zv = ADD(LOAD(x + i), bi); STREAM(y + i, SEL_GT(zv, zv, MUL(sv, zv)));)       \
 }                                                                                        \
-static inline int relu_fast_relu_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, int row, \
+static inline int relu_fast_relu_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, \
                                                       T* y, size_t n) {                  \
     RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
-        T z = x[i] + b[row ? i : 0]; y[i] = z <= 0 ? 0 : g[i];,                          \
+        T z = x[i] + bs; y[i] = z <= 0 ? 0 : g[i];,                                       \
         VT zv = ADD(LOAD(x + i), bi); STREAM(y + i, SEL_NLE(zv, LOAD(g + i), ZERO()));)  \
 }                                                                                        \
-static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, int row, \
+static inline int relu_fast_leaky_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, \
                                                        T* y, size_t n, T s) {            \
     VT sv = SET1(s);                                                                     \
     RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
-        T z = x[i] + b[row ? i : 0]; y[i] = z > 0 ? g[i] : s * g[i];,                    \
+        T z = x[i] + bs; y[i] = z > 0 ? g[i] : s * g[i];,                                 \
         VT zv = ADD(LOAD(x + i), bi); VT gv = LOAD(g + i);                               \
         STREAM(y + i, SEL_GT(zv, gv, MUL(sv, gv)));)                                     \
 }
@@ -153,8 +158,10 @@ static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, 
 #define RF_NLE_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_NLE_UQ), (a))
 RELU_FAST_STREAM_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_STREAM_BIAS_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_STREAM_BIAS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #elif defined(__AVX__)
 #define RF_GT_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_GT_OQ))
 #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
@@ -162,8 +169,10 @@ RELU_FAST_STREAM_BIAS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_strea
 #define RF_NLE_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_NLE_UQ))
 RELU_FAST_STREAM_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_STREAM_BIAS_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_STREAM_BIAS_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #elif defined(__SSE2__) || defined(_M_X64)
 static inline __m128 rf_sel_ps(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
 static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
@@ -173,8 +182,10 @@ static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or
 #define RF_NLE_PD(x, a, b) rf_sel_pd(_mm_cmpnle_pd((x), _mm_setzero_pd()), (a), (b))
 RELU_FAST_STREAM_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_STREAM_BIAS_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_STREAM_BIAS_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #else
 static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
 static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
@@ -184,14 +195,22 @@ static inline int relu_fast_relu_bwd_stream_f32(const float* g, const float* x, 
 static inline int relu_fast_relu_bwd_stream_f64(const double* g, const double* x, double* y, size_t n) { return 0; }
 static inline int relu_fast_leaky_bwd_stream_f32(const float* g, const float* x, float* y, size_t n, float s) { return 0; }
 static inline int relu_fast_leaky_bwd_stream_f64(const double* g, const double* x, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_relu_bias_stream_f32(const float* x, const float* b, int row, float* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bias_stream_f32(const float* x, const float* b, int row, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_relu_bwd_bias_stream_f32(const float* g, const float* x, const float* b, int row, float* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_stream_f32(const float* g, const float* x, const float* b, int row, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_relu_bias_stream_f64(const double* x, const double* b, int row, double* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bias_stream_f64(const double* x, const double* b, int row, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_relu_bwd_bias_stream_f64(const double* g, const double* x, const double* b, int row, double* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_stream_f64(const double* g, const double* x, const double* b, int row, double* y, size_t n, double s) { return 0; }
+static inline int relu_fast_relu_bias_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
+static inline int relu_fast_relu_bias_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
+static inline int relu_fast_leaky_bias_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
+static inline int relu_fast_leaky_bias_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
+static inline int relu_fast_relu_bwd_bias_stream_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
+static inline int relu_fast_relu_bwd_bias_store_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
+static inline int relu_fast_leaky_bwd_bias_stream_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
+static inline int relu_fast_leaky_bwd_bias_store_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
+static inline int relu_fast_relu_bias_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
+static inline int relu_fast_relu_bias_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
+static inline int relu_fast_leaky_bias_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
+static inline int relu_fast_leaky_bias_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
+static inline int relu_fast_relu_bwd_bias_stream_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
+static inline int relu_fast_relu_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
+static inline int relu_fast_leaky_bwd_bias_stream_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
+static inline int relu_fast_leaky_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
 #endif
 
 #endif /* RELU_FAST_STREAM_H */
