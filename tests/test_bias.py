@@ -243,6 +243,16 @@ def test_from_registers_with_bias(level, dtype, stream):
                             if nthreads == 1 and shift == 0:
                                 first_gb = gb
                             assert_same(gb, first_gb)   # any thread count, any placement
+                            layout = module._stream_layout(bias=False)   # through the buffer:
+                            try:                                         # the same bits
+                                y2 = getattr(rf, name)(x, bias=b, axis=axis, **kw)
+                                gx2, gb2 = getattr(rf, name + "_backward")(
+                                    g, x, bias=b, axis=axis, grad_bias=True, **kw)
+                            finally:
+                                module._stream_layout(*layout)
+                            assert_same(y2, want)
+                            assert_same(gx2, gwant)
+                            assert_same(gb2, gb)
     finally:
         module._stream_threshold(before)
         _api._use_level(original)

@@ -46,3 +46,31 @@ def test_command_line(tmp_path):
     assert "| dying | prelu |" in r.stdout
     with pytest.raises(SystemExit):
         _demo.main(["--epochs", "0"])
+
+
+def test_fused_demo_three_ways_agree(tmp_path, capsys):
+    """demo --fused: the three ways train the same MLP to the same losses (float64: the
+    bias gradient's float64 sum in another order is the only difference, so a few ulps
+    per step), and the fused way holds 1 bit per hidden activation, not the array."""
+    import json
+    from relu_fast import _demo_fused
+    path = tmp_path / "fused.json"
+    assert _demo.main(["--fused", "--quick", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "vs unfused" in out and "held by the activation" in out
+    results = {r["dtype"]: r for r in json.loads(path.read_text())}
+    assert set(results) == {"float32", "float64"}
+    for dtype, r in results.items():
+        ways = r["ways"]
+        assert set(ways) == set(_demo_fused.WAYS)
+        n = r["elements"]
+        assert ways["fused"]["saved_bytes"] == -(-n // 8)          # the 1-bit mask
+        assert ways["numpy"]["saved_bytes"] == ways["unfused"]["saved_bytes"] == n * np.dtype(dtype).itemsize
+        losses = [ways[w]["losses"] for w in _demo_fused.WAYS]
+        assert all(len(v) == r["steps"] + 1 for v in losses)
+        assert losses[0][-1] < losses[0][0]                       # it trains
+        bound = 1e-12 if dtype == "float64" else 1e-4
+        for w in ("unfused", "fused"):
+            assert ways[w]["max_relative_loss_difference"] <= bound
+            assert np.allclose(ways[w]["losses"], ways["numpy"]["losses"], rtol=bound, atol=0)
+        assert ways["unfused"]["losses"] == ways["numpy"]["losses"]   # the same passes, exactly

@@ -121,9 +121,54 @@ cdef inline bint bias_registers(int op, const floating* g, const floating* x, co
     return True
 
 
+cdef inline Py_ssize_t page_distance(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t d = (a - b) & (PAGE - 1)
+    return d if d < PAGE - d else PAGE - d
+
+
+cdef inline floating* placed(floating* base, const floating* a, const floating* b,
+                             const floating* c) noexcept nogil:
+    """The buffer (PAGE_SLACK elements of slack after `base`'s block) at the page offset
+    farthest from a's, b's and c's, so that its stores and loads do not 4K-alias those
+    of the three streams beside it (STREAM_SKEW -1: wherever the stack puts it)."""
+    cdef Py_ssize_t k, off, d, best = 0, bestd = -1
+    if STREAM_SKEW < 0:
+        return base
+    for k in range(16):
+        off = k * 256
+        d = min(page_distance(off, <Py_ssize_t>a), page_distance(off, <Py_ssize_t>b))
+        d = min(d, page_distance(off, <Py_ssize_t>c))
+        if d > bestd:
+            bestd = d
+            best = off
+    return <floating*>(<char*>base + ((best - <Py_ssize_t>base) & (PAGE - 1)))
+
+
+cdef inline bint bias_block(int op, const floating* g, const floating* x, const floating* b,
+                            const floating* bext, floating* o, Py_ssize_t i0, Py_ssize_t k,
+                            Py_ssize_t C, Py_ssize_t inner, const double* p) noexcept nogil:
+    # the gradient of elements i0 .. i0+k-1 (g, x at element i0) into o[0 .. k), from the
+    # registers (bext: rows_bias, for rows); False: no such kernel (nothing written)
+    cdef Py_ssize_t j = 0, c, pos, m
+    if inner == 1:
+        return bias_reg_piece(op, g, x, bext, o, k, C, i0 % C, p, False)
+    c = (i0 // inner) % C
+    pos = i0 % inner
+    while j < k:
+        m = inner - pos if inner - pos < k - j else k - j
+        if not bias_reg_piece(op, g + j, x + j, b + c, o + j, m, 0, 0, p, False):
+            return False
+        j += m
+        pos = 0
+        c = c + 1 if c + 1 < C else 0
+    return True
+
+
 cdef inline bint bias_in_registers(int op, bint gradient, Py_ssize_t C, Py_ssize_t inner) noexcept nogil:
     # whether bias_registers takes this op (gradient: the gradient op codes) and geometry:
     # rows or runs at least BIAS_RUN_MIN long (shorter ones through the buffer)
+    if not BIAS_REGISTERS:
+        return False
     if not ((op == OP_RELU_BWD or op == OP_LEAKY_BWD) if gradient else (op == OP_RELU or op == OP_LEAKY)):
         return False
     return (C if inner == 1 else inner) >= BIAS_RUN_MIN
@@ -273,12 +318,33 @@ cdef void bias_binary_piece(int op, int dt, const elem* g, const elem* x, const 
     cdef float r[BIAS_BLOCK]
     cdef uint16_t s[BIAS_BLOCK]
     cdef Py_ssize_t i = lo, k
-    if elem is not uint16_t:                 # (with grad_bias: the buffer, for sum_bias)
+    cdef elem* bext
+    cdef bint done
+    if elem is not uint16_t:
         if b != NULL and acc == NULL and bias_registers(op, g, x, <const elem*>b, gx, lo, hi, C,
                                                         inner, p, stream):
             if stream:
                 store_fence()
             return
+        if b != NULL and acc != NULL and bias_in_registers(op, True, C, inner):
+            # block by block into an L1 buffer, summed from there in sum_bias's order
+            bext = rows_bias(<const elem*>b, C) if inner == 1 else NULL
+            done = inner != 1 or bext != NULL
+            while done and i < hi:
+                k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
+                o = placed(omem, g + i, x + i, gx + i) if stream else gx + i
+                if not bias_block(op, g + i, x + i, <const elem*>b, bext, o, i, k, C, inner, p):
+                    done = False             # only ever the first block: nothing written
+                    break
+                sum_bias(o, acc, i, k, C, inner)
+                if stream:
+                    stream_copy(gx + i, o, k * sizeof(elem))
+                i += k
+            free(bext)
+            if done:
+                if stream:
+                    store_fence()
+                return
     while i < hi:
         k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
         if elem is uint16_t:

@@ -42,6 +42,9 @@ cdef Py_ssize_t STREAM_SKEW = 2048
 # ELU streams too: off, it was slower so through the buffer on the Zen 5 machine and
 # ten times slower on the Zen 3 one (docs/isa.rst)
 cdef bint STREAM_ELU = False
+# relu, leaky_relu and their gradients with a bias: straight from the registers (off:
+# through the L1 buffer, as the other functions; benchmarks and tests compare)
+cdef bint BIAS_REGISTERS = True
 
 
 cdef inline floating* skewed(floating* base, const floating* near) noexcept nogil:
