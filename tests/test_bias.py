@@ -11,7 +11,7 @@ import pytest
 import relu_fast as rf
 from relu_fast import _api, _dispatch
 from relu_fast import _reference as ref
-from relu_fast._functions import ARRAYS, ELEMENTWISE, FUNCTIONS
+from relu_fast._functions import ELEMENTWISE, FUNCTIONS
 from conftest import (HALF_DTYPES, assert_same, assert_ulp, finfo, is_half, rand, special)
 
 LEVELS = _dispatch.available_levels()

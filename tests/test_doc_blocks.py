@@ -18,7 +18,6 @@ is skipped; any other exception fails its test.
 """
 import doctest
 import importlib.util
-import os
 import re
 import shlex
 import subprocess
