@@ -253,6 +253,46 @@ def test_from_registers_with_bias(level, dtype, stream):
                             assert_same(y2, want)
                             assert_same(gx2, gwant)
                             assert_same(gb2, gb)
+                            if name != "relu":
+                                continue
+                            # relu_mask: relu and its bits in the same pass, with and without
+                            # the bias, against NumPy's bits and the buffer path
+                            shp = [1] * x.ndim
+                            shp[axis] = b.size
+                            with np.errstate(all="ignore"):
+                                z = x + b.reshape(shp)
+                            for bias, zz in ((b, z), (None, x)):
+                                want_y, want_m = ref.relu_mask(zz)
+                                buf[:] = 7.0
+                                y3, m3 = rf.relu_mask(x, bias=bias, axis=axis, out=out)
+                                assert y3 is out
+                                assert_same(out, want_y)
+                                assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+                                assert np.array_equal(m3, want_m)
+                                layout = module._stream_layout(bias=False)
+                                try:
+                                    y4, m4 = rf.relu_mask(x, bias=bias, axis=axis)
+                                finally:
+                                    module._stream_layout(*layout)
+                                assert_same(y4, want_y)
+                                assert np.array_equal(m4, want_m)
+                                # and the gradient from the mask, with the bias gradient
+                                gref, gbref = rf.relu_backward(g, x, bias=bias, axis=axis,
+                                                               grad_bias=True)
+                                buf[:] = 7.0
+                                _, gb5 = rf.relu_backward_mask(g, m3, axis=axis, grad_bias=True,
+                                                               out=out)
+                                assert_same(out, gref)
+                                assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
+                                assert_same(gb5, gbref)
+                                layout = module._stream_layout(bias=False)
+                                try:
+                                    gx6, gb6 = rf.relu_backward_mask(g, m3, axis=axis,
+                                                                     grad_bias=True)
+                                finally:
+                                    module._stream_layout(*layout)
+                                assert_same(gx6, gref)
+                                assert_same(gb6, gbref)
     finally:
         module._stream_threshold(before)
         _api._use_level(original)

@@ -54,6 +54,79 @@ cdef inline void mk_unpack(const uint8_t* m, floating rin, floating rout, floati
                 z64[8 * b + j] = (ri64 & w64[j]) | (ro64 & ~w64[j])
 
 
+cdef extern from "_stream.h":
+    ctypedef struct rf_bits:
+        uint8_t* m
+        uint32_t acc
+        int nb
+    void bits_flush "relu_fast_bits_flush"(rf_bits* st) noexcept nogil
+    bint relu_bwd_bits_f32 "relu_fast_relu_bwd_bits_f32"(const float* g, const uint8_t* m, float* o,
+                                                        size_t k) noexcept nogil
+    bint relu_bwd_bits_f64 "relu_fast_relu_bwd_bits_f64"(const double* g, const uint8_t* m, double* o,
+                                                        size_t k) noexcept nogil
+    bint relu_mask_stream_f32 "relu_fast_relu_mask_stream_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) noexcept nogil
+    bint relu_mask_store_f32 "relu_fast_relu_mask_store_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) noexcept nogil
+    bint relu_mask_stream_f64 "relu_fast_relu_mask_stream_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        size_t n) noexcept nogil
+    bint relu_mask_store_f64 "relu_fast_relu_mask_store_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        size_t n) noexcept nogil
+
+
+cdef inline bint relu_mask_piece(const floating* x, const floating* b, size_t C, size_t c0, floating* y,
+                                 rf_bits* st, Py_ssize_t n, bint stream) noexcept nogil:
+    if floating is float:
+        return (relu_mask_stream_f32(x, b, C, c0, y, st, n) if stream
+                else relu_mask_store_f32(x, b, C, c0, y, st, n))
+    else:
+        return (relu_mask_stream_f64(x, b, C, c0, y, st, n) if stream
+                else relu_mask_store_f64(x, b, C, c0, y, st, n))
+
+
+cdef inline bint relu_mask_registers(const floating* x, const floating* b, floating* y, uint8_t* m,
+                                     Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C, Py_ssize_t inner,
+                                     bint stream) noexcept nogil:
+    # relu and its mask over elements lo .. hi-1 (lo a multiple of 8) in one pass from the
+    # registers (_stream.h), the bias as in bias_registers; False (nothing written) where
+    # there is no such kernel or the rows/runs are too short for it
+    cdef rf_bits st
+    cdef floating* bext
+    cdef Py_ssize_t j = lo, c, pos, k
+    cdef bint done
+    st.m = m + lo // 8
+    st.acc = 0
+    st.nb = 0
+    if not BIAS_REGISTERS:
+        return False
+    if b == NULL:
+        done = relu_mask_piece(x + lo, b, 0, 0, y + lo, &st, hi - lo, stream)
+    elif (C if inner == 1 else inner) < BIAS_RUN_MIN:
+        return False
+    elif inner == 1:
+        bext = rows_bias(b, C)
+        if bext == NULL:
+            return False
+        done = relu_mask_piece(x + lo, bext, C, lo % C, y + lo, &st, hi - lo, stream)
+        free(bext)
+    else:
+        done = True
+        c = (lo // inner) % C
+        pos = lo % inner
+        while j < hi:
+            k = inner - pos if inner - pos < hi - j else hi - j
+            if not relu_mask_piece(x + j, b + c, 0, 0, y + j, &st, k, stream):
+                return False        # only ever the first: every piece has y's alignment
+            j += k
+            pos = 0
+            c = c + 1 if c + 1 < C else 0
+    if done:
+        bits_flush(&st)
+    return done
+
+
 cdef void mask_unary_piece(int op, int bop, int dt, const elem* x, const void* b, elem* y,
                            uint8_t* m, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
                            Py_ssize_t inner, const double* p, double rep_in,
@@ -70,6 +143,12 @@ cdef void mask_unary_piece(int op, int bop, int dt, const elem* x, const void* b
     cdef float dinf, rinf
     cdef uint16_t s[MK_BLOCK]
     cdef Py_ssize_t i = lo, k, j
+    if elem is not uint16_t:                 # relu (bit: z > 0 or NaN) in one pass
+        if (op == OP_RELU and bop == OP_RELU_BWD and rep_in > 0
+                and relu_mask_registers(x, <const elem*>b, y, m, lo, hi, C, inner, stream)):
+            if stream:
+                store_fence()
+            return
     if elem is uint16_t:
         for j in range(MK_BLOCK):
             onef[j] = 1.0
@@ -127,6 +206,8 @@ cdef void mask_binary_piece(int bop, int dt, const elem* g, const uint8_t* m, el
     cdef float r[MK_BLOCK]
     cdef uint16_t s[MK_BLOCK]
     cdef Py_ssize_t i = lo, k
+    cdef bint done
+    cdef bint relu_bits = BIAS_REGISTERS and bop == OP_RELU_BWD and rep_in > 0 and rep_out <= 0
     while i < hi:
         k = hi - i if hi - i < MK_BLOCK else MK_BLOCK
         if elem is uint16_t:
@@ -142,9 +223,16 @@ cdef void mask_binary_piece(int bop, int dt, const elem* g, const uint8_t* m, el
                 h_round(dt, r, s, k)
                 sum_bias(r, acc, i, k, C, inner)
         else:
-            mk_unpack(m + i // 8, <elem>rep_in, <elem>rep_out, zmem, k)
-            o = skewed(omem, g + i) if stream else gx + i
-            binary_span(bop, g + i, zmem, o, k, p, i)
+            o = placed(omem, g + i, gx + i, g + i) if stream else gx + i
+            done = False
+            if relu_bits:                    # relu: bit ? g : 0, from the registers
+                if elem is float:
+                    done = relu_bwd_bits_f32(g + i, m + i // 8, o, k)
+                else:
+                    done = relu_bwd_bits_f64(g + i, m + i // 8, o, k)
+            if not done:
+                mk_unpack(m + i // 8, <elem>rep_in, <elem>rep_out, zmem, k)
+                binary_span(bop, g + i, zmem, o, k, p, i)
             if acc != NULL:
                 sum_bias(o, acc, i, k, C, inner)
             if stream:

@@ -151,6 +151,61 @@ static inline int relu_fast_leaky_bwd_bias_##KIND##_##SUF(const T* g, const T* x
         VT zv = ADD(LOAD(x + i), bi); VT gv = LOAD(g + i);                               \
         STREAM(y + i, SEL_GT(zv, gv, MUL(sv, gv)));)                                     \
 }
+/* relu and its 1-bit mask in one pass: y = max(0, z) and bit = !(z <= 0) (relu_backward
+   passes the gradient there, NaN included), z = x + b (b NULL: z = x, no add, so -0
+   stays -0), b as in the bias ops above.  The bits go out through rf_bits, which
+   carries a partial byte from one call to the next (a run of one channel may end
+   mid-byte): bit i of the stream is bit i % 8 of byte i / 8; rf_bits_flush writes the
+   last partial byte, its unused bits 0.  BITS(zv) is the vector's sign test as an
+   integer, lane j in bit j. */
+typedef struct { uint8_t* m; uint32_t acc; int nb; } rf_bits;
+static inline void rf_bits_put(rf_bits* st, uint32_t bits, int w) {
+    st->acc |= bits << st->nb;
+    st->nb += w;
+    while (st->nb >= 8) { *st->m++ = (uint8_t)st->acc; st->acc >>= 8; st->nb -= 8; }
+}
+static inline void relu_fast_bits_flush(rf_bits* st) {
+    if (st->nb > 0) *st->m++ = (uint8_t)st->acc;
+    st->acc = 0; st->nb = 0;
+}
+#define RELU_FAST_MASK_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MAX, ZERO, BITS)   \
+static inline int relu_fast_relu_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
+                                                    T* y, rf_bits* st, size_t n) {         \
+    size_t i = 0, c = C ? c0 : 0;                                                          \
+    VT bv = b ? SET1(b[0]) : ZERO();                                                       \
+    if ((uintptr_t)y % sizeof(T)) return 0;                                                \
+    for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) {                         \
+        T z = b ? x[i] + b[c] : x[i]; y[i] = z < 0 ? 0 : z; rf_bits_put(st, !(z <= 0), 1); \
+        if (C && ++c == C) c = 0; }                                                        \
+    if (!b) { for (; i + W <= n; i += W) {                                                 \
+        VT zv = LOAD(x + i); STREAM(y + i, MAX(ZERO(), zv)); rf_bits_put(st, BITS(zv), W); } } \
+    else if (C) { for (; i + W <= n; i += W) {                                             \
+        VT zv = ADD(LOAD(x + i), LOAD(b + c)); STREAM(y + i, MAX(ZERO(), zv));             \
+        rf_bits_put(st, BITS(zv), W); c += W; if (c >= C) c -= C; } }                      \
+    else { for (; i + W <= n; i += W) {                                                    \
+        VT zv = ADD(LOAD(x + i), bv); STREAM(y + i, MAX(ZERO(), zv));                      \
+        rf_bits_put(st, BITS(zv), W); } }                                                  \
+    for (; i < n; i++) {                                                                   \
+        T z = b ? x[i] + b[c] : x[i]; y[i] = z < 0 ? 0 : z; rf_bits_put(st, !(z <= 0), 1); \
+        if (C && ++c == C) c = 0; }                                                        \
+    return 1;                                                                              \
+}
+/* relu's gradient from its mask: o[j] = bit j ? g[j] : 0 for j < k, bit j of the
+   stream at m (bit j % 8 of byte j / 8), ordinary stores (o is the L1 buffer the bias
+   gradient is summed from, or the output).  SELZ(bits, gv): gv where the lane's bit is
+   1, +0 elsewhere, lane j on bit j. */
+#define RELU_FAST_BITS_OPS(SUF, T, W, VT, LOAD, STOREU, SELZ)                               \
+static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { \
+    size_t j = 0;                                                                          \
+    for (; j + W <= k; j += W) {                                                           \
+        uint32_t word = m[j >> 3];                                                         \
+        if (W > 8) word |= (uint32_t)m[(j >> 3) + 1] << 8;                                 \
+        uint32_t bits = (word >> (j & 7)) & (uint32_t)((1u << W) - 1);                     \
+        STOREU(o + j, SELZ(bits, LOAD(g + j)));                                            \
+    }                                                                                      \
+    for (; j < k; j++) o[j] = (m[j >> 3] >> (j & 7)) & 1 ? g[j] : 0;                       \
+    return 1;                                                                              \
+}
 #if defined(__AVX512F__)
 #define RF_GT_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_GT_OQ), (a))
 #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
@@ -162,6 +217,16 @@ RELU_FAST_BIAS_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_strea
 RELU_FAST_BIAS_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_BIAS_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
 RELU_FAST_BIAS_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
+#define RF_BITS_PS(z) ((uint32_t)_mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_NLE_UQ))
+#define RF_BITS_PD(z) ((uint32_t)_mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_NLE_UQ))
+RELU_FAST_MASK_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_max_pd, _mm512_setzero_pd, RF_BITS_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_max_pd, _mm512_setzero_pd, RF_BITS_PD)
+#define RF_SELZ_PS(bits, v) _mm512_maskz_mov_ps((__mmask16)(bits), (v))
+#define RF_SELZ_PD(bits, v) _mm512_maskz_mov_pd((__mmask8)(bits), (v))
+RELU_FAST_BITS_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, RF_SELZ_PS)
+RELU_FAST_BITS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, RF_SELZ_PD)
 #elif defined(__AVX__)
 #define RF_GT_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_GT_OQ))
 #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
@@ -173,6 +238,29 @@ RELU_FAST_BIAS_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream
 RELU_FAST_BIAS_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_BIAS_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
 RELU_FAST_BIAS_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
+#define RF_BITS_PS(z) ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps((z), _mm256_setzero_ps(), _CMP_NLE_UQ)))
+#define RF_BITS_PD(z) ((uint32_t)_mm256_movemask_pd(_mm256_cmp_pd((z), _mm256_setzero_pd(), _CMP_NLE_UQ)))
+RELU_FAST_MASK_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_max_pd, _mm256_setzero_pd, RF_BITS_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_max_pd, _mm256_setzero_pd, RF_BITS_PD)
+#if defined(__AVX2__)   /* integer lanes; AVX alone: the generic path */
+static inline __m256 rf_selz_ps(uint32_t bits, __m256 v) {
+    __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane), lane);
+    return _mm256_and_ps(_mm256_castsi256_ps(on), v);
+}
+static inline __m256d rf_selz_pd(uint32_t bits, __m256d v) {
+    __m256i lane = _mm256_setr_epi64x(1, 2, 4, 8);
+    __m256i on = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x((long long)bits), lane), lane);
+    return _mm256_and_pd(_mm256_castsi256_pd(on), v);
+}
+RELU_FAST_BITS_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, rf_selz_ps)
+RELU_FAST_BITS_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, rf_selz_pd)
+#else
+static inline int relu_fast_relu_bwd_bits_f32(const float* g, const uint8_t* m, float* o, size_t k) { return 0; }
+static inline int relu_fast_relu_bwd_bits_f64(const double* g, const uint8_t* m, double* o, size_t k) { return 0; }
+#endif
 #elif defined(__SSE2__) || defined(_M_X64)
 static inline __m128 rf_sel_ps(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
 static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
@@ -186,6 +274,24 @@ RELU_FAST_BIAS_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _
 RELU_FAST_BIAS_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_BIAS_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
 RELU_FAST_BIAS_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
+#define RF_BITS_PS(z) ((uint32_t)_mm_movemask_ps(_mm_cmpnle_ps((z), _mm_setzero_ps())))
+#define RF_BITS_PD(z) ((uint32_t)_mm_movemask_pd(_mm_cmpnle_pd((z), _mm_setzero_pd())))
+RELU_FAST_MASK_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_max_ps, _mm_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_max_ps, _mm_setzero_ps, RF_BITS_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_max_pd, _mm_setzero_pd, RF_BITS_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_max_pd, _mm_setzero_pd, RF_BITS_PD)
+static inline __m128 rf_selz_ps(uint32_t bits, __m128 v) {
+    __m128i lane = _mm_setr_epi32(1, 2, 4, 8);
+    __m128i on = _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane);
+    return _mm_and_ps(_mm_castsi128_ps(on), v);
+}
+static inline __m128d rf_selz_pd(uint32_t bits, __m128d v) {   /* both halves of a lane */
+    __m128i lane = _mm_setr_epi32(1, 1, 2, 2);
+    __m128i on = _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane);
+    return _mm_and_pd(_mm_castsi128_pd(on), v);
+}
+RELU_FAST_BITS_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, rf_selz_ps)
+RELU_FAST_BITS_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, rf_selz_pd)
 #else
 static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
 static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
@@ -211,6 +317,12 @@ static inline int relu_fast_relu_bwd_bias_stream_f64(const double* g, const doub
 static inline int relu_fast_relu_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
 static inline int relu_fast_leaky_bwd_bias_stream_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
 static inline int relu_fast_leaky_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
+static inline int relu_fast_relu_mask_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) { return 0; }
+static inline int relu_fast_relu_mask_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) { return 0; }
+static inline int relu_fast_relu_mask_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st, size_t n) { return 0; }
+static inline int relu_fast_relu_mask_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st, size_t n) { return 0; }
+static inline int relu_fast_relu_bwd_bits_f32(const float* g, const uint8_t* m, float* o, size_t k) { return 0; }
+static inline int relu_fast_relu_bwd_bits_f64(const double* g, const uint8_t* m, double* o, size_t k) { return 0; }
 #endif
 
 #endif /* RELU_FAST_STREAM_H */
