@@ -58,7 +58,7 @@ cdef inline bint bias_reg_piece(int op, const floating* g, const floating* x, co
     # a run of one channel, b[0] throughout (_stream.h); from the registers, with
     # streaming or ordinary stores; g NULL: the forward op, else the gradient op (the
     # two sets of op codes overlap); False: no such kernel here (nothing written)
-    cdef float sf = <float>p[0] if op == OP_LEAKY or (g != NULL and op == OP_LEAKY_BWD) else 0
+    cdef float sf = <float>p[0] if (op == OP_LEAKY if g == NULL else op == OP_LEAKY_BWD) else 0
     if g == NULL and op == OP_RELU:
         if floating is float:
             return (relu_bias_stream_f32(x, b, C, c0, y, n) if stream
@@ -93,11 +93,10 @@ cdef inline bint bias_reg_piece(int op, const floating* g, const floating* x, co
 cdef inline bint bias_registers(int op, const floating* g, const floating* x, const floating* b,
                                 floating* y, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
                                 Py_ssize_t inner, const double* p, bint stream) noexcept nogil:
-    # elements lo .. hi-1 through bias_reg_piece: rows of channels as one stream, channel
-    # runs a run at a time.  False (nothing written) where the op has no such kernel, the
-    # rows or runs are too short for it to pay, or no memory for the rows' bias.
-    cdef Py_ssize_t j = lo, c, pos, m
-    cdef floating* bext
+    # elements lo .. hi-1 (g, x, y at element 0) through bias_pieces.  False (nothing
+    # written) where the op has no such kernel, the rows or runs are too short for it to
+    # pay, or no memory for the rows' bias.
+    cdef floating* bext = NULL
     cdef bint done
     if not bias_in_registers(op, g != NULL, C, inner):
         return False
@@ -105,20 +104,10 @@ cdef inline bint bias_registers(int op, const floating* g, const floating* x, co
         bext = rows_bias(b, C)
         if bext == NULL:
             return False
-        done = bias_reg_piece(op, g + lo if g != NULL else g, x + lo, bext, y + lo, hi - lo, C, lo % C,
-                              p, stream)
-        free(bext)
-        return done
-    c = (lo // inner) % C
-    pos = lo % inner
-    while j < hi:
-        m = inner - pos if inner - pos < hi - j else hi - j
-        if not bias_reg_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, 0, p, stream):
-            return False            # only ever the first: every piece has y's alignment
-        j += m
-        pos = 0
-        c = c + 1 if c + 1 < C else 0
-    return True
+    done = bias_pieces(op, g + lo if g != NULL else g, x + lo, bext if inner == 1 else b, y + lo,
+                       lo, hi - lo, C, inner, p, stream)
+    free(bext)
+    return done
 
 
 cdef inline Py_ssize_t page_distance(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -144,19 +133,21 @@ cdef inline floating* placed(floating* base, const floating* a, const floating* 
     return <floating*>(<char*>base + ((best - <Py_ssize_t>base) & (PAGE - 1)))
 
 
-cdef inline bint bias_block(int op, const floating* g, const floating* x, const floating* b,
-                            const floating* bext, floating* o, Py_ssize_t i0, Py_ssize_t k,
-                            Py_ssize_t C, Py_ssize_t inner, const double* p) noexcept nogil:
-    # the gradient of elements i0 .. i0+k-1 (g, x at element i0) into o[0 .. k), from the
-    # registers (bext: rows_bias, for rows); False: no such kernel (nothing written)
+cdef inline bint bias_pieces(int op, const floating* g, const floating* x, const floating* b,
+                             floating* y, Py_ssize_t i0, Py_ssize_t k, Py_ssize_t C,
+                             Py_ssize_t inner, const double* p, bint stream) noexcept nogil:
+    # elements i0 .. i0+k-1 (g, x, y at element i0; g NULL: the forward op) from the
+    # registers: rows of channels as one stream (b: rows_bias), channel runs a run at a
+    # time (b: the bias).  False: no such kernel here, nothing written (only the first
+    # piece can fail: every piece has y's alignment).
     cdef Py_ssize_t j = 0, c, pos, m
     if inner == 1:
-        return bias_reg_piece(op, g, x, bext, o, k, C, i0 % C, p, False)
+        return bias_reg_piece(op, g, x, b, y, k, C, i0 % C, p, stream)
     c = (i0 // inner) % C
     pos = i0 % inner
     while j < k:
         m = inner - pos if inner - pos < k - j else k - j
-        if not bias_reg_piece(op, g + j, x + j, b + c, o + j, m, 0, 0, p, False):
+        if not bias_reg_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, 0, p, stream):
             return False
         j += m
         pos = 0
@@ -333,7 +324,8 @@ cdef void bias_binary_piece(int op, int dt, const elem* g, const elem* x, const 
             while done and i < hi:
                 k = hi - i if hi - i < BIAS_BLOCK else BIAS_BLOCK
                 o = placed(omem, g + i, x + i, gx + i) if stream else gx + i
-                if not bias_block(op, g + i, x + i, <const elem*>b, bext, o, i, k, C, inner, p):
+                if not bias_pieces(op, g + i, x + i, bext if inner == 1 else <const elem*>b, o, i, k, C,
+                                   inner, p, False):
                     done = False             # only ever the first block: nothing written
                     break
                 sum_bias(o, acc, i, k, C, inner)

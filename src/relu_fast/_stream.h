@@ -206,6 +206,22 @@ static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T*
     for (; j < k; j++) o[j] = (m[j >> 3] >> (j & 7)) & 1 ? g[j] : 0;                       \
     return 1;                                                                              \
 }
+/* Where there are no such instructions: every kernel above returns 0 (nothing done), and
+   the callers take the L1-buffer paths. */
+#define RF_NO_SIMD_OPS(SUF, T)                                                             \
+static inline int relu_fast_relu_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_relu_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_leaky_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_relu_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_relu_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_relu_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
+static inline int relu_fast_relu_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
+RF_NO_BITS_OPS(SUF, T)
+#define RF_NO_BITS_OPS(SUF, T)                                                             \
+static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { return 0; }
 #if defined(__AVX512F__)
 #define RF_GT_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_GT_OQ), (a))
 #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
@@ -258,8 +274,8 @@ static inline __m256d rf_selz_pd(uint32_t bits, __m256d v) {
 RELU_FAST_BITS_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, rf_selz_ps)
 RELU_FAST_BITS_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, rf_selz_pd)
 #else
-static inline int relu_fast_relu_bwd_bits_f32(const float* g, const uint8_t* m, float* o, size_t k) { return 0; }
-static inline int relu_fast_relu_bwd_bits_f64(const double* g, const uint8_t* m, double* o, size_t k) { return 0; }
+RF_NO_BITS_OPS(f32, float)
+RF_NO_BITS_OPS(f64, double)
 #endif
 #elif defined(__SSE2__) || defined(_M_X64)
 static inline __m128 rf_sel_ps(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
@@ -301,28 +317,8 @@ static inline int relu_fast_relu_bwd_stream_f32(const float* g, const float* x, 
 static inline int relu_fast_relu_bwd_stream_f64(const double* g, const double* x, double* y, size_t n) { return 0; }
 static inline int relu_fast_leaky_bwd_stream_f32(const float* g, const float* x, float* y, size_t n, float s) { return 0; }
 static inline int relu_fast_leaky_bwd_stream_f64(const double* g, const double* x, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_relu_bias_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
-static inline int relu_fast_relu_bias_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bias_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_leaky_bias_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_relu_bwd_bias_stream_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
-static inline int relu_fast_relu_bwd_bias_store_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_stream_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_store_f32(const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) { return 0; }
-static inline int relu_fast_relu_bias_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
-static inline int relu_fast_relu_bias_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bias_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_leaky_bias_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_relu_bwd_bias_stream_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
-static inline int relu_fast_relu_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_stream_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_leaky_bwd_bias_store_f64(const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) { return 0; }
-static inline int relu_fast_relu_mask_stream_f32(const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) { return 0; }
-static inline int relu_fast_relu_mask_store_f32(const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) { return 0; }
-static inline int relu_fast_relu_mask_stream_f64(const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st, size_t n) { return 0; }
-static inline int relu_fast_relu_mask_store_f64(const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st, size_t n) { return 0; }
-static inline int relu_fast_relu_bwd_bits_f32(const float* g, const uint8_t* m, float* o, size_t k) { return 0; }
-static inline int relu_fast_relu_bwd_bits_f64(const double* g, const uint8_t* m, double* o, size_t k) { return 0; }
+RF_NO_SIMD_OPS(f32, float)
+RF_NO_SIMD_OPS(f64, double)
 #endif
 
 #endif /* RELU_FAST_STREAM_H */
