@@ -111,12 +111,11 @@ HAVE_OPENMP = bool(RELU_FAST_OPENMP)
 # ---------------------------------------------------------------------------
 
 cdef inline Py_ssize_t _unary_work(int op, Py_ssize_t n, int dt) noexcept:
-    # the ops with an exp (or more) per element weigh more in the thread choice
-    return n * elu_cost(dt) if op == OP_ELU or OP_SELU <= op <= OP_MISH else n
+    return n * elu_cost(dt) if heavy_unary(op) else n
 
 
 cdef inline Py_ssize_t _binary_work(int op, Py_ssize_t n, int dt) noexcept:
-    return n * elu_cost(dt) if op == OP_ELU_BWD or OP_SELU_BWD <= op <= OP_MISH_BWD else n
+    return n * elu_cost(dt) if heavy_binary(op) else n
 
 
 cdef object _unary(int op, object x, object out, double param, str pname=None, double param2=0.0,

@@ -196,18 +196,21 @@ def _floor(const unsigned char[::1] x, const unsigned char[::1] g, unsigned char
     return total
 
 
-def _stream_layout(skew=None, elu=None, bias=None):
+def _stream_layout(skew=None, elu=None, bias=None, peel=None):
     """Get, or set, where the streaming L1 buffer sits (bytes past the input's page
-    offset, -1: where the stack puts it), whether ELU streams, and whether relu and
-    leaky_relu with a bias go from the registers (benchmarks compare; tests cover each)."""
-    global STREAM_SKEW, STREAM_ELU, BIAS_REGISTERS
-    previous = (STREAM_SKEW, bool(STREAM_ELU), bool(BIAS_REGISTERS))
+    offset, -1: where the stack puts it), whether ELU streams, whether relu and
+    leaky_relu with a bias go from the registers, and whether ordinary-store spans peel
+    their head to the output's cache line (benchmarks compare; tests cover each)."""
+    global STREAM_SKEW, STREAM_ELU, BIAS_REGISTERS, PEEL
+    previous = (STREAM_SKEW, bool(STREAM_ELU), bool(BIAS_REGISTERS), bool(PEEL))
     if skew is not None:
         STREAM_SKEW = -1 if skew < 0 else int(skew) % PAGE
     if elu is not None:
         STREAM_ELU = bool(elu)
     if bias is not None:
         BIAS_REGISTERS = bool(bias)
+    if peel is not None:
+        PEEL = bool(peel)
     return previous
 
 

@@ -45,6 +45,9 @@ cdef bint STREAM_ELU = False
 # relu, leaky_relu and their gradients with a bias: straight from the registers (off:
 # through the L1 buffer, as the other functions; benchmarks and tests compare)
 cdef bint BIAS_REGISTERS = True
+# ordinary-store spans of PEEL_MIN elements or more start their body on the output's
+# cache line (line_head; off: benchmarks compare)
+cdef bint PEEL = True
 
 
 cdef inline floating* skewed(floating* base, const floating* near) noexcept nogil:
@@ -62,6 +65,21 @@ cdef inline Py_ssize_t chunk_size(Py_ssize_t n, int nthreads) noexcept nogil:
     return (c + 63) // 64 * 64
 
 
+cdef enum:
+    PEEL_MIN = 256          # elements from which a span's head is peeled to the output's line
+
+
+cdef inline Py_ssize_t line_head(const void* y, Py_ssize_t n, Py_ssize_t size) noexcept nogil:
+    """Elements before `y` + head starts a 64-byte line (0 below PEEL_MIN): NumPy aligns
+    to 16 bytes, and the widest vectors' stores that straddle two lines cost Intel cores
+    up to a third of a cache-resident call (docs/isa.rst)."""
+    cdef Py_ssize_t h
+    if n < PEEL_MIN or not PEEL:
+        return 0
+    h = ((-<Py_ssize_t>y) & 63) // size
+    return h if h < n else n
+
+
 cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t n, const double* p,
                              bint stream, Py_ssize_t start) noexcept nogil:
     # start: the index of x[0] among the call's elements (unary_span)
@@ -70,7 +88,10 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
     cdef Py_ssize_t lo = 0, k
     cdef bint done
     if not stream:
-        unary_span(op, x, y, n, p, start)
+        k = 0 if heavy_unary(op) else line_head(y, n, sizeof(floating))
+        if k:
+            unary_span(op, x, y, k, p, start)
+        unary_span(op, x + k, y + k, n - k, p, start + k)
         return
     done = False
     if op == OP_RELU:
@@ -104,7 +125,10 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
     cdef Py_ssize_t lo = 0, k
     cdef bint done = False
     if not stream:
-        binary_span(op, g, x, gx, n, p, start)
+        k = 0 if heavy_binary(op) else line_head(gx, n, sizeof(floating))
+        if k:
+            binary_span(op, g, x, gx, k, p, start)
+        binary_span(op, g + k, x + k, gx + k, n - k, p, start + k)
         return
     if op == OP_RELU_BWD:
         if floating is float:

@@ -46,6 +46,16 @@ cdef enum:
     OP_MISH_BWD = 17
     OP_RRELU_BWD = 18           # training mode
 
+# the ops with an exp (or more) per element: they weigh more in the thread choice, and
+# their spans are not split for alignment (a scalar head costs more than a line split)
+cdef inline bint heavy_unary(int op) noexcept nogil:
+    return op == OP_ELU or OP_SELU <= op <= OP_MISH
+
+
+cdef inline bint heavy_binary(int op) noexcept nogil:
+    return op == OP_ELU_BWD or OP_SELU_BWD <= op <= OP_MISH_BWD
+
+
 # params: the op's scalar arguments in declaration order (relu_fast._functions)
 # (OP_RRELU, OP_RRELU_BWD: lower, upper, the seed's low and high 32 bits, and the C-order
 # index of the call's first element: five values, the integers exact in a double)
