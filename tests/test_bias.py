@@ -253,48 +253,96 @@ def test_from_registers_with_bias(level, dtype, stream):
                             assert_same(y2, want)
                             assert_same(gx2, gwant)
                             assert_same(gb2, gb)
-                            if name != "relu":
-                                continue
-                            # relu_mask: relu and its bits in the same pass, with and without
-                            # the bias, against NumPy's bits and the buffer path
+                            # relu_mask, leaky_relu_mask: the function and its bits in the
+                            # same pass, with and without the bias, against NumPy's bits
+                            # and the buffer path
                             shp = [1] * x.ndim
                             shp[axis] = b.size
                             with np.errstate(all="ignore"):
                                 z = x + b.reshape(shp)
                             for bias, zz in ((b, z), (None, x)):
-                                want_y, want_m = ref.relu_mask(zz)
+                                want_y, want_m = getattr(ref, name + "_mask")(zz, **kw)
                                 buf[:] = 7.0
-                                y3, m3 = rf.relu_mask(x, bias=bias, axis=axis, out=out)
+                                y3, m3 = getattr(rf, name + "_mask")(x, bias=bias, axis=axis, out=out,
+                                                                     **kw)
                                 assert y3 is out
                                 assert_same(out, want_y)
                                 assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
                                 assert np.array_equal(m3, want_m)
                                 layout = module._stream_layout(bias=False)
                                 try:
-                                    y4, m4 = rf.relu_mask(x, bias=bias, axis=axis)
+                                    y4, m4 = getattr(rf, name + "_mask")(x, bias=bias, axis=axis, **kw)
                                 finally:
                                     module._stream_layout(*layout)
                                 assert_same(y4, want_y)
                                 assert np.array_equal(m4, want_m)
                                 # and the gradient from the mask, with the bias gradient
-                                gref, gbref = rf.relu_backward(g, x, bias=bias, axis=axis,
-                                                               grad_bias=True)
+                                gref, gbref = getattr(rf, name + "_backward")(
+                                    g, x, bias=bias, axis=axis, grad_bias=True, **kw)
                                 buf[:] = 7.0
-                                _, gb5 = rf.relu_backward_mask(g, m3, axis=axis, grad_bias=True,
-                                                               out=out)
+                                _, gb5 = getattr(rf, name + "_backward_mask")(
+                                    g, m3, axis=axis, grad_bias=True, out=out, **kw)
                                 assert_same(out, gref)
                                 assert (buf[:shift] == 7).all() and (buf[shift + n:] == 7).all()
                                 assert_same(gb5, gbref)
                                 layout = module._stream_layout(bias=False)
                                 try:
-                                    gx6, gb6 = rf.relu_backward_mask(g, m3, axis=axis,
-                                                                     grad_bias=True)
+                                    gx6, gb6 = getattr(rf, name + "_backward_mask")(
+                                        g, m3, axis=axis, grad_bias=True, **kw)
                                 finally:
                                     module._stream_layout(*layout)
                                 assert_same(gx6, gref)
                                 assert_same(gb6, gbref)
     finally:
         module._stream_threshold(before)
+        _api._use_level(original)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", ("hardtanh", "relu6", "threshold", "leaky_relu", "rrelu"))
+def test_mask_gradients_from_the_bits(level, dtype, name):
+    """The gradients from a mask whose two values are g and +0 (the clamps) or g and
+    slope g (leaky_relu, rrelu in eval mode) select g by the bits in registers: the same
+    bits as the buffer path (_stream_layout(bias=False)) and as the gradient at x + b,
+    with the bias gradient, 1 and 2 threads, outputs off a line."""
+    module = importlib.import_module(f"relu_fast._kernels_{level}")
+    original = rf.kernel_level()
+    _api._use_level(level)
+    kw = _values(name)
+    if name == "rrelu":
+        kw["training"] = False
+    fkw = {k: v for k, v in kw.items() if k != "value"}     # threshold's gradient takes none
+    bkw = {} if name in ("hardtanh", "relu6", "threshold") else fkw
+    try:
+        for shape, axis in (((3, 1001), 0), ((13, 1000), -1), ((4, 7, 9), 1)):
+            x = _with_specials(shape, dtype, seed=shape[-1])
+            g = rand(shape, dtype, seed=shape[-1] + 1)
+            g.reshape(-1)[5::17] = -0.0
+            b = _with_specials((shape[axis],), dtype, seed=shape[0])
+            n = x.size
+            _, m = getattr(rf, name + "_mask")(x, bias=b, axis=axis, **kw)
+            gref, gbref = getattr(rf, name + "_backward")(g, x, bias=b, axis=axis, grad_bias=True,
+                                                          **fkw)
+            buf = np.full(n + 8, 7.0, dtype)
+            out = buf[3:3 + n].reshape(shape)
+            for nthreads in (1, 2):
+                with rf.limit_threads(nthreads):
+                    buf[:] = 7.0
+                    _, gb = getattr(rf, name + "_backward_mask")(g, m, axis=axis, grad_bias=True,
+                                                                 out=out, **bkw)
+                assert_same(out, gref)
+                assert (buf[:3] == 7).all() and (buf[3 + n:] == 7).all()
+                assert_same(gb, gbref)
+            layout = module._stream_layout(bias=False)
+            try:
+                gx2, gb2 = getattr(rf, name + "_backward_mask")(g, m, axis=axis, grad_bias=True,
+                                                                **bkw)
+            finally:
+                module._stream_layout(*layout)
+            assert_same(gx2, gref)
+            assert_same(gb2, gbref)
+    finally:
         _api._use_level(original)
 
 

@@ -58,11 +58,13 @@ def test_fused_demo_three_ways_agree(tmp_path, capsys):
     assert _demo.main(["--fused", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
     assert "vs unfused" in out and "held by the activation" in out
+    assert out.count(_demo_fused.FLOOR) == 2                      # its row, once per dtype
     results = {r["dtype"]: r for r in json.loads(path.read_text())}
     assert set(results) == {"float32", "float64"}
     for dtype, r in results.items():
         ways = r["ways"]
         assert set(ways) == set(_demo_fused.WAYS)
+        assert 0 < r[_demo_fused.FLOOR]["median_ms"] <= r[_demo_fused.FLOOR]["p90_ms"]
         n = r["elements"]
         assert ways["fused"]["saved_bytes"] == -(-n // 8)          # the 1-bit mask
         assert ways["numpy"]["saved_bytes"] == ways["unfused"]["saved_bytes"] == n * np.dtype(dtype).itemsize

@@ -9,8 +9,11 @@ weights, trained by
     fused     relu_fast.nn.ReLU(bias=hidden): the bias added in relu's pass, its
               gradient summed in the backward's, and the 1-bit mask kept for it
 
+and times a fourth step, ``products``: the same matrix products, loss and small sums
+with the activation, its gradient and the bias left out (and no update): what any
+activation's step costs at least, so unfused / products bounds every fused way's gain.
 Reports each way's median and p90 time per step (steps alternate between the ways,
-so that a busy machine slows all three alike), what the activation holds between
+so that a busy machine slows all alike), what the activation holds between
 forward and backward, and how far the loss curves drift apart: the three compute the
 same values except the bias gradient's float64 sum, whose order differs, so the
 curves agree to a few ulps of the loss per step.
@@ -26,6 +29,7 @@ from ._api import relu, relu_backward
 from ._threads import limit_threads
 
 WAYS = ("numpy", "unfused", "fused")
+FLOOR = "products"      # the step without the activation: timed beside the ways
 
 
 class _MLP:
@@ -42,6 +46,8 @@ class _MLP:
     def step(self, X, Y, lr):
         """One SGD step on (X, Y); returns the loss before it."""
         z = X @ self.W1
+        if self.way == FLOOR:
+            return self._products(X, z, Y)
         if self.way == "numpy":
             t = z + self.b1
             a = np.maximum(t, 0)
@@ -79,6 +85,18 @@ class _MLP:
             self.b1 -= lr * gb1
         return loss
 
+    def _products(self, X, a, Y):
+        """The rest of the step on a = z (no bias, no activation); the weights are kept,
+        so every step computes the same values (computed and dropped: only timed)."""
+        out = a @ self.W2 + self.b2
+        diff = out - Y
+        loss = float(np.mean(diff * diff))
+        g = (2.0 / diff.size) * diff
+        a.T @ g                              # gW2
+        g.sum(axis=0)                        # gb2
+        X.T @ (g @ self.W2.T)                # gW1 from ga, which is gz here
+        return loss
+
 
 def run(batch, d_in, hidden, d_out, steps, dtype, lr=None, seed=0):
     """Train the three ways side by side; a dict of the results (lr: 10 / hidden, which
@@ -91,11 +109,12 @@ def run(batch, d_in, hidden, d_out, steps, dtype, lr=None, seed=0):
     b1 = rng.uniform(-0.5, 0.5, hidden).astype(dtype)
     W2 = (rng.standard_normal((hidden, d_out)) / np.sqrt(hidden)).astype(dtype)
     b2 = np.zeros(d_out, dtype)
-    nets = {w: _MLP(w, W1, b1, W2, b2) for w in WAYS}
-    times = {w: [] for w in WAYS}
-    losses = {w: [] for w in WAYS}
+    timed = WAYS + (FLOOR,)
+    nets = {w: _MLP(w, W1, b1, W2, b2) for w in timed}
+    times = {w: [] for w in timed}
+    losses = {w: [] for w in timed}
     for s in range(steps + 1):               # step 0 warms up (first-touch pages, caches)
-        order = WAYS[s % 3:] + WAYS[:s % 3]
+        order = timed[s % 4:] + timed[:s % 4]
         for w in order:
             t0 = time.perf_counter()
             loss = nets[w].step(X, Y, lr)
@@ -112,6 +131,8 @@ def run(batch, d_in, hidden, d_out, steps, dtype, lr=None, seed=0):
         result["ways"][w] = {"median_ms": float(np.median(t)), "p90_ms": float(np.percentile(t, 90)),
                              "saved_bytes": int(nets[w].saved), "losses": losses[w],
                              "max_relative_loss_difference": float(drift.max())}
+    t = np.array(times[FLOOR]) * 1e3
+    result[FLOOR] = {"median_ms": float(np.median(t)), "p90_ms": float(np.percentile(t, 90))}
     return result
 
 
@@ -128,6 +149,10 @@ def table(results):
             speed = ways["unfused"]["median_ms"] / d["median_ms"]
             lines.append(f"  {w:<8} {d['median_ms']:>10.2f} {d['p90_ms']:>8.2f} {speed:>9.2f}x "
                          f"{d['saved_bytes'] / 1e6:>20.2f} MB {d['max_relative_loss_difference']:>21.1e}")
+        d = r[FLOOR]
+        bound = ways["unfused"]["median_ms"] / d["median_ms"]
+        lines.append(f"  {FLOOR:<8} {d['median_ms']:>10.2f} {d['p90_ms']:>8.2f} {bound:>9.2f}x "
+                     f"{'-':>23} {'-':>21}   (no activation: the bound on any way's gain)")
         first, last = ways["numpy"]["losses"][0], ways["numpy"]["losses"][-1]
         lines.append(f"  loss {first:.6g} -> {last:.6g}")
     return "\n".join(lines)
@@ -156,8 +181,9 @@ def main(argv=None):
     with limit_threads(args.threads) if args.threads else _nothing():
         for dt in dtypes:
             results.append(run(args.batch, args.d_in, args.hidden, args.d_out, args.steps, dt))
-    print("one training step of the same MLP three ways (ReLU hidden layer, MSE, SGD); steps "
-          "interleaved; held: what the activation keeps for backward")
+    print("one training step of the same MLP three ways (ReLU hidden layer, MSE, SGD), and "
+          "without the activation (the bound); steps interleaved; held: what the activation "
+          "keeps for backward")
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:

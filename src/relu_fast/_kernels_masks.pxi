@@ -74,10 +74,33 @@ cdef extern from "_stream.h":
     bint relu_mask_store_f64 "relu_fast_relu_mask_store_f64"(
         const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
         size_t n) noexcept nogil
+    bint leaky_bwd_bits_f32 "relu_fast_leaky_bwd_bits_f32"(const float* g, const uint8_t* m, float* o,
+                                                          size_t k, float s) noexcept nogil
+    bint leaky_bwd_bits_f64 "relu_fast_leaky_bwd_bits_f64"(const double* g, const uint8_t* m, double* o,
+                                                          size_t k, double s) noexcept nogil
+    bint leaky_mask_stream_f32 "relu_fast_leaky_mask_stream_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n,
+        float s) noexcept nogil
+    bint leaky_mask_store_f32 "relu_fast_leaky_mask_store_f32"(
+        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n,
+        float s) noexcept nogil
+    bint leaky_mask_stream_f64 "relu_fast_leaky_mask_stream_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        size_t n, double s) noexcept nogil
+    bint leaky_mask_store_f64 "relu_fast_leaky_mask_store_f64"(
+        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        size_t n, double s) noexcept nogil
 
 
-cdef inline bint relu_mask_piece(const floating* x, const floating* b, size_t C, size_t c0, floating* y,
-                                 rf_bits* st, Py_ssize_t n, bint stream) noexcept nogil:
+cdef inline bint mask_piece(bint leaky, floating s, const floating* x, const floating* b, size_t C,
+                            size_t c0, floating* y, rf_bits* st, Py_ssize_t n, bint stream) noexcept nogil:
+    if leaky:
+        if floating is float:
+            return (leaky_mask_stream_f32(x, b, C, c0, y, st, n, s) if stream
+                    else leaky_mask_store_f32(x, b, C, c0, y, st, n, s))
+        else:
+            return (leaky_mask_stream_f64(x, b, C, c0, y, st, n, s) if stream
+                    else leaky_mask_store_f64(x, b, C, c0, y, st, n, s))
     if floating is float:
         return (relu_mask_stream_f32(x, b, C, c0, y, st, n) if stream
                 else relu_mask_store_f32(x, b, C, c0, y, st, n))
@@ -86,12 +109,13 @@ cdef inline bint relu_mask_piece(const floating* x, const floating* b, size_t C,
                 else relu_mask_store_f64(x, b, C, c0, y, st, n))
 
 
-cdef inline bint relu_mask_registers(const floating* x, const floating* b, floating* y, uint8_t* m,
-                                     Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C, Py_ssize_t inner,
-                                     bint stream) noexcept nogil:
-    # relu and its mask over elements lo .. hi-1 (lo a multiple of 8) in one pass from the
-    # registers (_stream.h), the bias as in bias_registers; False (nothing written) where
-    # there is no such kernel or the rows/runs are too short for it
+cdef inline bint mask_registers(bint leaky, floating s, const floating* x, const floating* b,
+                                floating* y, uint8_t* m, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t C,
+                                Py_ssize_t inner, bint stream) noexcept nogil:
+    # relu (or leaky_relu with slope s) and its mask over elements lo .. hi-1 (lo a
+    # multiple of 8) in one pass from the registers (_stream.h), the bias as in
+    # bias_registers; False (nothing written) where there is no such kernel or the
+    # rows/runs are too short for it
     cdef rf_bits st
     cdef floating* bext
     cdef Py_ssize_t j = lo, c, pos, k
@@ -102,14 +126,14 @@ cdef inline bint relu_mask_registers(const floating* x, const floating* b, float
     if not BIAS_REGISTERS:
         return False
     if b == NULL:
-        done = relu_mask_piece(x + lo, b, 0, 0, y + lo, &st, hi - lo, stream)
+        done = mask_piece(leaky, s, x + lo, b, 0, 0, y + lo, &st, hi - lo, stream)
     elif (C if inner == 1 else inner) < BIAS_RUN_MIN:
         return False
     elif inner == 1:
         bext = rows_bias(b, C)
         if bext == NULL:
             return False
-        done = relu_mask_piece(x + lo, bext, C, lo % C, y + lo, &st, hi - lo, stream)
+        done = mask_piece(leaky, s, x + lo, bext, C, lo % C, y + lo, &st, hi - lo, stream)
         free(bext)
     else:
         done = True
@@ -117,7 +141,7 @@ cdef inline bint relu_mask_registers(const floating* x, const floating* b, float
         pos = lo % inner
         while j < hi:
             k = inner - pos if inner - pos < hi - j else hi - j
-            if not relu_mask_piece(x + j, b + c, 0, 0, y + j, &st, k, stream):
+            if not mask_piece(leaky, s, x + j, b + c, 0, 0, y + j, &st, k, stream):
                 return False        # only ever the first: every piece has y's alignment
             j += k
             pos = 0
@@ -143,9 +167,12 @@ cdef void mask_unary_piece(int op, int bop, int dt, const elem* x, const void* b
     cdef float dinf, rinf
     cdef uint16_t s[MK_BLOCK]
     cdef Py_ssize_t i = lo, k, j
-    if elem is not uint16_t:                 # relu (bit: z > 0 or NaN) in one pass
-        if (op == OP_RELU and bop == OP_RELU_BWD and rep_in > 0
-                and relu_mask_registers(x, <const elem*>b, y, m, lo, hi, C, inner, stream)):
+    if elem is not uint16_t:                 # relu (bit: z > 0 or NaN), leaky (z > 0): one pass
+        if ((op == OP_RELU and bop == OP_RELU_BWD and rep_in > 0
+                and mask_registers(False, 0, x, <const elem*>b, y, m, lo, hi, C, inner, stream))
+                or (op == OP_LEAKY and bop == OP_LEAKY_BWD and rep_in > 0 and <elem>p[0] != 1
+                    and mask_registers(True, <elem>p[0], x, <const elem*>b, y, m, lo, hi, C, inner,
+                                       stream))):
             if stream:
                 store_fence()
             return
@@ -207,7 +234,18 @@ cdef void mask_binary_piece(int bop, int dt, const elem* g, const uint8_t* m, el
     cdef uint16_t s[MK_BLOCK]
     cdef Py_ssize_t i = lo, k
     cdef bint done
-    cdef bint relu_bits = BIAS_REGISTERS and bop == OP_RELU_BWD and rep_in > 0 and rep_out <= 0
+    # from the bits in registers: bit ? g : +0 where the gradient at the representatives
+    # is 1 and +0 (relu's, hardtanh's, relu6's, threshold's), leaky's bit ? g : slope g
+    cdef elem one = 1, zin, zout, din = 0, dout = 1
+    cdef bint zero_bits = False
+    cdef bint slope_bits = BIAS_REGISTERS and bop == OP_LEAKY_BWD and rep_in > 0 and rep_out <= 0
+    if elem is not uint16_t:
+        zin = <elem>rep_in
+        zout = <elem>rep_out
+        if BIAS_REGISTERS and (bop == OP_RELU_BWD or bop == OP_HARDTANH_BWD or bop == OP_THRESHOLD_BWD):
+            binary_span(bop, &one, &zin, &din, 1, p, 0)
+            binary_span(bop, &one, &zout, &dout, 1, p, 0)
+            zero_bits = din == 1 and dout == 0 and copysign(1, dout) > 0
     while i < hi:
         k = hi - i if hi - i < MK_BLOCK else MK_BLOCK
         if elem is uint16_t:
@@ -225,11 +263,16 @@ cdef void mask_binary_piece(int bop, int dt, const elem* g, const uint8_t* m, el
         else:
             o = placed(omem, g + i, gx + i, g + i) if stream else gx + i
             done = False
-            if relu_bits:                    # relu: bit ? g : 0, from the registers
+            if zero_bits:
                 if elem is float:
                     done = relu_bwd_bits_f32(g + i, m + i // 8, o, k)
                 else:
                     done = relu_bwd_bits_f64(g + i, m + i // 8, o, k)
+            elif slope_bits:
+                if elem is float:
+                    done = leaky_bwd_bits_f32(g + i, m + i // 8, o, k, <float>p[0])
+                else:
+                    done = leaky_bwd_bits_f64(g + i, m + i // 8, o, k, p[0])
             if not done:
                 mk_unpack(m + i // 8, <elem>rep_in, <elem>rep_out, zmem, k)
                 binary_span(bop, g + i, zmem, o, k, p, i)

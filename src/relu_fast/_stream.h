@@ -151,13 +151,14 @@ static inline int relu_fast_leaky_bwd_bias_##KIND##_##SUF(const T* g, const T* x
         VT zv = ADD(LOAD(x + i), bi); VT gv = LOAD(g + i);                               \
         STREAM(y + i, SEL_GT(zv, gv, MUL(sv, gv)));)                                     \
 }
-/* relu and its 1-bit mask in one pass: y = max(0, z) and bit = !(z <= 0) (relu_backward
-   passes the gradient there, NaN included), z = x + b (b NULL: z = x, no add, so -0
-   stays -0), b as in the bias ops above.  The bits go out through rf_bits, which
-   carries a partial byte from one call to the next (a run of one channel may end
-   mid-byte): bit i of the stream is bit i % 8 of byte i / 8; rf_bits_flush writes the
-   last partial byte, its unused bits 0.  BITS(zv) is the vector's sign test as an
-   integer, lane j in bit j. */
+/* relu (or leaky_relu) and its 1-bit mask in one pass: y = max(0, z) and bit =
+   !(z <= 0) (relu_backward passes the gradient there, NaN included); leaky: y = z > 0 ?
+   z : s z and bit = z > 0 (the caller keeps slope 1, whose bits are all 1, on the
+   generic path); z = x + b (b NULL: z = x, no add, so -0 stays -0), b as in the bias
+   ops above.  The bits go out through rf_bits, which carries a partial byte from one
+   call to the next (a run of one channel may end mid-byte): bit i of the stream is bit
+   i % 8 of byte i / 8; rf_bits_flush writes the last partial byte, its unused bits 0.
+   VB(zv) is the vector's test as an integer, lane j in bit j. */
 typedef struct { uint8_t* m; uint32_t acc; int nb; } rf_bits;
 static inline void rf_bits_put(rf_bits* st, uint32_t bits, int w) {
     st->acc |= bits << st->nb;
@@ -168,43 +169,59 @@ static inline void relu_fast_bits_flush(rf_bits* st) {
     if (st->nb > 0) *st->m++ = (uint8_t)st->acc;
     st->acc = 0; st->nb = 0;
 }
-#define RELU_FAST_MASK_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MAX, ZERO, BITS)   \
-static inline int relu_fast_relu_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
-                                                    T* y, rf_bits* st, size_t n) {         \
+#define RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, SY, SB, VY, VB)               \
     size_t i = 0, c = C ? c0 : 0;                                                          \
     VT bv = b ? SET1(b[0]) : ZERO();                                                       \
     if ((uintptr_t)y % sizeof(T)) return 0;                                                \
     for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) {                         \
-        T z = b ? x[i] + b[c] : x[i]; y[i] = z < 0 ? 0 : z; rf_bits_put(st, !(z <= 0), 1); \
+        T z = b ? x[i] + b[c] : x[i]; y[i] = SY; rf_bits_put(st, SB, 1);                   \
         if (C && ++c == C) c = 0; }                                                        \
     if (!b) { for (; i + W <= n; i += W) {                                                 \
-        VT zv = LOAD(x + i); STREAM(y + i, MAX(ZERO(), zv)); rf_bits_put(st, BITS(zv), W); } } \
+        VT zv = LOAD(x + i); STREAM(y + i, VY); rf_bits_put(st, VB, W); } }                \
     else if (C) { for (; i + W <= n; i += W) {                                             \
-        VT zv = ADD(LOAD(x + i), LOAD(b + c)); STREAM(y + i, MAX(ZERO(), zv));             \
-        rf_bits_put(st, BITS(zv), W); c += W; if (c >= C) c -= C; } }                      \
+        VT zv = ADD(LOAD(x + i), LOAD(b + c)); STREAM(y + i, VY);                          \
+        rf_bits_put(st, VB, W); c += W; if (c >= C) c -= C; } }                            \
     else { for (; i + W <= n; i += W) {                                                    \
-        VT zv = ADD(LOAD(x + i), bv); STREAM(y + i, MAX(ZERO(), zv));                      \
-        rf_bits_put(st, BITS(zv), W); } }                                                  \
+        VT zv = ADD(LOAD(x + i), bv); STREAM(y + i, VY); rf_bits_put(st, VB, W); } }       \
     for (; i < n; i++) {                                                                   \
-        T z = b ? x[i] + b[c] : x[i]; y[i] = z < 0 ? 0 : z; rf_bits_put(st, !(z <= 0), 1); \
+        T z = b ? x[i] + b[c] : x[i]; y[i] = SY; rf_bits_put(st, SB, 1);                   \
         if (C && ++c == C) c = 0; }                                                        \
-    return 1;                                                                              \
+    return 1;
+#define RELU_FAST_MASK_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, BITS_NLE, BITS_GT) \
+static inline int relu_fast_relu_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
+                                                    T* y, rf_bits* st, size_t n) {         \
+    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, z < 0 ? 0 : z, !(z <= 0),        \
+                 MAX(ZERO(), zv), BITS_NLE(zv))                                            \
+}                                                                                          \
+static inline int relu_fast_leaky_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
+                                                     T* y, rf_bits* st, size_t n, T s) {   \
+    VT sv = SET1(s);                                                                       \
+    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, z > 0 ? z : s * z, z > 0,        \
+                 SEL_GT(zv, zv, MUL(sv, zv)), BITS_GT(zv))                                 \
 }
-/* relu's gradient from its mask: o[j] = bit j ? g[j] : 0 for j < k, bit j of the
-   stream at m (bit j % 8 of byte j / 8), ordinary stores (o is the L1 buffer the bias
-   gradient is summed from, or the output).  SELZ(bits, gv): gv where the lane's bit is
-   1, +0 elsewhere, lane j on bit j. */
-#define RELU_FAST_BITS_OPS(SUF, T, W, VT, LOAD, STOREU, SELZ)                               \
-static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { \
+/* The gradients from the mask: relu o[j] = bit j ? g[j] : 0, leaky bit j ? g[j] : s g[j]
+   for j < k, bit j of the stream at m (bit j % 8 of byte j / 8), ordinary stores (o is
+   the L1 buffer the bias gradient is summed from, or the output).  SELZ(bits, gv): gv
+   where the lane's bit is 1, +0 elsewhere; SEL(bits, a, b): a there, b elsewhere; lane j
+   on bit j.  hardtanh's, relu6's and threshold's are relu's (g inside, +0 outside). */
+#define RF_BITS_LOOP(T, W, VT, LOAD, STOREU, VO, SO)                                       \
     size_t j = 0;                                                                          \
     for (; j + W <= k; j += W) {                                                           \
         uint32_t word = m[j >> 3];                                                         \
         if (W > 8) word |= (uint32_t)m[(j >> 3) + 1] << 8;                                 \
         uint32_t bits = (word >> (j & 7)) & (uint32_t)((1u << W) - 1);                     \
-        STOREU(o + j, SELZ(bits, LOAD(g + j)));                                            \
+        VT gv = LOAD(g + j);                                                               \
+        STOREU(o + j, VO);                                                                 \
     }                                                                                      \
-    for (; j < k; j++) o[j] = (m[j >> 3] >> (j & 7)) & 1 ? g[j] : 0;                       \
-    return 1;                                                                              \
+    for (; j < k; j++) o[j] = (m[j >> 3] >> (j & 7)) & 1 ? g[j] : SO;                      \
+    return 1;
+#define RELU_FAST_BITS_OPS(SUF, T, W, VT, LOAD, STOREU, SET1, MUL, SELZ, SEL)               \
+static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { \
+    RF_BITS_LOOP(T, W, VT, LOAD, STOREU, SELZ(bits, gv), 0)                                \
+}                                                                                          \
+static inline int relu_fast_leaky_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k, T s) { \
+    VT sv = SET1(s);                                                                       \
+    RF_BITS_LOOP(T, W, VT, LOAD, STOREU, SEL(bits, gv, MUL(sv, gv)), s * g[j])             \
 }
 /* Where there are no such instructions: every kernel above returns 0 (nothing done), and
    the callers take the L1-buffer paths. */
@@ -219,9 +236,12 @@ static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, 
 static inline int relu_fast_leaky_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
 static inline int relu_fast_relu_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
 static inline int relu_fast_relu_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
+static inline int relu_fast_leaky_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
 RF_NO_BITS_OPS(SUF, T)
 #define RF_NO_BITS_OPS(SUF, T)                                                             \
-static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { return 0; }
+static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { return 0; } \
+static inline int relu_fast_leaky_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k, T s) { return 0; }
 #if defined(__AVX512F__)
 #define RF_GT_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_GT_OQ), (a))
 #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
@@ -235,14 +255,18 @@ RELU_FAST_BIAS_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stre
 RELU_FAST_BIAS_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_NLE_UQ))
 #define RF_BITS_PD(z) ((uint32_t)_mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_NLE_UQ))
-RELU_FAST_MASK_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_max_pd, _mm512_setzero_pd, RF_BITS_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_max_pd, _mm512_setzero_pd, RF_BITS_PD)
+#define RF_BITS_GT_PS(z) ((uint32_t)_mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_GT_OQ))
+#define RF_BITS_GT_PD(z) ((uint32_t)_mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_GT_OQ))
+RELU_FAST_MASK_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
 #define RF_SELZ_PS(bits, v) _mm512_maskz_mov_ps((__mmask16)(bits), (v))
 #define RF_SELZ_PD(bits, v) _mm512_maskz_mov_pd((__mmask8)(bits), (v))
-RELU_FAST_BITS_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, RF_SELZ_PS)
-RELU_FAST_BITS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, RF_SELZ_PD)
+#define RF_SEL_PS(bits, a, b) _mm512_mask_mov_ps((b), (__mmask16)(bits), (a))
+#define RF_SEL_PD(bits, a, b) _mm512_mask_mov_pd((b), (__mmask8)(bits), (a))
+RELU_FAST_BITS_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_mul_ps, RF_SELZ_PS, RF_SEL_PS)
+RELU_FAST_BITS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_mul_pd, RF_SELZ_PD, RF_SEL_PD)
 #elif defined(__AVX__)
 #define RF_GT_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_GT_OQ))
 #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
@@ -256,23 +280,27 @@ RELU_FAST_BIAS_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stre
 RELU_FAST_BIAS_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps((z), _mm256_setzero_ps(), _CMP_NLE_UQ)))
 #define RF_BITS_PD(z) ((uint32_t)_mm256_movemask_pd(_mm256_cmp_pd((z), _mm256_setzero_pd(), _CMP_NLE_UQ)))
-RELU_FAST_MASK_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_max_pd, _mm256_setzero_pd, RF_BITS_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_max_pd, _mm256_setzero_pd, RF_BITS_PD)
+#define RF_BITS_GT_PS(z) ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps((z), _mm256_setzero_ps(), _CMP_GT_OQ)))
+#define RF_BITS_GT_PD(z) ((uint32_t)_mm256_movemask_pd(_mm256_cmp_pd((z), _mm256_setzero_pd(), _CMP_GT_OQ)))
+RELU_FAST_MASK_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
 #if defined(__AVX2__)   /* integer lanes; AVX alone: the generic path */
-static inline __m256 rf_selz_ps(uint32_t bits, __m256 v) {
+static inline __m256 rf_lanes_ps(uint32_t bits) {
     __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    __m256i on = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane), lane);
-    return _mm256_and_ps(_mm256_castsi256_ps(on), v);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane), lane));
 }
-static inline __m256d rf_selz_pd(uint32_t bits, __m256d v) {
+static inline __m256d rf_lanes_pd(uint32_t bits) {
     __m256i lane = _mm256_setr_epi64x(1, 2, 4, 8);
-    __m256i on = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x((long long)bits), lane), lane);
-    return _mm256_and_pd(_mm256_castsi256_pd(on), v);
+    return _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x((long long)bits), lane), lane));
 }
-RELU_FAST_BITS_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, rf_selz_ps)
-RELU_FAST_BITS_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, rf_selz_pd)
+#define RF_SELZ_PS(bits, v) _mm256_and_ps(rf_lanes_ps(bits), (v))
+#define RF_SELZ_PD(bits, v) _mm256_and_pd(rf_lanes_pd(bits), (v))
+#define RF_SEL_PS(bits, a, b) _mm256_blendv_ps((b), (a), rf_lanes_ps(bits))
+#define RF_SEL_PD(bits, a, b) _mm256_blendv_pd((b), (a), rf_lanes_pd(bits))
+RELU_FAST_BITS_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_mul_ps, RF_SELZ_PS, RF_SEL_PS)
+RELU_FAST_BITS_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_mul_pd, RF_SELZ_PD, RF_SEL_PD)
 #else
 RF_NO_BITS_OPS(f32, float)
 RF_NO_BITS_OPS(f64, double)
@@ -292,22 +320,26 @@ RELU_FAST_BIAS_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd,
 RELU_FAST_BIAS_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm_movemask_ps(_mm_cmpnle_ps((z), _mm_setzero_ps())))
 #define RF_BITS_PD(z) ((uint32_t)_mm_movemask_pd(_mm_cmpnle_pd((z), _mm_setzero_pd())))
-RELU_FAST_MASK_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_max_ps, _mm_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_max_ps, _mm_setzero_ps, RF_BITS_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_max_pd, _mm_setzero_pd, RF_BITS_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_max_pd, _mm_setzero_pd, RF_BITS_PD)
-static inline __m128 rf_selz_ps(uint32_t bits, __m128 v) {
+#define RF_BITS_GT_PS(z) ((uint32_t)_mm_movemask_ps(_mm_cmpgt_ps((z), _mm_setzero_ps())))
+#define RF_BITS_GT_PD(z) ((uint32_t)_mm_movemask_pd(_mm_cmpgt_pd((z), _mm_setzero_pd())))
+RELU_FAST_MASK_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+static inline __m128 rf_lanes_ps(uint32_t bits) {
     __m128i lane = _mm_setr_epi32(1, 2, 4, 8);
-    __m128i on = _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane);
-    return _mm_and_ps(_mm_castsi128_ps(on), v);
+    return _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane));
 }
-static inline __m128d rf_selz_pd(uint32_t bits, __m128d v) {   /* both halves of a lane */
+static inline __m128d rf_lanes_pd(uint32_t bits) {   /* both halves of a lane */
     __m128i lane = _mm_setr_epi32(1, 1, 2, 2);
-    __m128i on = _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane);
-    return _mm_and_pd(_mm_castsi128_pd(on), v);
+    return _mm_castsi128_pd(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane));
 }
-RELU_FAST_BITS_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, rf_selz_ps)
-RELU_FAST_BITS_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, rf_selz_pd)
+#define RF_SELZ_PS(bits, v) _mm_and_ps(rf_lanes_ps(bits), (v))
+#define RF_SELZ_PD(bits, v) _mm_and_pd(rf_lanes_pd(bits), (v))
+#define RF_SEL_PS(bits, a, b) rf_sel_ps(rf_lanes_ps(bits), (a), (b))
+#define RF_SEL_PD(bits, a, b) rf_sel_pd(rf_lanes_pd(bits), (a), (b))
+RELU_FAST_BITS_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_mul_ps, RF_SELZ_PS, RF_SEL_PS)
+RELU_FAST_BITS_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_mul_pd, RF_SELZ_PD, RF_SEL_PD)
 #else
 static inline int relu_fast_relu_stream_f32(const float* x, float* y, size_t n) { return 0; }
 static inline int relu_fast_relu_stream_f64(const double* x, double* y, size_t n) { return 0; }
