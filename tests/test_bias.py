@@ -207,7 +207,8 @@ def test_from_registers_with_bias(level, dtype, stream):
     _api._use_level(level)
     try:
         for shape, axis in (((3, 1001), 0), ((2, 3, 97), 1), ((13, 1000), -1), ((9, 67), -1),
-                            ((40, 5), -1), ((4, 7, 9), 1)):
+                            ((40, 5), -1), ((4, 7, 9), 1),
+                            ((2, 300, 131), 1)):   # runs split between threads mid-run
             x = _with_specials(shape, dtype, seed=shape[-1])
             g = rand(shape, dtype, seed=shape[-1] + 1)   # (huge values: sums that depend
             g.reshape(-1)[5::17] = -0.0                 # on their order, as NumPy's do)

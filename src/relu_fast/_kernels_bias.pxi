@@ -14,37 +14,37 @@
 
 cdef extern from "_stream.h":
     bint relu_bias_stream_f32 "relu_fast_relu_bias_stream_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n) noexcept nogil
     bint leaky_bias_stream_f32 "relu_fast_leaky_bias_stream_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n, float s) noexcept nogil
     bint relu_bwd_bias_stream_f32 "relu_fast_relu_bwd_bias_stream_f32"(
-        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_stream_f32 "relu_fast_leaky_bwd_bias_stream_f32"(
-        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n, float s) noexcept nogil
     bint relu_bias_stream_f64 "relu_fast_relu_bias_stream_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n) noexcept nogil
     bint leaky_bias_stream_f64 "relu_fast_leaky_bias_stream_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n, double s) noexcept nogil
     bint relu_bwd_bias_stream_f64 "relu_fast_relu_bwd_bias_stream_f64"(
-        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+        const double* g, const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_stream_f64 "relu_fast_leaky_bwd_bias_stream_f64"(
-        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+        const double* g, const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n, double s) noexcept nogil
     bint relu_bias_store_f32 "relu_fast_relu_bias_store_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n) noexcept nogil
     bint leaky_bias_store_f32 "relu_fast_leaky_bias_store_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n, float s) noexcept nogil
     bint relu_bwd_bias_store_f32 "relu_fast_relu_bwd_bias_store_f32"(
-        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_store_f32 "relu_fast_leaky_bwd_bias_store_f32"(
-        const float* g, const float* x, const float* b, size_t C, size_t c0, float* y, size_t n, float s) noexcept nogil
+        const float* g, const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, size_t n, float s) noexcept nogil
     bint relu_bias_store_f64 "relu_fast_relu_bias_store_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n) noexcept nogil
     bint leaky_bias_store_f64 "relu_fast_leaky_bias_store_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n, double s) noexcept nogil
     bint relu_bwd_bias_store_f64 "relu_fast_relu_bwd_bias_store_f64"(
-        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n) noexcept nogil
+        const double* g, const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n) noexcept nogil
     bint leaky_bwd_bias_store_f64 "relu_fast_leaky_bwd_bias_store_f64"(
-        const double* g, const double* x, const double* b, size_t C, size_t c0, double* y, size_t n, double s) noexcept nogil
+        const double* g, const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, size_t n, double s) noexcept nogil
 
 cdef enum:
     BIAS_BLOCK = 512        # elements per block (a multiple of 16: the lanes' phase)
@@ -52,41 +52,42 @@ cdef enum:
 
 
 cdef inline bint bias_reg_piece(int op, const floating* g, const floating* x, const floating* b,
-                                floating* y, Py_ssize_t n, size_t C, size_t c0, const double* p,
-                                bint stream) noexcept nogil:
-    # rows of C channels from channel c0 (b: C + 64 values, b[k] = bias[k % C]), or C 0:
-    # a run of one channel, b[0] throughout (_stream.h); from the registers, with
+                                floating* y, Py_ssize_t n, size_t C, size_t c0, size_t inner,
+                                size_t pos0, const double* p, bint stream) noexcept nogil:
+    # rows of C channels from channel c0 (inner 0; b: C + 64 values, b[k] = bias[k % C]),
+    # or runs of `inner` elements per channel from position pos0 of channel c0's (b: the
+    # C values) (_stream.h); from the registers, with
     # streaming or ordinary stores; g NULL: the forward op, else the gradient op (the
     # two sets of op codes overlap); False: no such kernel here (nothing written)
     cdef float sf = <float>p[0] if (op == OP_LEAKY if g == NULL else op == OP_LEAKY_BWD) else 0
     if g == NULL and op == OP_RELU:
         if floating is float:
-            return (relu_bias_stream_f32(x, b, C, c0, y, n) if stream
-                    else relu_bias_store_f32(x, b, C, c0, y, n))
+            return (relu_bias_stream_f32(x, b, C, c0, inner, pos0, y, n) if stream
+                    else relu_bias_store_f32(x, b, C, c0, inner, pos0, y, n))
         else:
-            return (relu_bias_stream_f64(x, b, C, c0, y, n) if stream
-                    else relu_bias_store_f64(x, b, C, c0, y, n))
+            return (relu_bias_stream_f64(x, b, C, c0, inner, pos0, y, n) if stream
+                    else relu_bias_store_f64(x, b, C, c0, inner, pos0, y, n))
     elif g == NULL and op == OP_LEAKY:
         if floating is float:
-            return (leaky_bias_stream_f32(x, b, C, c0, y, n, sf) if stream
-                    else leaky_bias_store_f32(x, b, C, c0, y, n, sf))
+            return (leaky_bias_stream_f32(x, b, C, c0, inner, pos0, y, n, sf) if stream
+                    else leaky_bias_store_f32(x, b, C, c0, inner, pos0, y, n, sf))
         else:
-            return (leaky_bias_stream_f64(x, b, C, c0, y, n, p[0]) if stream
-                    else leaky_bias_store_f64(x, b, C, c0, y, n, p[0]))
+            return (leaky_bias_stream_f64(x, b, C, c0, inner, pos0, y, n, p[0]) if stream
+                    else leaky_bias_store_f64(x, b, C, c0, inner, pos0, y, n, p[0]))
     elif g != NULL and op == OP_RELU_BWD:
         if floating is float:
-            return (relu_bwd_bias_stream_f32(g, x, b, C, c0, y, n) if stream
-                    else relu_bwd_bias_store_f32(g, x, b, C, c0, y, n))
+            return (relu_bwd_bias_stream_f32(g, x, b, C, c0, inner, pos0, y, n) if stream
+                    else relu_bwd_bias_store_f32(g, x, b, C, c0, inner, pos0, y, n))
         else:
-            return (relu_bwd_bias_stream_f64(g, x, b, C, c0, y, n) if stream
-                    else relu_bwd_bias_store_f64(g, x, b, C, c0, y, n))
+            return (relu_bwd_bias_stream_f64(g, x, b, C, c0, inner, pos0, y, n) if stream
+                    else relu_bwd_bias_store_f64(g, x, b, C, c0, inner, pos0, y, n))
     elif g != NULL and op == OP_LEAKY_BWD:
         if floating is float:
-            return (leaky_bwd_bias_stream_f32(g, x, b, C, c0, y, n, sf) if stream
-                    else leaky_bwd_bias_store_f32(g, x, b, C, c0, y, n, sf))
+            return (leaky_bwd_bias_stream_f32(g, x, b, C, c0, inner, pos0, y, n, sf) if stream
+                    else leaky_bwd_bias_store_f32(g, x, b, C, c0, inner, pos0, y, n, sf))
         else:
-            return (leaky_bwd_bias_stream_f64(g, x, b, C, c0, y, n, p[0]) if stream
-                    else leaky_bwd_bias_store_f64(g, x, b, C, c0, y, n, p[0]))
+            return (leaky_bwd_bias_stream_f64(g, x, b, C, c0, inner, pos0, y, n, p[0]) if stream
+                    else leaky_bwd_bias_store_f64(g, x, b, C, c0, inner, pos0, y, n, p[0]))
     return False
 
 
@@ -137,22 +138,12 @@ cdef inline bint bias_pieces(int op, const floating* g, const floating* x, const
                              floating* y, Py_ssize_t i0, Py_ssize_t k, Py_ssize_t C,
                              Py_ssize_t inner, const double* p, bint stream) noexcept nogil:
     # elements i0 .. i0+k-1 (g, x, y at element i0; g NULL: the forward op) from the
-    # registers: rows of channels as one stream (b: rows_bias), channel runs a run at a
-    # time (b: the bias).  False: no such kernel here, nothing written (only the first
-    # piece can fail: every piece has y's alignment).
-    cdef Py_ssize_t j = 0, c, pos, m
+    # registers, as one stream: rows of channels (b: rows_bias) or channel runs (b: the
+    # bias; a run's edges mid-vector, so they cost no scalar stores into half-streamed
+    # lines).  False: no such kernel here, nothing written.
     if inner == 1:
-        return bias_reg_piece(op, g, x, b, y, k, C, i0 % C, p, stream)
-    c = (i0 // inner) % C
-    pos = i0 % inner
-    while j < k:
-        m = inner - pos if inner - pos < k - j else k - j
-        if not bias_reg_piece(op, g + j if g != NULL else g, x + j, b + c, y + j, m, 0, 0, p, stream):
-            return False
-        j += m
-        pos = 0
-        c = c + 1 if c + 1 < C else 0
-    return True
+        return bias_reg_piece(op, g, x, b, y, k, C, i0 % C, 0, 0, p, stream)
+    return bias_reg_piece(op, g, x, b, y, k, C, (i0 // inner) % C, inner, i0 % inner, p, stream)
 
 
 cdef inline bint bias_in_registers(int op, bint gradient, Py_ssize_t C, Py_ssize_t inner) noexcept nogil:

@@ -65,48 +65,49 @@ cdef extern from "_stream.h":
     bint relu_bwd_bits_f64 "relu_fast_relu_bwd_bits_f64"(const double* g, const uint8_t* m, double* o,
                                                         size_t k) noexcept nogil
     bint relu_mask_stream_f32 "relu_fast_relu_mask_stream_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, rf_bits* st, size_t n) noexcept nogil
     bint relu_mask_store_f32 "relu_fast_relu_mask_store_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n) noexcept nogil
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, rf_bits* st, size_t n) noexcept nogil
     bint relu_mask_stream_f64 "relu_fast_relu_mask_stream_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, rf_bits* st,
         size_t n) noexcept nogil
     bint relu_mask_store_f64 "relu_fast_relu_mask_store_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, rf_bits* st,
         size_t n) noexcept nogil
     bint leaky_bwd_bits_f32 "relu_fast_leaky_bwd_bits_f32"(const float* g, const uint8_t* m, float* o,
                                                           size_t k, float s) noexcept nogil
     bint leaky_bwd_bits_f64 "relu_fast_leaky_bwd_bits_f64"(const double* g, const uint8_t* m, double* o,
                                                           size_t k, double s) noexcept nogil
     bint leaky_mask_stream_f32 "relu_fast_leaky_mask_stream_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n,
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, rf_bits* st, size_t n,
         float s) noexcept nogil
     bint leaky_mask_store_f32 "relu_fast_leaky_mask_store_f32"(
-        const float* x, const float* b, size_t C, size_t c0, float* y, rf_bits* st, size_t n,
+        const float* x, const float* b, size_t C, size_t c0, size_t inner, size_t pos0, float* y, rf_bits* st, size_t n,
         float s) noexcept nogil
     bint leaky_mask_stream_f64 "relu_fast_leaky_mask_stream_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, rf_bits* st,
         size_t n, double s) noexcept nogil
     bint leaky_mask_store_f64 "relu_fast_leaky_mask_store_f64"(
-        const double* x, const double* b, size_t C, size_t c0, double* y, rf_bits* st,
+        const double* x, const double* b, size_t C, size_t c0, size_t inner, size_t pos0, double* y, rf_bits* st,
         size_t n, double s) noexcept nogil
 
 
 cdef inline bint mask_piece(bint leaky, floating s, const floating* x, const floating* b, size_t C,
-                            size_t c0, floating* y, rf_bits* st, Py_ssize_t n, bint stream) noexcept nogil:
+                            size_t c0, size_t inner, size_t pos0, floating* y, rf_bits* st,
+                            Py_ssize_t n, bint stream) noexcept nogil:
     if leaky:
         if floating is float:
-            return (leaky_mask_stream_f32(x, b, C, c0, y, st, n, s) if stream
-                    else leaky_mask_store_f32(x, b, C, c0, y, st, n, s))
+            return (leaky_mask_stream_f32(x, b, C, c0, inner, pos0, y, st, n, s) if stream
+                    else leaky_mask_store_f32(x, b, C, c0, inner, pos0, y, st, n, s))
         else:
-            return (leaky_mask_stream_f64(x, b, C, c0, y, st, n, s) if stream
-                    else leaky_mask_store_f64(x, b, C, c0, y, st, n, s))
+            return (leaky_mask_stream_f64(x, b, C, c0, inner, pos0, y, st, n, s) if stream
+                    else leaky_mask_store_f64(x, b, C, c0, inner, pos0, y, st, n, s))
     if floating is float:
-        return (relu_mask_stream_f32(x, b, C, c0, y, st, n) if stream
-                else relu_mask_store_f32(x, b, C, c0, y, st, n))
+        return (relu_mask_stream_f32(x, b, C, c0, inner, pos0, y, st, n) if stream
+                else relu_mask_store_f32(x, b, C, c0, inner, pos0, y, st, n))
     else:
-        return (relu_mask_stream_f64(x, b, C, c0, y, st, n) if stream
-                else relu_mask_store_f64(x, b, C, c0, y, st, n))
+        return (relu_mask_stream_f64(x, b, C, c0, inner, pos0, y, st, n) if stream
+                else relu_mask_store_f64(x, b, C, c0, inner, pos0, y, st, n))
 
 
 cdef inline bint mask_registers(bint leaky, floating s, const floating* x, const floating* b,
@@ -118,7 +119,6 @@ cdef inline bint mask_registers(bint leaky, floating s, const floating* x, const
     # rows/runs are too short for it
     cdef rf_bits st
     cdef floating* bext
-    cdef Py_ssize_t j = lo, c, pos, k
     cdef bint done
     st.m = m + lo // 8
     st.acc = 0
@@ -126,26 +126,18 @@ cdef inline bint mask_registers(bint leaky, floating s, const floating* x, const
     if not BIAS_REGISTERS:
         return False
     if b == NULL:
-        done = mask_piece(leaky, s, x + lo, b, 0, 0, y + lo, &st, hi - lo, stream)
+        done = mask_piece(leaky, s, x + lo, b, 0, 0, 0, 0, y + lo, &st, hi - lo, stream)
     elif (C if inner == 1 else inner) < BIAS_RUN_MIN:
         return False
     elif inner == 1:
         bext = rows_bias(b, C)
         if bext == NULL:
             return False
-        done = mask_piece(leaky, s, x + lo, bext, C, lo % C, y + lo, &st, hi - lo, stream)
+        done = mask_piece(leaky, s, x + lo, bext, C, lo % C, 0, 0, y + lo, &st, hi - lo, stream)
         free(bext)
-    else:
-        done = True
-        c = (lo // inner) % C
-        pos = lo % inner
-        while j < hi:
-            k = inner - pos if inner - pos < hi - j else hi - j
-            if not mask_piece(leaky, s, x + j, b + c, 0, 0, y + j, &st, k, stream):
-                return False        # only ever the first: every piece has y's alignment
-            j += k
-            pos = 0
-            c = c + 1 if c + 1 < C else 0
+    else:                                    # channel runs, as one stream
+        done = mask_piece(leaky, s, x + lo, b, C, (lo // inner) % C, inner, lo % inner, y + lo, &st,
+                          hi - lo, stream)
     if done:
         bits_flush(&st)
     return done

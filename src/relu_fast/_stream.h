@@ -113,40 +113,56 @@ static inline int relu_fast_leaky_bwd_stream_##SUF(const T* g, const T* x, T* y,
    call's speed depended on where the arrays lay; rows as one stream, not a piece
    per row: every row's edges cost scalar stores into half-streamed lines.  KIND
    stream: streaming stores; store: ordinary ones (outputs that stay in cache). */
-#define RF_BIAS_LOOP(T, W, VT, LOAD, SET1, SCALAR, VECTOR)                              \
-    size_t i = 0, c = C ? c0 : 0;                                                        \
+/* inner > 0: runs of `inner` elements per channel instead (channels first; inner >= W),
+   element i in channel (c0 + (pos0 + i) / inner) % C, b the C values: as one stream,
+   a vector across two runs taking its lanes from k on from the next channel (HI), so
+   that only the stream's own ends cost scalar stores, not every run's. */
+#define RF_NEXT_CHANNEL if (inner) { if (++pos == inner) { pos = 0; if (++c == C) c = 0; } } \
+                        else if (C && ++c == C) c = 0;
+#define RF_RUN_BIAS(T, W, VT, SET1, HI)                                                  \
+    VT bi;                                                                               \
+    if (pos + W <= inner) {                                                              \
+        bi = SET1(b[c]); pos += W;                                                       \
+        if (pos == inner) { pos = 0; if (++c == C) c = 0; }                              \
+    } else {                                                                             \
+        size_t kk = inner - pos, cn = c + 1 == C ? 0 : c + 1;                            \
+        bi = HI(SET1(b[c]), SET1(b[cn]), kk); c = cn; pos = W - kk;                      \
+    }
+#define RF_BIAS_LOOP(T, W, VT, LOAD, SET1, HI, SCALAR, VECTOR)                          \
+    size_t i = 0, c = C ? c0 : 0, pos = pos0;                                            \
     VT bv = SET1(b[0]);                                                                  \
-    if ((uintptr_t)y % sizeof(T)) return 0;                                              \
+    if ((uintptr_t)y % sizeof(T) || (inner && inner < W)) return 0;                      \
     for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) {                       \
-        T bs = b[c]; SCALAR if (C && ++c == C) c = 0; }                                  \
-    if (C) { for (; i + W <= n; i += W) {                                                \
+        T bs = b[c]; SCALAR RF_NEXT_CHANNEL }                                            \
+    if (inner) { for (; i + W <= n; i += W) { RF_RUN_BIAS(T, W, VT, SET1, HI) VECTOR } } \
+    else if (C) { for (; i + W <= n; i += W) {                                           \
         VT bi = LOAD(b + c); VECTOR c += W; if (c >= C) c -= C; } }                      \
     else { for (; i + W <= n; i += W) { VT bi = bv; VECTOR } }                           \
-    for (; i < n; i++) { T bs = b[c]; SCALAR if (C && ++c == C) c = 0; }                 \
+    for (; i < n; i++) { T bs = b[c]; SCALAR RF_NEXT_CHANNEL }                           \
     return 1;
-#define RELU_FAST_BIAS_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, SEL_NLE) \
-static inline int relu_fast_relu_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { \
-    RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
+#define RELU_FAST_BIAS_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, SEL_NLE, HI) \
+static inline int relu_fast_relu_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n) { \
+    RF_BIAS_LOOP(T, W, VT, LOAD, SET1, HI,                                                   \
         T z = x[i] + bs; y[i] = z < 0 ? 0 : z;,                              \
         STREAM(y + i, MAX(ZERO(), ADD(LOAD(x + i), bi)));)                               \
 }                                                                                        \
-static inline int relu_fast_leaky_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, \
+static inline int relu_fast_leaky_bias_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n, \
                                                    T s) {                                \
     VT sv = SET1(s);                                                                     \
-    RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
+    RF_BIAS_LOOP(T, W, VT, LOAD, SET1, HI,                                                   \
         T z = x[i] + bs; y[i] = z > 0 ? z : s * z;,                          \
         VT zv = ADD(LOAD(x + i), bi); STREAM(y + i, SEL_GT(zv, zv, MUL(sv, zv)));)       \
 }                                                                                        \
-static inline int relu_fast_relu_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, \
+static inline int relu_fast_relu_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, \
                                                       T* y, size_t n) {                  \
-    RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
+    RF_BIAS_LOOP(T, W, VT, LOAD, SET1, HI,                                                   \
         T z = x[i] + bs; y[i] = z <= 0 ? 0 : g[i];,                                       \
         VT zv = ADD(LOAD(x + i), bi); STREAM(y + i, SEL_NLE(zv, LOAD(g + i), ZERO()));)  \
 }                                                                                        \
-static inline int relu_fast_leaky_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, \
+static inline int relu_fast_leaky_bwd_bias_##KIND##_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, \
                                                        T* y, size_t n, T s) {            \
     VT sv = SET1(s);                                                                     \
-    RF_BIAS_LOOP(T, W, VT, LOAD, SET1,                                                   \
+    RF_BIAS_LOOP(T, W, VT, LOAD, SET1, HI,                                                   \
         T z = x[i] + bs; y[i] = z > 0 ? g[i] : s * g[i];,                                 \
         VT zv = ADD(LOAD(x + i), bi); VT gv = LOAD(g + i);                               \
         STREAM(y + i, SEL_GT(zv, gv, MUL(sv, gv)));)                                     \
@@ -169,15 +185,18 @@ static inline void relu_fast_bits_flush(rf_bits* st) {
     if (st->nb > 0) *st->m++ = (uint8_t)st->acc;
     st->acc = 0; st->nb = 0;
 }
-#define RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, SY, SB, VY, VB)               \
-    size_t i = 0, c = C ? c0 : 0;                                                          \
+#define RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, HI, SY, SB, VY, VB)           \
+    size_t i = 0, c = C ? c0 : 0, pos = pos0;                                              \
     VT bv = b ? SET1(b[0]) : ZERO();                                                       \
-    if ((uintptr_t)y % sizeof(T)) return 0;                                                \
+    if ((uintptr_t)y % sizeof(T) || (inner && inner < W)) return 0;                        \
     for (; i < n && ((uintptr_t)(y + i) % (W * sizeof(T))); i++) {                         \
         T z = b ? x[i] + b[c] : x[i]; y[i] = SY; rf_bits_put(st, SB, 1);                   \
-        if (C && ++c == C) c = 0; }                                                        \
+        RF_NEXT_CHANNEL }                                                                  \
     if (!b) { for (; i + W <= n; i += W) {                                                 \
         VT zv = LOAD(x + i); STREAM(y + i, VY); rf_bits_put(st, VB, W); } }                \
+    else if (inner) { for (; i + W <= n; i += W) {                                         \
+        RF_RUN_BIAS(T, W, VT, SET1, HI)                                                    \
+        VT zv = ADD(LOAD(x + i), bi); STREAM(y + i, VY); rf_bits_put(st, VB, W); } }       \
     else if (C) { for (; i + W <= n; i += W) {                                             \
         VT zv = ADD(LOAD(x + i), LOAD(b + c)); STREAM(y + i, VY);                          \
         rf_bits_put(st, VB, W); c += W; if (c >= C) c -= C; } }                            \
@@ -185,18 +204,18 @@ static inline void relu_fast_bits_flush(rf_bits* st) {
         VT zv = ADD(LOAD(x + i), bv); STREAM(y + i, VY); rf_bits_put(st, VB, W); } }       \
     for (; i < n; i++) {                                                                   \
         T z = b ? x[i] + b[c] : x[i]; y[i] = SY; rf_bits_put(st, SB, 1);                   \
-        if (C && ++c == C) c = 0; }                                                        \
+        RF_NEXT_CHANNEL }                                                                  \
     return 1;
-#define RELU_FAST_MASK_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, BITS_NLE, BITS_GT) \
-static inline int relu_fast_relu_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
+#define RELU_FAST_MASK_OPS(KIND, SUF, T, W, VT, LOAD, STREAM, SET1, ADD, MUL, MAX, ZERO, SEL_GT, BITS_NLE, BITS_GT, HI) \
+static inline int relu_fast_relu_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, \
                                                     T* y, rf_bits* st, size_t n) {         \
-    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, z < 0 ? 0 : z, !(z <= 0),        \
+    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, HI, z < 0 ? 0 : z, !(z <= 0),        \
                  MAX(ZERO(), zv), BITS_NLE(zv))                                            \
 }                                                                                          \
-static inline int relu_fast_leaky_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, \
+static inline int relu_fast_leaky_mask_##KIND##_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, \
                                                      T* y, rf_bits* st, size_t n, T s) {   \
     VT sv = SET1(s);                                                                       \
-    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, z > 0 ? z : s * z, z > 0,        \
+    RF_MASK_LOOP(T, W, VT, LOAD, STREAM, SET1, ADD, ZERO, HI, z > 0 ? z : s * z, z > 0,        \
                  SEL_GT(zv, zv, MUL(sv, zv)), BITS_GT(zv))                                 \
 }
 /* The gradients from the mask: relu o[j] = bit j ? g[j] : 0, leaky bit j ? g[j] : s g[j]
@@ -226,18 +245,18 @@ static inline int relu_fast_leaky_bwd_bits_##SUF(const T* g, const uint8_t* m, T
 /* Where there are no such instructions: every kernel above returns 0 (nothing done), and
    the callers take the L1-buffer paths. */
 #define RF_NO_SIMD_OPS(SUF, T)                                                             \
-static inline int relu_fast_relu_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
-static inline int relu_fast_relu_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
-static inline int relu_fast_leaky_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
-static inline int relu_fast_leaky_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
-static inline int relu_fast_relu_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
-static inline int relu_fast_relu_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n) { return 0; } \
-static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
-static inline int relu_fast_leaky_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, T* y, size_t n, T s) { return 0; } \
-static inline int relu_fast_relu_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
-static inline int relu_fast_relu_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n) { return 0; } \
-static inline int relu_fast_leaky_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
-static inline int relu_fast_leaky_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
+static inline int relu_fast_relu_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_relu_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_leaky_bias_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_bias_store_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_relu_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_relu_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n) { return 0; } \
+static inline int relu_fast_leaky_bwd_bias_stream_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_bwd_bias_store_##SUF(const T* g, const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, size_t n, T s) { return 0; } \
+static inline int relu_fast_relu_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, rf_bits* st, size_t n) { return 0; } \
+static inline int relu_fast_relu_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, rf_bits* st, size_t n) { return 0; } \
+static inline int relu_fast_leaky_mask_stream_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
+static inline int relu_fast_leaky_mask_store_##SUF(const T* x, const T* b, size_t C, size_t c0, size_t inner, size_t pos0, T* y, rf_bits* st, size_t n, T s) { return 0; } \
 RF_NO_BITS_OPS(SUF, T)
 #define RF_NO_BITS_OPS(SUF, T)                                                             \
 static inline int relu_fast_relu_bwd_bits_##SUF(const T* g, const uint8_t* m, T* o, size_t k) { return 0; } \
@@ -247,20 +266,22 @@ static inline int relu_fast_leaky_bwd_bits_##SUF(const T* g, const uint8_t* m, T
 #define RF_NLE_PS(x, a, b) _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLE_UQ), (a))
 #define RF_GT_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_GT_OQ), (a))
 #define RF_NLE_PD(x, a, b) _mm512_mask_mov_pd((b), _mm512_cmp_pd_mask((x), _mm512_setzero_pd(), _CMP_NLE_UQ), (a))
+#define RF_HI_PS(a, bn, k) _mm512_mask_mov_ps((a), (__mmask16)(0xFFFFu << (k)), (bn))
+#define RF_HI_PD(a, bn, k) _mm512_mask_mov_pd((a), (__mmask8)(0xFFu << (k)), (bn))
 RELU_FAST_STREAM_OPS(f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_NLE_UQ))
 #define RF_BITS_PD(z) ((uint32_t)_mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_NLE_UQ))
 #define RF_BITS_GT_PS(z) ((uint32_t)_mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_GT_OQ))
 #define RF_BITS_GT_PD(z) ((uint32_t)_mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_GT_OQ))
-RELU_FAST_MASK_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(stream, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_stream_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_stream_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_mul_pd, _mm512_max_pd, _mm512_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
 #define RF_SELZ_PS(bits, v) _mm512_maskz_mov_ps((__mmask16)(bits), (v))
 #define RF_SELZ_PD(bits, v) _mm512_maskz_mov_pd((__mmask8)(bits), (v))
 #define RF_SEL_PS(bits, a, b) _mm512_mask_mov_ps((b), (__mmask16)(bits), (a))
@@ -272,20 +293,22 @@ RELU_FAST_BITS_OPS(f64, double, 8, __m512d, _mm512_loadu_pd, _mm512_storeu_pd, _
 #define RF_NLE_PS(x, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), _mm256_setzero_ps(), _CMP_NLE_UQ))
 #define RF_GT_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_GT_OQ))
 #define RF_NLE_PD(x, a, b) _mm256_blendv_pd((b), (a), _mm256_cmp_pd((x), _mm256_setzero_pd(), _CMP_NLE_UQ))
+#define RF_HI_PS(a, bn, k) _mm256_blendv_ps((a), (bn), _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_ps((float)(k)), _CMP_GE_OQ))
+#define RF_HI_PD(a, bn, k) _mm256_blendv_pd((a), (bn), _mm256_cmp_pd(_mm256_setr_pd(0, 1, 2, 3), _mm256_set1_pd((double)(k)), _CMP_GE_OQ))
 RELU_FAST_STREAM_OPS(f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps((z), _mm256_setzero_ps(), _CMP_NLE_UQ)))
 #define RF_BITS_PD(z) ((uint32_t)_mm256_movemask_pd(_mm256_cmp_pd((z), _mm256_setzero_pd(), _CMP_NLE_UQ)))
 #define RF_BITS_GT_PS(z) ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps((z), _mm256_setzero_ps(), _CMP_GT_OQ)))
 #define RF_BITS_GT_PD(z) ((uint32_t)_mm256_movemask_pd(_mm256_cmp_pd((z), _mm256_setzero_pd(), _CMP_GT_OQ)))
-RELU_FAST_MASK_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(stream, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_stream_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_stream_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_max_pd, _mm256_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
 #if defined(__AVX2__)   /* integer lanes; AVX alone: the generic path */
 static inline __m256 rf_lanes_ps(uint32_t bits) {
     __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
@@ -312,20 +335,22 @@ static inline __m128d rf_sel_pd(__m128d m, __m128d a, __m128d b) { return _mm_or
 #define RF_NLE_PS(x, a, b) rf_sel_ps(_mm_cmpnle_ps((x), _mm_setzero_ps()), (a), (b))
 #define RF_GT_PD(x, a, b) rf_sel_pd(_mm_cmpgt_pd((x), _mm_setzero_pd()), (a), (b))
 #define RF_NLE_PD(x, a, b) rf_sel_pd(_mm_cmpnle_pd((x), _mm_setzero_pd()), (a), (b))
+#define RF_HI_PS(a, bn, k) rf_sel_ps(_mm_cmpge_ps(_mm_setr_ps(0, 1, 2, 3), _mm_set1_ps((float)(k))), (bn), (a))
+#define RF_HI_PD(a, bn, k) rf_sel_pd(_mm_cmpge_pd(_mm_setr_pd(0, 1), _mm_set1_pd((double)(k))), (bn), (a))
 RELU_FAST_STREAM_OPS(f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
 RELU_FAST_STREAM_OPS(f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS)
-RELU_FAST_BIAS_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
-RELU_FAST_BIAS_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD)
+RELU_FAST_BIAS_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_NLE_PS, RF_HI_PS)
+RELU_FAST_BIAS_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
+RELU_FAST_BIAS_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_NLE_PD, RF_HI_PD)
 #define RF_BITS_PS(z) ((uint32_t)_mm_movemask_ps(_mm_cmpnle_ps((z), _mm_setzero_ps())))
 #define RF_BITS_PD(z) ((uint32_t)_mm_movemask_pd(_mm_cmpnle_pd((z), _mm_setzero_pd())))
 #define RF_BITS_GT_PS(z) ((uint32_t)_mm_movemask_ps(_mm_cmpgt_ps((z), _mm_setzero_ps())))
 #define RF_BITS_GT_PD(z) ((uint32_t)_mm_movemask_pd(_mm_cmpgt_pd((z), _mm_setzero_pd())))
-RELU_FAST_MASK_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS)
-RELU_FAST_MASK_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
-RELU_FAST_MASK_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD)
+RELU_FAST_MASK_OPS(stream, f32, float, 4, __m128, _mm_loadu_ps, _mm_stream_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(store, f32, float, 4, __m128, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_max_ps, _mm_setzero_ps, RF_GT_PS, RF_BITS_PS, RF_BITS_GT_PS, RF_HI_PS)
+RELU_FAST_MASK_OPS(stream, f64, double, 2, __m128d, _mm_loadu_pd, _mm_stream_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
+RELU_FAST_MASK_OPS(store, f64, double, 2, __m128d, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_mul_pd, _mm_max_pd, _mm_setzero_pd, RF_GT_PD, RF_BITS_PD, RF_BITS_GT_PD, RF_HI_PD)
 static inline __m128 rf_lanes_ps(uint32_t bits) {
     __m128i lane = _mm_setr_epi32(1, 2, 4, 8);
     return _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32((int)bits), lane), lane));
