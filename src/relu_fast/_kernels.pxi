@@ -16,8 +16,9 @@
 # - transcendental results are rounded once: from exact fma-built pairs on levels
 #   with FMA, from float64 elsewhere;
 # - a loop's result never depends on the thread count; nor on the level (no FMA
-#   contraction: setup.py passes -ffp-contract=off), except ELU, which calls fma()
-#   explicitly on levels that have it (see expm1_reduced_fma and its users).
+#   contraction: setup.py passes -ffp-contract=off), except where fma() is called
+#   explicitly on levels that have it: ELU's lanes (expm1_reduced_fma and its users)
+#   and the float32 lanes in float64 (mad, recip_f32w): Function.fma says which.
 
 from cython cimport floating
 from cython.parallel cimport prange

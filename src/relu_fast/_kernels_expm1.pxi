@@ -7,6 +7,9 @@
 # evaluated in float64); 2^k is built from the bits of t/ln2 + 1.5*2^52.
 # ---------------------------------------------------------------------------
 
+cdef extern from "_target.h":
+    const bint HAS_FMA "RELU_FAST_HAS_FMA"
+
 cdef extern from "_bits.h":
     double pow2_from_magic "relu_fast_pow2_from_magic"(double m) noexcept nogil
 
@@ -99,15 +102,38 @@ cdef inline double exp_neg(double t) noexcept nogil:
     return (s1 * p + s1) * s2
 
 
+cdef inline double mad(double a, double b, double c) noexcept nogil:
+    # a b + c: one rounding on levels with FMA, two elsewhere.  For the float32 lanes
+    # in float64, whose error bounds hold either way (their last float32 bit may
+    # differ between levels: Function.fma)
+    if HAS_FMA:
+        return fma(a, b, c)
+    return a * b + c
+
+
+cdef inline double recip_f32w(double d) noexcept nogil:
+    # 1 / d for 1 <= d <= 2^100, relative error about 2^-46: float32's quotient (a
+    # vector of float32 divisions costs a third of float64's) and one Newton step
+    cdef double r = <double>(<float>1.0 / <float>d)
+    return mad(r, mad(-d, r, 1.0), r)
+
+
 cdef inline double exp_neg_f32(double t) noexcept nogil:
-    # exp(t) for t <= 0 or NaN, to float32's needs (degree 8: 2^-32 relative), t clamped
-    # at -200 (2^k stays normal; float32 results that small are 0 anyway)
-    cdef double m, k, r
+    # exp(t) for t <= 0 or NaN, to float32's needs (Taylor degree 8: 2^-32 relative), t
+    # clamped at -200 (2^k stays normal; float32 results that small are 0 anyway)
+    cdef double m, k, r, p
     t = -200.0 if t < -200.0 else t           # NaN stays NaN
-    m = t * LOG2E + MAGIC
+    m = mad(t, LOG2E, MAGIC)
     k = m - MAGIC
-    r = (t - k * LN2_HI) - k * LN2_LO
-    return pow2_from_magic(m) * (expm1_poly(r, 8) + 1.0)
+    r = mad(-k, LN2_LO, mad(-k, LN2_HI, t))   # the inner product exact either way
+    p = mad(1.0 / 40320.0, r, 1.0 / 5040.0)
+    p = mad(p, r, 1.0 / 720.0)
+    p = mad(p, r, 1.0 / 120.0)
+    p = mad(p, r, 1.0 / 24.0)
+    p = mad(p, r, 1.0 / 6.0)
+    p = mad(p, r, 0.5)
+    p = mad(p, r, 1.0)
+    return pow2_from_magic(m) * mad(p, r, 1.0)
 
 
 cdef inline double exp_neg_pair(double t, double* lo, double* s2) noexcept nogil:
@@ -168,9 +194,6 @@ cdef inline double galpha_exp_neg(double t, double g, double alpha, int degree) 
 # elu_bwd_fma_lane) and measured within 1 ulp of a float64/long-double reference;
 # their last bit can differ from the levels without FMA, which use the code above.
 # ---------------------------------------------------------------------------
-
-cdef extern from "_target.h":
-    const bint HAS_FMA "RELU_FAST_HAS_FMA"
 
 cdef enum:
     FMA_BLOCK = 512           # elements screened for slow lanes at a time

@@ -231,13 +231,10 @@ cdef inline double mish_wide(double v) noexcept nogil:
     return pos if v >= 0 else neg
 
 
-cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
-    # g mish'(x), mish' = s + x sigmoid(x) (1 - s^2), s = tanh(softplus(x)), e = e^-|x|:
-    #   x >= 0: A / B + 4 x e^2 (1 + e) / B^2       (A, B as mish_wide; both terms >= 0)
-    #   x < 0:  e P / D^2, P = (4 + 4x) + e ((6 + 4x) + e (4 + e))
-    # in pair arithmetic, rounded once; P cancels only at mish's minimum, x ~ -1.1924.
-    # g at +inf, g * 0 below -800 (-inf included); PyTorch: NaN at both infinities
-    cdef exp_dd E = exp_pair(-fabs(v))
+cdef inline double mish_bwd_pos_wide(double gv, double v, exp_dd E) noexcept nogil:
+    # x >= 0 (E = e^-|x|): g (A / B + 4 x e^2 (1 + e) / B^2), A, B as mish_wide's (both
+    # terms >= 0).  mish_bwd_wide's halves are two functions so that the compiler
+    # inlines each into the span (one would be past its size limit: a call per element)
     cdef double eh = E.hi * E.s2, el = E.lo * E.s2
     cdef dd e = dd_make(eh, el)
     cdef dd A = fast_two_sum(1.0, 2.0 * eh)
@@ -249,7 +246,16 @@ cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
     F.lo = F.lo + el
     cdef dd U = dd_div(dd_mul(dd_mul(dd_make(4.0 * v, 0.0), E2), F), dd_mul(B, B))
     U = dd_make(0.0, 0.0) if eh == 0 else U    # +inf * 0
-    cdef double pos = dd_scale(gv, dd_add(T, U))
+    return dd_scale(gv, dd_add(T, U))
+
+
+cdef inline double mish_bwd_neg_wide(double gv, double v, exp_dd E) noexcept nogil:
+    # x < 0: g e P / D^2, P = (4 + 4x) + e ((6 + 4x) + e (4 + e)), D = 1 + (1 + e)^2;
+    # P cancels only at mish's minimum, x ~ -1.1924.  g * 0 below -800 (-inf included)
+    cdef double eh = E.hi * E.s2, el = E.lo * E.s2
+    cdef dd e = dd_make(eh, el)
+    cdef dd F = fast_two_sum(1.0, eh)
+    F.lo = F.lo + el
     cdef dd F2 = dd_mul(F, F)
     cdef dd D = fast_two_sum(F2.hi, 1.0)
     D.lo = D.lo + F2.lo
@@ -259,8 +265,15 @@ cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
     cdef dd P = dd_add(two_sum(4.0, x4), dd_mul(e, dd_add(two_sum(6.0, x4), dd_mul(e, c4))))
     cdef dd G = dd_div(dd_mul(dd_make(E.hi, E.lo), P), dd_mul(D, D))
     cdef double neg = dd_scale(gv, G) * E.s2
-    neg = gv * 0.0 if v < MISH_ZERO else neg
-    return pos if v >= 0 else neg
+    return gv * 0.0 if v < MISH_ZERO else neg
+
+
+cdef inline double mish_bwd_wide(double gv, double v) noexcept nogil:
+    # g mish'(x), mish' = s + x sigmoid(x) (1 - s^2), s = tanh(softplus(x)), e = e^-|x|,
+    # in pair arithmetic, rounded once (the halves above); g at +inf, g * 0 below -800
+    # (-inf included); PyTorch: NaN at both infinities.  For the float32 span's rare rest
+    cdef exp_dd E = exp_pair(-fabs(v))
+    return mish_bwd_pos_wide(gv, v, E) if v >= 0 else mish_bwd_neg_wide(gv, v, E)
 
 
 
@@ -272,39 +285,45 @@ cdef double F32_LANE_MAX = 200.0
 
 
 cdef inline double log1p01(double u) noexcept nogil:
-    # log1p(u) for u in [0, 1] in plain float64 (fdlibm's steps, under 1 ulp)
+    # log1p(u) for u in [0, 1] in plain float64 (fdlibm's steps, under 1 ulp; the
+    # quotients from recip_f32w)
     cdef double w = 1.0 + u
-    cdef double c = (u - (w - 1.0)) / w
+    cdef double c = (u - (w - 1.0)) * recip_f32w(w)
     cdef bint big = w > SP_SQRT2
     cdef double k = 1.0 if big else 0.0
     cdef double f = (w * 0.5 if big else w) - 1.0
-    cdef double s = f / (2.0 + f)
+    cdef double s = f * recip_f32w(2.0 + f)
     cdef double z = s * s
-    cdef double R = z * (SP_LG1 + z * (SP_LG2 + z * (SP_LG3 + z * (SP_LG4 + z * (SP_LG5
-                    + z * (SP_LG6 + z * SP_LG7))))))
+    cdef double R = mad(SP_LG7, z, SP_LG6)
+    R = mad(R, z, SP_LG5)
+    R = mad(R, z, SP_LG4)
+    R = mad(R, z, SP_LG3)
+    R = mad(R, z, SP_LG2)
+    R = mad(R, z, SP_LG1)
+    R = R * z
     cdef double hfsq = 0.5 * f * f
     return k * SP_LN2_HI - ((hfsq - (s * (hfsq + R) + (k * SP_LN2_LO + c))) - f)
 
 
-cdef inline double softplus_f32(double t, double beta) noexcept nogil:
+cdef inline double softplus_f32(double t, double inv_beta) noexcept nogil:
     # log(1 + e^t) / beta = (max(t, 0) + log1p(e^-|t|)) / beta
     cdef double m = t if t > 0 else 0.0
-    return (m + log1p01(exp_neg_f32(-fabs(t)))) / beta
+    return (m + log1p01(exp_neg_f32(-fabs(t)))) * inv_beta
 
 
 cdef inline double softplus_bwd_f32(double gv, double t) noexcept nogil:
     # g sigmoid(t) = g (t > 0 ? 1 : e) / (1 + e), e = e^-|t|
     cdef double e = exp_neg_f32(-fabs(t))
-    return gv * ((1.0 if t > 0 else e) / (1.0 + e))
+    return gv * ((1.0 if t > 0 else e) * recip_f32w(1.0 + e))
 
 
 cdef inline double mish_f32(double v) noexcept nogil:
     # mish_wide's forms in plain float64: x A / B (x >= 0), x e N / D (x < 0)
     cdef double e = exp_neg_f32(-fabs(v))
-    cdef double A = 1.0 + 2.0 * e
+    cdef double A = mad(2.0, e, 1.0)
     cdef double f = 1.0 + e
-    cdef double pos = v * A / (A + 2.0 * (e * e))
-    cdef double neg = (v * e) * (2.0 + e) / (1.0 + f * f)
+    cdef double pos = (v * A) * recip_f32w(mad(2.0 * e, e, A))
+    cdef double neg = ((v * e) * (2.0 + e)) * recip_f32w(mad(f, f, 1.0))
     return pos if v >= 0 else neg
 
 
@@ -312,15 +331,15 @@ cdef inline double mish_bwd_f32(double gv, double v) noexcept nogil:
     # mish_bwd_wide's forms in plain float64: A / B + 4 x e^2 (1 + e) / B^2 (x >= 0),
     # e P / D^2 (x < 0); P's cancellation at mish's minimum costs absolute error only
     cdef double e = exp_neg_f32(-fabs(v))
-    cdef double A = 1.0 + 2.0 * e
+    cdef double A = mad(2.0, e, 1.0)
     cdef double e2 = e * e
-    cdef double B = A + 2.0 * e2
+    cdef double rB = recip_f32w(mad(2.0, e2, A))
     cdef double f = 1.0 + e
-    cdef double pos = A / B + (4.0 * v) * e2 * f / (B * B)
+    cdef double pos = mad((4.0 * v) * e2 * f, rB * rB, A * rB)
     cdef double x4 = 4.0 * v
     cdef double P = (4.0 + x4) + e * ((6.0 + x4) + e * (4.0 + e))
-    cdef double D = 1.0 + f * f
-    cdef double neg = e * P / (D * D)
+    cdef double rD = recip_f32w(mad(f, f, 1.0))
+    cdef double neg = (e * P) * (rD * rD)
     return gv * (pos if v >= 0 else neg)
 
 # ---------------------------------------------------------------------------
@@ -596,35 +615,48 @@ cdef inline double gelu_erf_bwd_lane(double gv, double v) noexcept nogil:
 
 
 # float32 lanes of the erf form and its gradient: plain float64 (a float32 result needs
-# about 30 bits), for |x| <= GELU_F32_MAX; the spans send the rest (NaN, the far tails,
-# an infinite g) to the lanes above.  With a = |x| / sqrt(2) and t = 1 / (1 + a/2),
-# erfc(a) = t H(t) exp(-a^2), H a polynomial fitted to erfcx(a) / t on
-# a in [0, 14.2] (mpmath.chebyfit, degree 15: relative error 4.6e-12); a^2 = x^2 / 2 is
-# exact for a float32 x, so exp(-a^2) is as good as exp_neg_f32 (2^-32).  Beyond 20
-# the float32 results are x and -0, and the gradient times any float32 g rounds to 0.
+# about 30 bits) with FMA where the level has it, for |x| <= GELU_F32_MAX; the spans send
+# the rest (NaN, the far tails, an infinite g) to the lanes above.  With a = |x| / sqrt(2)
+# and t = 1 / (1 + a/3), erfc(a) = t H(t) exp(-a^2), H a polynomial fitted to
+# erfcx(a) / t on a in [0, 14.2] (mpmath.chebyfit, degree 11: relative error 1.1e-10);
+# a^2 = x^2 / 2 is exact for a float32 x, so exp(-a^2) is as good as exp_neg_f32
+# (2^-32).  Beyond 20 the float32 results are x and -0, and the gradient times any
+# float32 g rounds to 0.
 cdef double GELU_F32_MAX = 20.0
+cdef double GELU_F32_T = 0.23570226039551584       # 1 / (3 sqrt(2))
 
 
 cdef inline double gelu_erfc_f32(double xc, double* ez) noexcept nogil:
     # erfc(xc / sqrt(2)) / exp(-xc^2 / 2) for 0 <= xc <= 20, and *ez = exp(-xc^2 / 2)
-    cdef double t = 1.0 / (1.0 + 0.5 * (xc * GELU_INV_SQRT2))
-    cdef double h = -0.019553981907273078
-    h = h * t + 0.15402035965734076
-    h = h * t + -0.5177162067381917
-    h = h * t + 0.9280593265594301
-    h = h * t + -0.8437577372592542
-    h = h * t + 0.10887895759468937
-    h = h * t + 0.5551594617095865
-    h = h * t + -0.5392473555863883
-    h = h * t + 0.2571340387441762
-    h = h * t + -0.17660595055197192
-    h = h * t + 0.027972451433399513
-    h = h * t + 0.07757994876224943
-    h = h * t + 0.1771208112316984
-    h = h * t + 0.2467627993631766
-    h = h * t + 0.28209836640136055
-    h = h * t + 0.2820947105846796
+    cdef double t = recip_f32w(mad(xc, GELU_F32_T, 1.0))
+    cdef double h = mad(-0.026499775114036207, t, 0.177599792114001)
+    h = mad(h, t, -0.47416097064995294)
+    h = mad(h, t, 0.6357637048144117)
+    h = mad(h, t, -0.522745910354845)
+    h = mad(h, t, 0.3836894595876619)
+    h = mad(h, t, -0.044115190236742)
+    h = mad(h, t, 0.16705943589974984)
+    h = mad(h, t, 0.1486945427176146)
+    h = mad(h, t, 0.1786664088740355)
+    h = mad(h, t, 0.18798256953582762)
+    h = mad(h, t, 0.18806593278158967)
     ez[0] = exp_neg_f32(-0.5 * (xc * xc))
+    return t * h
+
+
+# Near the zero x0 of each derivative (erf and tanh form) the float32 lanes take
+# (x - x0) H(x - x0) within 0.2 of x0 (degree 8, relative error < 2e-12; outside, the
+# general formula's cancellation costs less than a factor 6).
+cdef inline double gelu_erf_bwd_near_root_f32(double v) noexcept nogil:
+    cdef double t = (v - GELU_ERF_ROOT) - GELU_ERF_ROOT_LO
+    cdef double h = mad(-0.0007371141720509988, t, -0.002222827930419884)
+    h = mad(h, t, 0.004538997392149844)
+    h = mad(h, t, 0.019421179104357037)
+    h = mad(h, t, -0.01477151958359597)
+    h = mad(h, t, -0.11400822773623225)
+    h = mad(h, t, -0.018199676406362955)
+    h = mad(h, t, 0.38828498297387204)
+    h = mad(h, t, 0.4314939923140469)
     return t * h
 
 
@@ -640,9 +672,9 @@ cdef inline double gelu_bwd_f32(double gv, double v) noexcept nogil:
     # = exp(-x^2 / 2) (erfcx / 2 - |x| / sqrt(2 pi)); near the zero x0 its fit
     cdef double ez, xc = fabs(v)
     cdef double c = gelu_erfc_f32(xc, &ez)
-    cdef double Q = ez * (0.5 * c - xc * GELU_INV_SQRT_2PI)
+    cdef double Q = ez * mad(0.5, c, -xc * GELU_INV_SQRT_2PI)
     Q = 1.0 - Q if v >= 0 else Q
-    Q = gelu_erf_bwd_near_root(v) if -0.75 <= v - GELU_ERF_ROOT <= 0.45 else Q
+    Q = gelu_erf_bwd_near_root_f32(v) if fabs(v - GELU_ERF_ROOT) <= 0.2 else Q
     return gv * Q
 
 # Tanh form: 2u = x (K0 + K1 x^2) with PyTorch's float64 constants taken as exact:
@@ -759,3 +791,53 @@ cdef inline double gelu_tanh_bwd_lane(double gv, double v) noexcept nogil:
     d = gelu_times_scaled(gv, M, s1, s2, dn) if (v < 0) & (not near) else gv * d
     # below -26 the derivative (< 1e-560) is taken as -0: g -0 (NaN for an infinite g)
     return gv * -0.0 if v < -GELU_TANH_CLAMP else d
+
+
+# float32 lanes of the tanh form: plain float64 with FMA where the level has it.  2u =
+# x (K0 + K1 x^2) from x^2 exact (a float32 x) in a few roundings: e = exp(-2u) keeps
+# 2^-43 relative error while 2u <= 200, and beyond that e is taken as 0 (every float32
+# result there is x or -0, and the gradient times any float32 g rounds to 0).  Near the
+# gradient's zero, its fit (as gelu_erf_bwd_near_root_f32).  No rest for wider lanes:
+# |x| clamped to 26 gives the limits at +-inf, NaN stays NaN.
+cdef inline double gelu_tanh_e_f32(double xc, double* D) noexcept nogil:
+    # e = exp(-2u(xc)) for 0 <= xc <= 26 or NaN; *D = 2 xc u'(xc) = xc (K0 + 3 K1 xc^2)
+    cdef double P = xc * xc
+    cdef double W = xc * mad(GELU_K1, P, GELU_K0)
+    D[0] = xc * mad(3.0 * GELU_K1, P, GELU_K0)
+    cdef double e = exp_neg_f32(-W)
+    return 0.0 if W > 200.0 else e
+
+
+cdef inline double gelu_tanh_f32(double v) noexcept nogil:
+    # x / (1 + e) (x >= 0) or -|x| e / (1 + e)
+    cdef double D, xc = fabs(v)
+    xc = GELU_TANH_CLAMP if xc > GELU_TANH_CLAMP else xc
+    cdef double e = gelu_tanh_e_f32(xc, &D)
+    cdef double r = recip_f32w(1.0 + e)
+    return v * r if v >= 0 else -((xc * e) * r)
+
+
+cdef inline double gelu_tanh_bwd_near_root_f32(double v) noexcept nogil:
+    cdef double t = (v - GELU_TANH_ROOT) - GELU_TANH_ROOT_LO
+    cdef double h = mad(-0.0009163447938714465, t, -0.002399165518168547)
+    h = mad(h, t, 0.0052607271424320754)
+    h = mad(h, t, 0.019681604230596072)
+    h = mad(h, t, -0.01661932465674485)
+    h = mad(h, t, -0.11394447525346212)
+    h = mad(h, t, -0.01578285353290269)
+    h = mad(h, t, 0.3875184461123158)
+    h = mad(h, t, 0.43040009102485854)
+    return t * h
+
+
+cdef inline double gelu_tanh_bwd_f32(double gv, double v) noexcept nogil:
+    # g (f + D e f^2) (x >= 0) or g e (1 + e - D) f^2, f = 1 / (1 + e) (gelu_tanh_bwd_lane's
+    # forms)
+    cdef double D, xc = fabs(v)
+    xc = GELU_TANH_CLAMP if xc > GELU_TANH_CLAMP else xc
+    cdef double e = gelu_tanh_e_f32(xc, &D)
+    cdef double f = recip_f32w(1.0 + e)
+    cdef double f2 = f * f
+    cdef double d = mad(D * e, f2, f) if v >= 0 else e * (((1.0 + e) - D) * f2)
+    d = gelu_tanh_bwd_near_root_f32(v) if fabs(v - GELU_TANH_ROOT) <= 0.2 else d
+    return gv * d

@@ -108,6 +108,7 @@ cdef inline void softplus_span(const floating* x, floating* y, Py_ssize_t n, dou
     cdef floating v, t
     cdef floating bf = <floating>beta, thf = <floating>threshold
     cdef double bd = <double>bf, td, lo
+    cdef double ibd = 1.0 / bd
     cdef float buf[LANE_BLOCK]
     if floating is float:
         if not (2.0 ** -100 <= bd <= 2.0 ** 100):    # (softplus_f32's range needs such a beta)
@@ -122,7 +123,7 @@ cdef inline void softplus_span(const floating* x, floating* y, Py_ssize_t n, dou
             for i in range(k):                 # the float32 lane (vectorised)
                 v = x[lo0 + i]
                 t = v * bf
-                buf[i] = v if t > thf else <float>softplus_f32(<double>v * bd, bd)
+                buf[i] = v if t > thf else <float>softplus_f32(<double>v * bd, ibd)
             for i in range(k):                 # the rare rest: the pair lane
                 v = x[lo0 + i]
                 td = <double>v * bd
@@ -163,13 +164,16 @@ cdef inline void mish_span(const floating* x, floating* y, Py_ssize_t n) noexcep
         lo0 += k
 cdef inline void gelu_span(const floating* x, floating* y, Py_ssize_t n, bint tanh_form) noexcept nogil:
     # y = x Phi(x) (or the tanh form), in float64 for both dtypes, rounded once
-    # (gelu_erf_lane / gelu_tanh_lane in _kernels_math.pxi)
+    # (gelu_erf_lane / gelu_tanh_lane in _kernels_math.pxi; float32: their _f32 lanes)
     cdef Py_ssize_t i, lo0, k
     cdef double v
     cdef float buf[LANE_BLOCK]
     if tanh_form:
         for i in range(n):
-            y[i] = <floating>gelu_tanh_lane(<double>x[i])
+            if floating is float:
+                y[i] = <float>gelu_tanh_f32(<double>x[i])
+            else:
+                y[i] = gelu_tanh_lane(x[i])
     elif floating is double:
         for i in range(n):
             y[i] = gelu_erf_lane(x[i])
@@ -197,7 +201,10 @@ cdef inline void gelu_bwd_span(const floating* g, const floating* x, floating* g
     cdef float buf[LANE_BLOCK]
     if tanh_form:
         for i in range(n):
-            gx[i] = <floating>gelu_tanh_bwd_lane(<double>g[i], <double>x[i])
+            if floating is float:
+                gx[i] = <float>gelu_tanh_bwd_f32(<double>g[i], <double>x[i])
+            else:
+                gx[i] = gelu_tanh_bwd_lane(g[i], x[i])
     elif floating is double:
         for i in range(n):
             gx[i] = gelu_erf_bwd_lane(g[i], x[i])
@@ -533,8 +540,9 @@ cdef inline double silu_f64(double v) noexcept nogil:
 
 cdef inline void silu_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
     # y = x / (1 + exp(-x)) as x >= 0 ? x / (1 + e) : (x e) / (1 + e), e = exp(-|x|) <= 1
-    # (no overflow, no NaN at -inf: the limit -0); float32 in float64, float64 with pairs
-    # (silu_f64). e = e1 s2 with s2 applied last, so that subnormal results round once.
+    # (no overflow, no NaN at -inf: the limit -0); float32 in float64 (the quotient from
+    # recip_f32w), float64 with pairs (silu_f64): e = e1 s2 with s2 applied last, so that
+    # subnormal results round once.
     cdef Py_ssize_t i
     cdef double v, e1, s2, d, neg
     for i in range(n):
@@ -542,11 +550,11 @@ cdef inline void silu_span(const floating* x, floating* y, Py_ssize_t n) noexcep
         if floating is double:
             y[i] = silu_f64(v)
         else:
-            # float32 results: e^-200 is below their range, so no split; one division
+            # float32 results: e^-200 is below their range, so no split
             e1 = exp_neg_f32(-fabs(v))
             v = -200.0 if v < -200.0 else v     # x e^x rounds to -0 there: -inf gives -0
             neg = v * e1
-            y[i] = <float>((v if v >= 0 else neg) / (1.0 + e1))
+            y[i] = <float>((v if v >= 0 else neg) * recip_f32w(1.0 + e1))
 
 
 # RReLU's training mode: element e (its C-order index among all the elements of the
@@ -668,14 +676,19 @@ cdef inline void softplus_bwd_span(const floating* g, const floating* x, floatin
 
 
 cdef inline void mish_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
-    # gx = g mish'(x) in float64 (mish_bwd_wide; float32: mish_bwd_f32 where it holds),
-    # rounded once
+    # gx = g mish'(x) in float64 (mish_bwd_wide's halves; float32: mish_bwd_f32 where it
+    # holds), rounded once
     cdef Py_ssize_t i, lo0, k
-    cdef double v, gv
+    cdef double v, gv, pos, neg
+    cdef exp_dd E
     cdef float buf[LANE_BLOCK]
     if floating is double:
         for i in range(n):
-            gx[i] = mish_bwd_wide(g[i], x[i])
+            v = x[i]
+            E = exp_pair(-fabs(v))
+            pos = mish_bwd_pos_wide(g[i], v, E)
+            neg = mish_bwd_neg_wide(g[i], v, E)
+            gx[i] = pos if v >= 0 else neg
         return
     lo0 = 0
     while lo0 < n:
@@ -885,13 +898,13 @@ cdef inline void silu_bwd_span(const floating* g, const floating* x, floating* g
         if floating is double:
             gx[i] = silu_bwd_f64(gv, v)
             continue
-        e = exp_neg_f32(-fabs(v))             # as silu_span: no split, one division
-        d = 1.0 + e
+        e = exp_neg_f32(-fabs(v))             # as silu_span: no split
+        d = recip_f32w(1.0 + e)
         d = d * d
         v = -200.0 if v < -200.0 else (1e30 if v > 1e30 else v)
-        pos = (1.0 + e) + v * e
+        pos = mad(v, e, 1.0 + e)
         neg = e * ((1.0 + e) + v)
-        pos = gv * ((pos if v >= 0 else neg) / d)
+        pos = gv * ((pos if v >= 0 else neg) * d)
         gx[i] = <float>(gv * -0.0 if xv < -1000.0 else pos)   # as float64's rule
 
 

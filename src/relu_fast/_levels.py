@@ -38,7 +38,7 @@ STUB = '''\
 LEVEL: str
 COMPILED_FOR: str
 F16_PATH: str  # how float16 is converted: "F16C", "AVX-512F", "NEON" or "software"
-USES_FMA: bool  # ELU's gradient uses fma() (last bit may differ from levels without)
+USES_FMA: bool  # fma() in the lanes of Function.fma (last bit may differ from levels without)
 TABLE: object  # PyCapsule "relu_fast.KernelTable" holding the C kernel table
 
 def _make_table(level: bytes) -> object: ...
