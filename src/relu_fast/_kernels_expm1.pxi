@@ -112,8 +112,8 @@ cdef inline double mad(double a, double b, double c) noexcept nogil:
 
 
 cdef inline double recip_f32w(double d) noexcept nogil:
-    # 1 / d for 1 <= d <= 2^100, relative error about 2^-46: float32's quotient (a
-    # vector of float32 divisions costs a third of float64's) and one Newton step
+    # 1 / d for 1 <= d <= 2^100, relative error about 2^-46: float32's quotient (cheaper
+    # per element than float64's division) and one Newton step
     cdef double r = <double>(<float>1.0 / <float>d)
     return mad(r, mad(-d, r, 1.0), r)
 
