@@ -388,3 +388,50 @@ def test_relu_fast_does_not_import_ml_dtypes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False"]
+
+
+# ---------------------------------------------------------------------------
+# The piecewise-linear functions in registers (_half.h): every 16-bit value
+# ---------------------------------------------------------------------------
+
+REGISTER_FUNCS = ("relu", "leaky_relu", "hardtanh", "relu6", "threshold", "hardsigmoid", "hardswish",
+                  "rrelu", "relu_backward", "leaky_relu_backward", "hardtanh_backward", "relu6_backward",
+                  "threshold_backward", "hardsigmoid_backward", "hardswish_backward", "rrelu_backward")
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("name", [n for n in REGISTER_FUNCS if n in FUNCTIONS])
+def test_registers_every_value(level, name, half):
+    """Every 16-bit bit pattern as x (and, rotated, as g), the output 0-3 elements into a
+    line (the head's every length class), ordinary and streamed stores, 1 and 2 threads:
+    the in-register loops give the bits of the L1-block path and of the reference."""
+    module = kernels(level)
+    x = _all16(half)
+    g = np.roll(x, 12345)
+    arrays, values = _args(name, x, g)
+    original = rf.kernel_level()
+    _api._use_level(level)
+    layout = module._stream_layout()
+    before = module._stream_threshold()
+    try:
+        with np.errstate(all="ignore"):
+            module._stream_layout(regs16=False)
+            want = getattr(rf, name)(*arrays, **values)
+            wanted = getattr(ref, name)(*arrays, **values)
+        assert_same(want, wanted)
+        module._stream_layout(regs16=True)
+        for threshold in (1 << 60, 0):
+            module._stream_threshold(threshold)
+            for lead in range(4):
+                for nthreads in (1, 2):
+                    base = np.full(x.size + 4, 7.0, dtype=half)
+                    out = base[lead:lead + x.size]
+                    with rf.limit_threads(nthreads):
+                        assert getattr(rf, name)(*arrays, **values, out=out) is out
+                    assert_same(out, want)
+                    assert (bits(base[:lead]) == bits(np.array(7.0, half))).all()
+                    assert (bits(base[lead + x.size:]) == bits(np.array(7.0, half))).all()
+    finally:
+        module._stream_threshold(before)
+        module._stream_layout(*layout)
+        _api._use_level(original)

@@ -109,4 +109,4 @@ def test_every_function_streams_the_bits_it_stores(stream_everything, name, dtyp
 def test_threshold_and_layout_are_restored():
     module = importlib.import_module(f"relu_fast._kernels_{rf.kernel_level()}")
     assert module._stream_threshold() == 16 * 1024 * 1024
-    assert module._stream_layout() == (2048, False, True, True)
+    assert module._stream_layout() == (2048, False, True, True, True)

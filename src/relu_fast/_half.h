@@ -159,6 +159,205 @@ static inline float rf_f64_to_f32_odd(double d) {
 static inline uint16_t relu_fast_f64_to_f16(double d) { return rf_f32_to_f16_sw(rf_f64_to_f32_odd(d)); }
 static inline uint16_t relu_fast_f64_to_bf16(double d) { return rf_f32_to_bf16(rf_f64_to_f32_odd(d)); }
 
+/* ---- in registers: a function of float32 lanes between 16-bit loads and stores ----
+   The piecewise-linear functions are memory-bound, so a 16-bit call must not pay three
+   passes over an L1 buffer (convert, compute, convert back): these drivers convert W
+   lanes, apply the element function f (the kernels' own, passed as a constant pointer:
+   after inlining, gcc computes it in the same registers) and store, in one pass.  `bf`
+   picks bfloat16 (else float16); both are constants where the kernels call these, so
+   each call site compiles to one loop.  The head up to the output's next 64-byte line,
+   and the tail, go through a zero-padded W-lane block: the same lanes, the same bits. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RF_H_INLINE static inline __attribute__((always_inline))
+/* the W lanes' loop kept a loop: unrolled first, gcc 12 would not vectorise the
+   if-converted lanes (its straight-line SLP judges them unprofitable) */
+#define RF_H_LANES _Pragma("GCC unroll 1")
+#elif defined(_MSC_VER)
+#define RF_H_INLINE static __forceinline
+#else
+#define RF_H_INLINE static inline
+#endif
+#ifndef RF_H_LANES
+#define RF_H_LANES
+#endif
+
+typedef float (*relu_fast_h16_un)(float v, float a, float b);
+typedef float (*relu_fast_h16_bin)(float g, float v, float a, float b);
+
+#if defined(__AVX512F__)
+#define RF_HW 16
+/* bfloat16 NaNs are made quiet by the store alone (the same bits: arithmetic on a
+   signalling NaN gives it quiet, with the same payload, and selects pass it on); quieted
+   on the load too, the streamed loop ran 2x slower on the Intel Xeon (a C harness). */
+RF_H_INLINE void rf_h_load_w(int bf, const uint16_t* s, float* a) {
+    __m256i h = _mm256_loadu_si256((const __m256i*)s);
+    if (bf)
+        _mm512_storeu_ps(a, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+    else
+        _mm512_storeu_ps(a, _mm512_cvtph_ps(h));
+}
+RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
+    __m256i h;
+    if (bf) {
+        __m512i x = _mm512_castps_si512(_mm512_loadu_ps(a));
+        __m512i hi = _mm512_srli_epi32(x, 16);
+        __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)),
+                                                       _mm512_and_si512(hi, _mm512_set1_epi32(1))), 16);
+        __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)),
+                                                _mm512_set1_epi32(0x7f800000));
+        r = _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x40));
+        h = _mm512_cvtepi32_epi16(r);
+    } else {
+        h = _mm512_cvtps_ph(_mm512_loadu_ps(a), _MM_FROUND_TO_NEAREST_INT);
+    }
+    if (nt) _mm256_stream_si256((__m256i*)d, h); else _mm256_storeu_si256((__m256i*)d, h);
+}
+#define RF_H_STREAM_ALIGN 32
+#elif defined(__AVX2__) && defined(__F16C__)
+#define RF_HW 8
+RF_H_INLINE void rf_h_load_w(int bf, const uint16_t* s, float* a) {
+    if (bf) relu_fast_bf16_load(s, a, 8);
+    else _mm256_storeu_ps(a, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)s)));
+}
+RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
+    __m128i h;
+    if (bf) {
+        uint16_t t[8];
+        relu_fast_bf16_store(a, t, 8);
+        h = _mm_loadu_si128((const __m128i*)t);
+    } else {
+        h = _mm256_cvtps_ph(_mm256_loadu_ps(a), _MM_FROUND_TO_NEAREST_INT);
+    }
+    if (nt) _mm_stream_si128((__m128i*)d, h); else _mm_storeu_si128((__m128i*)d, h);
+}
+#define RF_H_STREAM_ALIGN 16
+#else
+#define RF_HW 8
+RF_H_INLINE void rf_h_load_w(int bf, const uint16_t* s, float* a) {
+    if (bf) relu_fast_bf16_load(s, a, 8); else relu_fast_f16_load(s, a, 8);
+}
+RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
+    (void)nt;
+    if (bf) relu_fast_bf16_store(a, d, 8); else relu_fast_f16_store(a, d, 8);
+}
+#define RF_H_STREAM_ALIGN 0
+#endif
+
+/* Streamed, a line of output (RF_HL elements) at a time, its inputs' lines fetched
+   RF_H_AHEAD elements ahead by software: with streaming stores the hardware prefetcher
+   fell behind whenever the loop had more than a few instructions per vector (on the
+   Intel Xeon bfloat16's hardtanh streamed ran 3x slower than with ordinary stores,
+   and prefetched 3.6x faster; docs/isa.rst). */
+#define RF_HL 32
+#define RF_H_AHEAD 1024
+#if defined(__GNUC__) || defined(__clang__)
+#define RF_H_PREFETCH(p) __builtin_prefetch((const void*)(p))
+#else
+#define RF_H_PREFETCH(p) ((void)0)
+#endif
+
+/* elements before y + head starts a 64-byte line (all of n if fewer) */
+RF_H_INLINE ptrdiff_t rf_h_head(const uint16_t* y, ptrdiff_t n) {
+    ptrdiff_t h = (ptrdiff_t)(((0 - (uintptr_t)y) & 63) / 2);
+    return h < n ? h : n;
+}
+
+RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, uint16_t* y,
+                                ptrdiff_t n, float pa, float pb, int stream) {
+    float a[RF_HW], l[RF_HL];
+    uint16_t t[RF_HW];
+    ptrdiff_t i = 0, k, j, end = rf_h_head(y, n);
+    int nt = stream && RF_H_STREAM_ALIGN && ((uintptr_t)y & 1) == 0;
+    for (;;) {
+        for (; i < end; i += k) {               /* head, then tail: through a padded block */
+            k = end - i < RF_HW ? end - i : RF_HW;
+            memset(t, 0, sizeof t);
+            memcpy(t, x + i, (size_t)k * 2);
+            rf_h_load_w(bf, t, a);
+            RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+            rf_h_store_w(bf, a, t, 0);
+            memcpy(y + i, t, (size_t)k * 2);
+        }
+        if (end == n) break;
+        if (nt) {
+            for (; i + RF_HL <= n; i += RF_HL) {
+                RF_H_PREFETCH(x + i + RF_H_AHEAD);
+                for (j = 0; j < RF_HL; j += RF_HW) rf_h_load_w(bf, x + i + j, l + j);
+                RF_H_LANES for (j = 0; j < RF_HL; j++) l[j] = f(l[j], pa, pb);
+                for (j = 0; j < RF_HL; j += RF_HW) rf_h_store_w(bf, l + j, y + i + j, 1);
+            }
+        } else {
+            for (; i + RF_HW <= n; i += RF_HW) {
+                rf_h_load_w(bf, x + i, a);
+                RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+                rf_h_store_w(bf, a, y + i, 0);
+            }
+        }
+        end = n;
+    }
+#if defined(__SSE2__) || defined(_M_X64)
+    if (nt) _mm_sfence();
+#endif
+}
+
+RF_H_INLINE void rf_h16_binary_t(relu_fast_h16_bin f, int bf, const uint16_t* g, const uint16_t* x,
+                                 uint16_t* y, ptrdiff_t n, float pa, float pb, int stream) {
+    float a[RF_HW], b[RF_HW], l[RF_HL], m[RF_HL];
+    uint16_t t[RF_HW], u[RF_HW];
+    ptrdiff_t i = 0, k, j, end = rf_h_head(y, n);
+    int nt = stream && RF_H_STREAM_ALIGN && ((uintptr_t)y & 1) == 0;
+    for (;;) {
+        for (; i < end; i += k) {
+            k = end - i < RF_HW ? end - i : RF_HW;
+            memset(t, 0, sizeof t);
+            memset(u, 0, sizeof u);
+            memcpy(t, g + i, (size_t)k * 2);
+            memcpy(u, x + i, (size_t)k * 2);
+            rf_h_load_w(bf, t, a);
+            rf_h_load_w(bf, u, b);
+            RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], b[j], pa, pb);
+            rf_h_store_w(bf, a, t, 0);
+            memcpy(y + i, t, (size_t)k * 2);
+        }
+        if (end == n) break;
+        if (nt) {
+            for (; i + RF_HL <= n; i += RF_HL) {
+                RF_H_PREFETCH(g + i + RF_H_AHEAD);
+                RF_H_PREFETCH(x + i + RF_H_AHEAD);
+                for (j = 0; j < RF_HL; j += RF_HW) {
+                    rf_h_load_w(bf, g + i + j, l + j);
+                    rf_h_load_w(bf, x + i + j, m + j);
+                }
+                RF_H_LANES for (j = 0; j < RF_HL; j++) l[j] = f(l[j], m[j], pa, pb);
+                for (j = 0; j < RF_HL; j += RF_HW) rf_h_store_w(bf, l + j, y + i + j, 1);
+            }
+        } else {
+            for (; i + RF_HW <= n; i += RF_HW) {
+                rf_h_load_w(bf, g + i, a);
+                rf_h_load_w(bf, x + i, b);
+                RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], b[j], pa, pb);
+                rf_h_store_w(bf, a, y + i, 0);
+            }
+        }
+        end = n;
+    }
+#if defined(__SSE2__) || defined(_M_X64)
+    if (nt) _mm_sfence();
+#endif
+}
+
+/* the kernels' entry points: one loop per type (bf a constant inside) */
+RF_H_INLINE void relu_fast_h16_unary(relu_fast_h16_un f, int bf, const uint16_t* x, uint16_t* y,
+                                     ptrdiff_t n, float pa, float pb, int stream) {
+    if (bf) rf_h16_unary_t(f, 1, x, y, n, pa, pb, stream);
+    else rf_h16_unary_t(f, 0, x, y, n, pa, pb, stream);
+}
+RF_H_INLINE void relu_fast_h16_binary(relu_fast_h16_bin f, int bf, const uint16_t* g, const uint16_t* x,
+                                      uint16_t* y, ptrdiff_t n, float pa, float pb, int stream) {
+    if (bf) rf_h16_binary_t(f, 1, g, x, y, n, pa, pb, stream);
+    else rf_h16_binary_t(f, 0, g, x, y, n, pa, pb, stream);
+}
+
 /* Which float16 conversion this translation unit uses (python -m relu_fast says). */
 #if defined(__AVX512F__)
 #define RELU_FAST_F16_PATH "AVX-512F"

@@ -197,13 +197,14 @@ def _floor(const unsigned char[::1] x, const unsigned char[::1] g, unsigned char
     return total
 
 
-def _stream_layout(skew=None, elu=None, bias=None, peel=None):
+def _stream_layout(skew=None, elu=None, bias=None, peel=None, regs16=None):
     """Get, or set, where the streaming L1 buffer sits (bytes past the input's page
     offset, -1: where the stack puts it), whether ELU streams, whether relu and
-    leaky_relu with a bias go from the registers, and whether ordinary-store spans peel
-    their head to the output's cache line (benchmarks compare; tests cover each)."""
-    global STREAM_SKEW, STREAM_ELU, BIAS_REGISTERS, PEEL
-    previous = (STREAM_SKEW, bool(STREAM_ELU), bool(BIAS_REGISTERS), bool(PEEL))
+    leaky_relu with a bias go from the registers, whether ordinary-store spans peel
+    their head to the output's cache line, and whether the 16-bit piecewise-linear
+    functions convert in registers (benchmarks compare; tests cover each)."""
+    global STREAM_SKEW, STREAM_ELU, BIAS_REGISTERS, PEEL, REGS_16
+    previous = (STREAM_SKEW, bool(STREAM_ELU), bool(BIAS_REGISTERS), bool(PEEL), bool(REGS_16))
     if skew is not None:
         STREAM_SKEW = -1 if skew < 0 else int(skew) % PAGE
     if elu is not None:
@@ -212,6 +213,8 @@ def _stream_layout(skew=None, elu=None, bias=None, peel=None):
         BIAS_REGISTERS = bool(bias)
     if peel is not None:
         PEEL = bool(peel)
+    if regs16 is not None:
+        REGS_16 = bool(regs16)
     return previous
 
 

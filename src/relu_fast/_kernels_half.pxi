@@ -12,6 +12,12 @@ cdef extern from "_half.h":
     void bf16_load "relu_fast_bf16_load"(const uint16_t* src, float* dst, Py_ssize_t n) noexcept nogil
     void bf16_store "relu_fast_bf16_store"(const float* src, uint16_t* dst, Py_ssize_t n) noexcept nogil
     const char* RELU_FAST_F16_PATH
+    ctypedef float (*h16_un "relu_fast_h16_un")(float, float, float) noexcept nogil
+    ctypedef float (*h16_bin "relu_fast_h16_bin")(float, float, float, float) noexcept nogil
+    void h16_unary "relu_fast_h16_unary"(h16_un f, bint bf, const uint16_t* x, uint16_t* y, Py_ssize_t n,
+                                    float a, float b, bint stream) noexcept nogil
+    void h16_binary "relu_fast_h16_binary"(h16_bin f, bint bf, const uint16_t* g, const uint16_t* x,
+                                      uint16_t* y, Py_ssize_t n, float a, float b, bint stream) noexcept nogil
 
 # What the drivers store: float, double, or the bits of a 16-bit type (the call's
 # dtype code, `dt`, says which).
@@ -22,6 +28,9 @@ ctypedef fused elem:
 
 cdef enum:
     HALF_BLOCK = 512        # elements per conversion block (a multiple of 8: mask bytes)
+# the piecewise-linear functions converted in registers (off: through the L1 block, as
+# the others; benchmarks and tests compare)
+cdef bint REGS_16 = True
 
 
 cdef inline void h_load(int dt, const uint16_t* s, float* d, Py_ssize_t n) noexcept nogil:
@@ -42,11 +51,65 @@ cdef inline Py_ssize_t h_block(Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
     return n - lo if n - lo < HALF_BLOCK else HALF_BLOCK
 
 
+cdef inline bint unary_regs(int op, bint bf, const uint16_t* x, uint16_t* y, Py_ssize_t n,
+                            const double* p, bint stream) noexcept nogil:
+    # the piecewise-linear functions in registers (_half.h); False for the others.  Each
+    # call passes its element function as a constant, so each compiles to its own loop.
+    cdef float a = <float>p[0] if op == OP_LEAKY or op == OP_HARDTANH or op == OP_THRESHOLD else 0
+    cdef float b = <float>p[1] if op == OP_HARDTANH or op == OP_THRESHOLD else 0
+    if op == OP_RELU:
+        h16_unary(relu_e[float], bf, x, y, n, a, b, stream)
+    elif op == OP_LEAKY:
+        h16_unary(leaky_e[float], bf, x, y, n, a, b, stream)
+    elif op == OP_HARDTANH:
+        h16_unary(hardtanh_e[float], bf, x, y, n, a, b, stream)
+    elif op == OP_THRESHOLD:
+        h16_unary(threshold_e[float], bf, x, y, n, a, b, stream)
+    elif op == OP_HARDSIGMOID:
+        h16_unary(hardsigmoid_e[float], bf, x, y, n, a, b, stream)
+    elif op == OP_HARDSWISH:
+        h16_unary(hardswish_e[float], bf, x, y, n, a, b, stream)
+    else:
+        return False
+    return True
+
+
+cdef inline bint binary_regs(int op, bint bf, const uint16_t* g, const uint16_t* x, uint16_t* gx,
+                             Py_ssize_t n, const double* p, bint stream) noexcept nogil:
+    # as unary_regs, for the gradients
+    cdef float a = 0, b = 0
+    if op == OP_LEAKY_BWD or op == OP_THRESHOLD_BWD:
+        a = <float>p[0]
+    elif op == OP_HARDTANH_BWD:
+        a, b = <float>p[0], <float>p[1]
+    elif op == OP_HARDSIGMOID_BWD:
+        a, b = -3, 3
+    elif op == OP_HARDSIGMOID_BWD_RESULT:
+        a, b = 0, 1
+    if op == OP_RELU_BWD:
+        h16_binary(relu_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    elif op == OP_LEAKY_BWD:
+        h16_binary(leaky_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    elif op == OP_HARDTANH_BWD:
+        h16_binary(hardtanh_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    elif op == OP_THRESHOLD_BWD:
+        h16_binary(threshold_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    elif op == OP_HARDSIGMOID_BWD or op == OP_HARDSIGMOID_BWD_RESULT:
+        h16_binary(hardsigmoid_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    elif op == OP_HARDSWISH_BWD:
+        h16_binary(hardswish_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+    else:
+        return False
+    return True
+
+
 cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t n, const double* p,
                      bint stream, Py_ssize_t start) noexcept nogil:
     cdef float a[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
+    if REGS_16 and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
+        return
     while lo < n:
         k = h_block(lo, n)
         h_load(dt, x + lo, a, k)
@@ -67,6 +130,8 @@ cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint
     cdef float b[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
+    if REGS_16 and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
+        return
     while lo < n:
         k = h_block(lo, n)
         h_load(dt, g + lo, a, k)

@@ -4,20 +4,101 @@
 # Spans: the math of each function over one contiguous run.
 # ---------------------------------------------------------------------------
 
+# The piecewise-linear functions are written per element, f(x, a, b) and f(g, x, a, b)
+# with their parameters a and b: the spans below loop over them, and the 16-bit
+# types compute the same functions in registers between their loads and stores
+# (_kernels_half.pxi).
+
+cdef inline floating relu_e(floating v, floating a, floating b) noexcept nogil:
+    # x < 0 ? 0 : x  -- a single max instruction (keeps NaN; -0.0 stays -0.0)
+    return 0 if v < 0 else v
+
+
+cdef inline floating leaky_e(floating v, floating slope, floating b) noexcept nogil:
+    # x > 0 ? x : slope * x
+    return v if v > 0 else slope * v
+
+
+cdef inline floating hardtanh_e(floating v, floating lo, floating hi) noexcept nogil:
+    # x < lo ? lo : (x > hi ? hi : x)  (keeps NaN, and -0.0 inside the range)
+    return lo if v < lo else (hi if v > hi else v)
+
+
+cdef inline floating threshold_e(floating v, floating th, floating value) noexcept nogil:
+    # x <= th ? value : x  (PyTorch's test: NaN fails it and stays NaN)
+    return value if v <= th else v
+
+
+cdef inline floating relu6_of_shift(floating v) noexcept nogil:
+    # min(max(x + 3, 0), 6), as PyTorch's hardsigmoid/hardswish kernels (NaN stays NaN;
+    # x = -3 gives +0).  The constants are cast: Cython writes a bare 3 as the double
+    # 3.0, which would do float32 arithmetic in float64 and round differently.
+    cdef floating c = v + <floating>3
+    c = 0 if c < 0 else c
+    return <floating>6 if c > 6 else c
+
+
+cdef inline floating hardsigmoid_e(floating v, floating a, floating b) noexcept nogil:
+    # min(max(x + 3, 0), 6) / 6: PyTorch's order of operations, so the same bits
+    # (x / 6 + 0.5 differs in the last bit for some x)
+    return relu6_of_shift(v) / <floating>6
+
+
+cdef inline floating hardswish_e(floating v, floating a, floating b) noexcept nogil:
+    # (x * min(max(x + 3, 0), 6)) / 6 in PyTorch's order.  Where the clip is 0 (x <= -3)
+    # the product is -0 for every finite x, so -inf gets that limit too instead of
+    # -inf * 0 = NaN.
+    cdef floating c = relu6_of_shift(v)
+    cdef floating nz = 0
+    nz = -nz
+    return nz if c == 0 else (v * c) / <floating>6
+
+
+cdef inline floating relu_bwd_e(floating gv, floating v, floating a, floating b) noexcept nogil:
+    # x <= 0 ? 0 : g  (NaN in x passes the gradient)
+    return 0 if v <= 0 else gv
+
+
+cdef inline floating leaky_bwd_e(floating gv, floating v, floating slope, floating b) noexcept nogil:
+    # x > 0 ? g : slope * g
+    return gv if v > 0 else slope * gv
+
+
+cdef inline floating hardtanh_bwd_e(floating gv, floating v, floating lo, floating hi) noexcept nogil:
+    # lo < x < hi ? g : 0  (0 at the ends and for NaN x, as PyTorch)
+    return gv if (v > lo) & (v < hi) else 0
+
+
+cdef inline floating threshold_bwd_e(floating gv, floating v, floating th, floating b) noexcept nogil:
+    # x <= th ? 0 : g  (NaN x passes the gradient, as PyTorch and relu_backward)
+    return 0 if v <= th else gv
+
+
+cdef inline floating hardsigmoid_bwd_e(floating gv, floating v, floating lo, floating hi) noexcept nogil:
+    # lo < x < hi ? g * (1/6) : 0 (lo, hi: -3, 3 on x, 0, 1 on the output), 1/6 rounded
+    # to x's dtype: PyTorch's arithmetic in float32; its float64 kernel multiplies by
+    # float32's 1/6, relu_fast by float64's (docs/semantics.rst).
+    return gv * <floating>(1.0 / 6.0) if (v > lo) & (v < hi) else 0
+
+
+cdef inline floating hardswish_bwd_e(floating gv, floating v, floating a, floating b) noexcept nogil:
+    # x <= -3 ? 0 : (x >= 3 ? g : g * (x / 3 + 0.5)): PyTorch's ends (0 at -3, g at 3)
+    # and arithmetic, each step rounded to x's dtype (typed constants: see
+    # relu6_of_shift); NaN x gives NaN (the middle piece), as PyTorch's vector loop
+    cdef floating three = 3, half = 0.5
+    return 0 if v <= -three else (gv if v >= three else gv * (v / three + half))
+
+
 cdef inline void relu_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
-    # y = x < 0 ? 0 : x  -- a single max instruction (keeps NaN; -0.0 stays -0.0)
     cdef Py_ssize_t i
     for i in range(n):
-        y[i] = 0 if x[i] < 0 else x[i]
+        y[i] = relu_e(x[i], 0, 0)
 
 
 cdef inline void leaky_span(const floating* x, floating* y, Py_ssize_t n, floating slope) noexcept nogil:
-    # y = x > 0 ? x : slope * x
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = x[i]
-        y[i] = v if v > 0 else slope * v
+        y[i] = leaky_e(x[i], slope, 0)
 
 
 cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double alpha) noexcept nogil:
@@ -46,52 +127,28 @@ cdef inline void elu_span(const floating* x, floating* y, Py_ssize_t n, double a
 
 cdef inline void hardtanh_span(const floating* x, floating* y, Py_ssize_t n, floating lo,
                                floating hi) noexcept nogil:
-    # y = x < lo ? lo : (x > hi ? hi : x)  (keeps NaN, and -0.0 inside the range)
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = x[i]
-        y[i] = lo if v < lo else (hi if v > hi else v)
+        y[i] = hardtanh_e(x[i], lo, hi)
 
 
 cdef inline void threshold_span(const floating* x, floating* y, Py_ssize_t n, floating th,
                                 floating value) noexcept nogil:
-    # y = x <= th ? value : x  (PyTorch's test: NaN fails it and stays NaN)
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = x[i]
-        y[i] = value if v <= th else v
-
-
-cdef inline floating relu6_of_shift(floating v) noexcept nogil:
-    # min(max(x + 3, 0), 6), as PyTorch's hardsigmoid/hardswish kernels (NaN stays NaN;
-    # x = -3 gives +0).  The constants are cast: Cython writes a bare 3 as the double
-    # 3.0, which would do float32 arithmetic in float64 and round differently.
-    cdef floating c = v + <floating>3
-    c = 0 if c < 0 else c
-    return <floating>6 if c > 6 else c
+        y[i] = threshold_e(x[i], th, value)
 
 
 cdef inline void hardsigmoid_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
-    # y = min(max(x + 3, 0), 6) / 6: PyTorch's order of operations, so the same bits
-    # (x / 6 + 0.5 differs in the last bit for some x)
     cdef Py_ssize_t i
     for i in range(n):
-        y[i] = relu6_of_shift(x[i]) / <floating>6
+        y[i] = hardsigmoid_e(x[i], 0, 0)
 
 
 cdef inline void hardswish_span(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
-    # y = (x * min(max(x + 3, 0), 6)) / 6 in PyTorch's order.  Where the clip is 0 (x <= -3)
-    # the product is -0 for every finite x, so -inf gets that limit too instead of
-    # -inf * 0 = NaN.
     cdef Py_ssize_t i
-    cdef floating v, c, nz = 0
-    nz = -nz
     for i in range(n):
-        v = x[i]
-        c = relu6_of_shift(v)
-        y[i] = nz if c == 0 else (v * c) / <floating>6
+        y[i] = hardswish_e(x[i], 0, 0)
 
 
 cdef enum:
@@ -225,70 +282,45 @@ cdef inline void gelu_bwd_span(const floating* g, const floating* x, floating* g
 
 
 cdef inline void relu_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
-    # gx = x <= 0 ? 0 : g  (NaN in x passes the gradient)
     cdef Py_ssize_t i
-    cdef floating v, gv
     for i in range(n):
-        v = x[i]
-        gv = g[i]
-        gx[i] = 0 if v <= 0 else gv
+        gx[i] = relu_bwd_e(g[i], x[i], 0, 0)
 
 
 cdef inline void leaky_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                 floating slope) noexcept nogil:
-    # gx = x > 0 ? g : slope * g
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = g[i]
-        gx[i] = v if x[i] > 0 else slope * v
+        gx[i] = leaky_bwd_e(g[i], x[i], slope, 0)
 
 
 cdef inline void hardtanh_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                    floating lo, floating hi) noexcept nogil:
-    # gx = lo < x < hi ? g : 0  (0 at the ends and for NaN x, as PyTorch)
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = x[i]
-        gx[i] = g[i] if (v > lo) & (v < hi) else 0
+        gx[i] = hardtanh_bwd_e(g[i], x[i], lo, hi)
 
 
 cdef inline void threshold_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                     floating th) noexcept nogil:
-    # gx = x <= th ? 0 : g  (NaN x passes the gradient, as PyTorch and relu_backward)
     cdef Py_ssize_t i
-    cdef floating v
     for i in range(n):
-        v = x[i]
-        gx[i] = 0 if v <= th else g[i]
+        gx[i] = threshold_bwd_e(g[i], x[i], th, 0)
 
 
 cdef inline void hardsigmoid_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n,
                                       bint from_result) noexcept nogil:
-    # gx = -3 < x < 3 ? g * (1/6) : 0, or from the output y: 0 < y < 1 ? g * (1/6) : 0,
-    # with 1/6 rounded to x's dtype: PyTorch's arithmetic in float32; its float64 kernel
-    # multiplies by float32's 1/6, relu_fast by float64's (docs/semantics.rst).
     cdef Py_ssize_t i
-    cdef floating v, lo, hi
-    cdef floating sixth = <floating>(1.0 / 6.0)
+    cdef floating lo, hi
     lo, hi = (0, 1) if from_result else (-3, 3)
     for i in range(n):
-        v = x[i]
-        gx[i] = g[i] * sixth if (v > lo) & (v < hi) else 0
+        gx[i] = hardsigmoid_bwd_e(g[i], x[i], lo, hi)
 
 
 cdef inline void hardswish_bwd_span(const floating* g, const floating* x, floating* gx, Py_ssize_t n) noexcept nogil:
-    # gx = x <= -3 ? 0 : (x >= 3 ? g : g * (x / 3 + 0.5)): PyTorch's ends (0 at -3, g at 3)
-    # and arithmetic, each step rounded to x's dtype (typed constants: see
-    # relu6_of_shift); NaN x gives NaN (the middle piece), as PyTorch's vector loop
     cdef Py_ssize_t i
-    cdef floating v, gv
-    cdef floating three = 3, half = 0.5
     for i in range(n):
-        v = x[i]
-        gv = g[i]
-        gx[i] = 0 if v <= -three else (gv if v >= three else gv * (v / three + half))
+        gx[i] = hardswish_bwd_e(g[i], x[i], 0, 0)
 
 
 cdef inline floating elu_bwd_wide_lane(floating gv, floating v, double alpha) noexcept nogil:
