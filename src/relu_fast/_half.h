@@ -216,8 +216,11 @@ RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
 #elif defined(__AVX2__) && defined(__F16C__)
 #define RF_HW 8
 RF_H_INLINE void rf_h_load_w(int bf, const uint16_t* s, float* a) {
-    if (bf) relu_fast_bf16_load(s, a, 8);
-    else _mm256_storeu_ps(a, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)s)));
+    __m128i h = _mm_loadu_si128((const __m128i*)s);
+    if (bf)     /* NaNs made quiet by the store alone, as the AVX-512 path */
+        _mm256_storeu_ps(a, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+    else
+        _mm256_storeu_ps(a, _mm256_cvtph_ps(h));
 }
 RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
     __m128i h;
@@ -232,13 +235,34 @@ RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
 }
 #define RF_H_STREAM_ALIGN 16
 #else
-#define RF_HW 8
+/* portable: the scalar conversions over 16 lanes, in loops the compiler vectorises */
+#define RF_HW 16
 RF_H_INLINE void rf_h_load_w(int bf, const uint16_t* s, float* a) {
-    if (bf) relu_fast_bf16_load(s, a, 8); else relu_fast_f16_load(s, a, 8);
+    int j;
+    if (bf) {
+        RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = rf_float32((uint32_t)s[j] << 16);
+    } else {
+#if defined(__aarch64__)
+        const __fp16* h = (const __fp16*)s;
+        RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = (float)h[j];
+#else
+        RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = rf_f16_to_f32_sw(s[j]);
+#endif
+    }
 }
 RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
+    int j;
     (void)nt;
-    if (bf) relu_fast_bf16_store(a, d, 8); else relu_fast_f16_store(a, d, 8);
+    if (bf) {
+        RF_H_LANES for (j = 0; j < RF_HW; j++) d[j] = rf_f32_to_bf16(a[j]);
+    } else {
+#if defined(__aarch64__)
+        __fp16* h = (__fp16*)d;
+        RF_H_LANES for (j = 0; j < RF_HW; j++) h[j] = (__fp16)a[j];
+#else
+        RF_H_LANES for (j = 0; j < RF_HW; j++) d[j] = rf_f32_to_f16_sw(a[j]);
+#endif
+    }
 }
 #define RF_H_STREAM_ALIGN 0
 #endif
@@ -247,7 +271,7 @@ RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
    RF_H_AHEAD elements ahead by software: with streaming stores the hardware prefetcher
    fell behind whenever the loop had more than a few instructions per vector (on the
    Intel Xeon bfloat16's hardtanh streamed ran 3x slower than with ordinary stores,
-   and prefetched 3.6x faster; docs/isa.rst). */
+   and prefetched 3.6x faster, in a C harness). */
 #define RF_HL 32
 #define RF_H_AHEAD 1024
 #if defined(__GNUC__) || defined(__clang__)
