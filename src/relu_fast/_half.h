@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
-#if defined(__F16C__) || defined(__AVX2__) || defined(__AVX512F__)
+#if defined(__F16C__) || defined(__AVX2__) || defined(__AVX512F__) || defined(__SSE2__) || defined(_M_X64)
 #include <immintrin.h>
 #endif
 
@@ -291,7 +291,7 @@ RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, u
     float a[RF_HW], l[RF_HL];
     uint16_t t[RF_HW];
     ptrdiff_t i = 0, k, j, end = rf_h_head(y, n);
-    int nt = stream && RF_H_STREAM_ALIGN && ((uintptr_t)y & 1) == 0;
+    int nt = stream && (RF_H_STREAM_ALIGN != 0) && ((uintptr_t)y & 1) == 0;
     for (;;) {
         for (; i < end; i += k) {               /* head, then tail: through a padded block */
             k = end - i < RF_HW ? end - i : RF_HW;
@@ -329,7 +329,7 @@ RF_H_INLINE void rf_h16_binary_t(relu_fast_h16_bin f, int bf, const uint16_t* g,
     float a[RF_HW], b[RF_HW], l[RF_HL], m[RF_HL];
     uint16_t t[RF_HW], u[RF_HW];
     ptrdiff_t i = 0, k, j, end = rf_h_head(y, n);
-    int nt = stream && RF_H_STREAM_ALIGN && ((uintptr_t)y & 1) == 0;
+    int nt = stream && (RF_H_STREAM_ALIGN != 0) && ((uintptr_t)y & 1) == 0;
     for (;;) {
         for (; i < end; i += k) {
             k = end - i < RF_HW ? end - i : RF_HW;
