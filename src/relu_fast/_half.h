@@ -382,6 +382,14 @@ RF_H_INLINE void relu_fast_h16_binary(relu_fast_h16_bin f, int bf, const uint16_
     else rf_h16_binary_t(f, 0, g, x, y, n, pa, pb, stream);
 }
 
+/* Whether float16 takes the register path here: not with the portable conversion, whose
+   16-lane loops were slower than its 512-element blocks (SSE2; bfloat16 gains either way) */
+#if defined(__F16C__) || defined(__AVX512F__) || defined(__aarch64__)
+#define RELU_FAST_F16_REGS 1
+#else
+#define RELU_FAST_F16_REGS 0
+#endif
+
 /* Which float16 conversion this translation unit uses (python -m relu_fast says). */
 #if defined(__AVX512F__)
 #define RELU_FAST_F16_PATH "AVX-512F"

@@ -12,6 +12,7 @@ cdef extern from "_half.h":
     void bf16_load "relu_fast_bf16_load"(const uint16_t* src, float* dst, Py_ssize_t n) noexcept nogil
     void bf16_store "relu_fast_bf16_store"(const float* src, uint16_t* dst, Py_ssize_t n) noexcept nogil
     const char* RELU_FAST_F16_PATH
+    bint RELU_FAST_F16_REGS
     ctypedef float (*h16_un "relu_fast_h16_un")(float, float, float) noexcept nogil
     ctypedef float (*h16_bin "relu_fast_h16_bin")(float, float, float, float) noexcept nogil
     void h16_unary "relu_fast_h16_unary"(h16_un f, bint bf, const uint16_t* x, uint16_t* y, Py_ssize_t n,
@@ -108,7 +109,7 @@ cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t 
     cdef float a[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if REGS_16 and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
+    if REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS) and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)
@@ -130,7 +131,7 @@ cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint
     cdef float b[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if REGS_16 and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
+    if REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS) and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)
