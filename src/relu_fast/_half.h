@@ -286,9 +286,11 @@ RF_H_INLINE ptrdiff_t rf_h_head(const uint16_t* y, ptrdiff_t n) {
     return h < n ? h : n;
 }
 
-RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, uint16_t* y,
-                                ptrdiff_t n, float pa, float pb, int stream) {
-    float a[RF_HW], l[RF_HL];
+/* w: NULL (the parameter pa for every element), or a parameter per element (PReLU's
+   row of channel weights, w[i] for x[i]; a constant NULL or not where inlined) */
+RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, const float* w,
+                                uint16_t* y, ptrdiff_t n, float pa, float pb, int stream) {
+    float a[RF_HW], l[RF_HL], wt[RF_HW];
     uint16_t t[RF_HW];
     ptrdiff_t i = 0, k, j, end = rf_h_head(y, n);
     int nt = stream && (RF_H_STREAM_ALIGN != 0) && ((uintptr_t)y & 1) == 0;
@@ -298,7 +300,13 @@ RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, u
             memset(t, 0, sizeof t);
             memcpy(t, x + i, (size_t)k * 2);
             rf_h_load_w(bf, t, a);
-            RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+            if (w) {
+                memset(wt, 0, sizeof wt);
+                memcpy(wt, w + i, (size_t)k * 4);
+                RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], wt[j], pb);
+            } else {
+                RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+            }
             rf_h_store_w(bf, a, t, 0);
             memcpy(y + i, t, (size_t)k * 2);
         }
@@ -307,13 +315,21 @@ RF_H_INLINE void rf_h16_unary_t(relu_fast_h16_un f, int bf, const uint16_t* x, u
             for (; i + RF_HL <= n; i += RF_HL) {
                 RF_H_PREFETCH(x + i + RF_H_AHEAD);
                 for (j = 0; j < RF_HL; j += RF_HW) rf_h_load_w(bf, x + i + j, l + j);
-                RF_H_LANES for (j = 0; j < RF_HL; j++) l[j] = f(l[j], pa, pb);
+                if (w) {
+                    RF_H_LANES for (j = 0; j < RF_HL; j++) l[j] = f(l[j], w[i + j], pb);
+                } else {
+                    RF_H_LANES for (j = 0; j < RF_HL; j++) l[j] = f(l[j], pa, pb);
+                }
                 for (j = 0; j < RF_HL; j += RF_HW) rf_h_store_w(bf, l + j, y + i + j, 1);
             }
         } else {
             for (; i + RF_HW <= n; i += RF_HW) {
                 rf_h_load_w(bf, x + i, a);
-                RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+                if (w) {
+                    RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], w[i + j], pb);
+                } else {
+                    RF_H_LANES for (j = 0; j < RF_HW; j++) a[j] = f(a[j], pa, pb);
+                }
                 rf_h_store_w(bf, a, y + i, 0);
             }
         }
@@ -373,13 +389,103 @@ RF_H_INLINE void rf_h16_binary_t(relu_fast_h16_bin f, int bf, const uint16_t* g,
 /* the kernels' entry points: one loop per type (bf a constant inside) */
 RF_H_INLINE void relu_fast_h16_unary(relu_fast_h16_un f, int bf, const uint16_t* x, uint16_t* y,
                                      ptrdiff_t n, float pa, float pb, int stream) {
-    if (bf) rf_h16_unary_t(f, 1, x, y, n, pa, pb, stream);
-    else rf_h16_unary_t(f, 0, x, y, n, pa, pb, stream);
+    if (bf) rf_h16_unary_t(f, 1, x, NULL, y, n, pa, pb, stream);
+    else rf_h16_unary_t(f, 0, x, NULL, y, n, pa, pb, stream);
 }
 RF_H_INLINE void relu_fast_h16_binary(relu_fast_h16_bin f, int bf, const uint16_t* g, const uint16_t* x,
                                       uint16_t* y, ptrdiff_t n, float pa, float pb, int stream) {
     if (bf) rf_h16_binary_t(f, 1, g, x, y, n, pa, pb, stream);
     else rf_h16_binary_t(f, 0, g, x, y, n, pa, pb, stream);
+}
+
+/* ---- PReLU's leaves in registers (w: float32 weights) ---- */
+/* a row of channels: y[c] = f(x[c], w[c]) */
+RF_H_INLINE void relu_fast_h16_prelu_row(relu_fast_h16_un f, int bf, const uint16_t* x, const float* w,
+                                         uint16_t* y, ptrdiff_t n) {
+    if (bf) rf_h16_unary_t(f, 1, x, w, y, n, 0, 0, 0);
+    else rf_h16_unary_t(f, 0, x, w, y, n, 0, 0, 0);
+}
+
+/* the gradient's terms, x > 0 ? 0 : x g in float64, and gx = x > 0 ? g : a g, over RF_HS
+   lanes (one constant width on every level: the sums' order must not follow it) */
+#define RF_HS 16
+RF_H_INLINE void rf_h_prelu_bwd_lanes(int bf, const uint16_t* g, const uint16_t* x, int pw,
+                                      const float* w, float a, uint16_t* gx, double* p) {
+    float gf[RF_HS], xf[RF_HS];
+    int j;
+    for (j = 0; j < RF_HS; j += RF_HW) {
+        rf_h_load_w(bf, g + j, gf + j);
+        rf_h_load_w(bf, x + j, xf + j);
+    }
+    RF_H_LANES for (j = 0; j < RF_HS; j++) {
+        float v = xf[j], gv = gf[j];
+        double q = (double)v * (double)gv;
+        p[j] = v > 0 ? 0.0 : q;
+        gf[j] = v > 0 ? gv : (pw ? w[j] : a) * gv;
+    }
+    for (j = 0; j < RF_HS; j += RF_HW) rf_h_store_w(bf, gf + j, gx + j, 0);
+}
+
+/* the tail (k < RF_HS elements) through zero-padded blocks: padded terms are +0.0 */
+RF_H_INLINE void rf_h_prelu_bwd_tail(int bf, const uint16_t* g, const uint16_t* x, int pw,
+                                     const float* w, float a, uint16_t* gx, double* p, ptrdiff_t k) {
+    uint16_t t[RF_HS], u[RF_HS], o[RF_HS];
+    float wt[RF_HS];
+    memset(t, 0, sizeof t);
+    memset(u, 0, sizeof u);
+    memcpy(t, g, (size_t)k * 2);
+    memcpy(u, x, (size_t)k * 2);
+    memset(wt, 0, sizeof wt);
+    if (pw) memcpy(wt, w, (size_t)k * 4);
+    rf_h_prelu_bwd_lanes(bf, t, u, pw, wt, a, o, p);
+    memcpy(gx, o, (size_t)k * 2);
+}
+
+/* One channel's run: gx, and the sum of the terms, element i into lane i % RF_HS, the
+   lanes then added in a fixed tree: an order that depends on n only. */
+RF_H_INLINE double rf_h16_prelu_bwd_run_t(int bf, const uint16_t* g, const uint16_t* x, uint16_t* gx,
+                                          ptrdiff_t n, float a) {
+    double s[RF_HS], p[RF_HS];
+    ptrdiff_t i = 0;
+    int j;
+    for (j = 0; j < RF_HS; j++) s[j] = 0.0;
+    for (; i + RF_HS <= n; i += RF_HS) {
+        rf_h_prelu_bwd_lanes(bf, g + i, x + i, 0, NULL, a, gx + i, p);
+        RF_H_LANES for (j = 0; j < RF_HS; j++) s[j] += p[j];
+    }
+    if (i < n) {
+        rf_h_prelu_bwd_tail(bf, g + i, x + i, 0, NULL, a, gx + i, p, n - i);
+        RF_H_LANES for (j = 0; j < RF_HS; j++) s[j] += p[j];
+    }
+    for (j = 0; j < 8; j++) s[j] += s[j + 8];           /* 16 -> 8 -> 4 -> 2 -> 1 */
+    for (j = 0; j < 4; j++) s[j] += s[j + 4];
+    return (s[0] + s[2]) + (s[1] + s[3]);
+}
+
+/* a row of channels: gx, and acc[c] += the term of channel c */
+RF_H_INLINE void rf_h16_prelu_bwd_row_t(int bf, const uint16_t* g, const uint16_t* x, const float* w,
+                                        uint16_t* gx, double* acc, ptrdiff_t n) {
+    double p[RF_HS];
+    ptrdiff_t i = 0;
+    int j;
+    for (; i + RF_HS <= n; i += RF_HS) {
+        rf_h_prelu_bwd_lanes(bf, g + i, x + i, 1, w + i, 0, gx + i, p);
+        RF_H_LANES for (j = 0; j < RF_HS; j++) acc[i + j] += p[j];
+    }
+    if (i < n) {
+        rf_h_prelu_bwd_tail(bf, g + i, x + i, 1, w + i, 0, gx + i, p, n - i);
+        for (j = 0; j < n - i; j++) acc[i + j] += p[j];
+    }
+}
+
+RF_H_INLINE double relu_fast_h16_prelu_bwd_run(int bf, const uint16_t* g, const uint16_t* x, uint16_t* gx,
+                                               ptrdiff_t n, float a) {
+    return bf ? rf_h16_prelu_bwd_run_t(1, g, x, gx, n, a) : rf_h16_prelu_bwd_run_t(0, g, x, gx, n, a);
+}
+RF_H_INLINE void relu_fast_h16_prelu_bwd_row(int bf, const uint16_t* g, const uint16_t* x, const float* w,
+                                             uint16_t* gx, double* acc, ptrdiff_t n) {
+    if (bf) rf_h16_prelu_bwd_row_t(1, g, x, w, gx, acc, n);
+    else rf_h16_prelu_bwd_row_t(0, g, x, w, gx, acc, n);
 }
 
 /* Whether float16 takes the register path here: not with the portable conversion, whose

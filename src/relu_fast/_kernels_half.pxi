@@ -19,6 +19,13 @@ cdef extern from "_half.h":
                                     float a, float b, bint stream) noexcept nogil
     void h16_binary "relu_fast_h16_binary"(h16_bin f, bint bf, const uint16_t* g, const uint16_t* x,
                                       uint16_t* y, Py_ssize_t n, float a, float b, bint stream) noexcept nogil
+    void h16_prelu_row "relu_fast_h16_prelu_row"(h16_un f, bint bf, const uint16_t* x, const float* w,
+                                                uint16_t* y, Py_ssize_t n) noexcept nogil
+    double h16_prelu_bwd_run "relu_fast_h16_prelu_bwd_run"(bint bf, const uint16_t* g, const uint16_t* x,
+                                                          uint16_t* gx, Py_ssize_t n, float a) noexcept nogil
+    void h16_prelu_bwd_row "relu_fast_h16_prelu_bwd_row"(bint bf, const uint16_t* g, const uint16_t* x,
+                                                        const float* w, uint16_t* gx, double* acc,
+                                                        Py_ssize_t n) noexcept nogil
 
 # What the drivers store: float, double, or the bits of a 16-bit type (the call's
 # dtype code, `dt`, says which).
@@ -50,6 +57,11 @@ cdef inline void h_store(int dt, const float* s, uint16_t* d, Py_ssize_t n) noex
 
 cdef inline Py_ssize_t h_block(Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
     return n - lo if n - lo < HALF_BLOCK else HALF_BLOCK
+
+
+cdef inline bint h_regs(int dt) noexcept nogil:
+    # whether dt converts in registers on this level (float16 only where it converts natively)
+    return REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS)
 
 
 cdef inline bint unary_regs(int op, bint bf, const uint16_t* x, uint16_t* y, Py_ssize_t n,
@@ -109,7 +121,7 @@ cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t 
     cdef float a[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS) and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
+    if h_regs(dt) and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)
@@ -131,7 +143,7 @@ cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint
     cdef float b[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS) and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
+    if h_regs(dt) and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)
@@ -149,13 +161,18 @@ cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint
 
 
 # PReLU's leaves: a run of one channel, a row of channels, and the backward's two
-# (w is float32 for the 16-bit types; the weight-gradient sums are float64 either way).
+# (w is float32 for the 16-bit types; the weight-gradient sums are float64 either way),
+# forward in registers where the type converts there (_half.h), else through L1 blocks;
+# backward in registers everywhere (one order for the weight gradient's sums).
 
 cdef inline void prelu_run_any(int dt, const elem* x, elem* y, Py_ssize_t n, const void* w,
                                Py_ssize_t c) noexcept nogil:
     cdef float a[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
     if elem is uint16_t:
+        if h_regs(dt):
+            h16_unary(leaky_e[float], dt == DT_BF16, x, y, n, (<const float*>w)[c], 0, False)
+            return
         while lo < n:
             k = h_block(lo, n)
             h_load(dt, x + lo, a, k)
@@ -170,6 +187,9 @@ cdef inline void prelu_row_any(int dt, const elem* x, const void* w, elem* y, Py
     cdef float a[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
     if elem is uint16_t:
+        if h_regs(dt):
+            h16_prelu_row(leaky_e[float], dt == DT_BF16, x, <const float*>w, y, C)
+            return
         while lo < C:
             k = h_block(lo, C)
             h_load(dt, x + lo, a, k)
@@ -182,39 +202,17 @@ cdef inline void prelu_row_any(int dt, const elem* x, const void* w, elem* y, Py
 
 cdef inline double prelu_bwd_run_any(int dt, const elem* g, const elem* x, elem* gx, Py_ssize_t n,
                                      const void* w, Py_ssize_t c) noexcept nogil:
-    # a 16-bit run's sum: its blocks' sums (each in prelu_bwd_run's fixed order) in order
-    # (gx into a buffer of its own: written over g, the inlined loop would not vectorise)
-    cdef float a[HALF_BLOCK]
-    cdef float b[HALF_BLOCK]
-    cdef float o[HALF_BLOCK]
-    cdef Py_ssize_t lo = 0, k
-    cdef double total = 0.0
+    # a 16-bit run's sum in _half.h's order (which depends on n only) on every level:
+    # the software float16 too, so that the levels agree bit for bit
     if elem is uint16_t:
-        while lo < n:
-            k = h_block(lo, n)
-            h_load(dt, g + lo, a, k)
-            h_load(dt, x + lo, b, k)
-            total += prelu_bwd_run(a, b, o, k, (<const float*>w)[c])
-            h_store(dt, o, gx + lo, k)
-            lo += k
-        return total
+        return h16_prelu_bwd_run(dt == DT_BF16, g, x, gx, n, (<const float*>w)[c])
     else:
         return prelu_bwd_run(g, x, gx, n, (<const elem*>w)[c])
 
 
 cdef inline void prelu_bwd_row_any(int dt, const elem* g, const elem* x, const void* w, elem* gx,
                                    double* acc, Py_ssize_t C) noexcept nogil:
-    cdef float a[HALF_BLOCK]
-    cdef float b[HALF_BLOCK]
-    cdef float o[HALF_BLOCK]
-    cdef Py_ssize_t lo = 0, k
     if elem is uint16_t:
-        while lo < C:
-            k = h_block(lo, C)
-            h_load(dt, g + lo, a, k)
-            h_load(dt, x + lo, b, k)
-            prelu_bwd_row(a, b, <const float*>w + lo, o, acc + lo, k)
-            h_store(dt, o, gx + lo, k)
-            lo += k
+        h16_prelu_bwd_row(dt == DT_BF16, g, x, <const float*>w, gx, acc, C)
     else:
         prelu_bwd_row(g, x, <const elem*>w, gx, acc, C)
