@@ -115,6 +115,8 @@ def test_conversion_paths_reported():
     for level in LEVELS:
         assert kernels(level).F16_PATH in ("F16C", "AVX-512F", "NEON", "software")
     assert kernels("baseline").F16_PATH in ("software", "NEON")
+    for level in LEVELS:        # float16 in registers exactly where it converts natively
+        assert kernels(level).F16_REGS == (kernels(level).F16_PATH != "software")
 
 
 def test_half_convert_checks_its_arguments():

@@ -150,6 +150,9 @@ def _make_table(bytes level):
 COMPILED_FOR = RELU_FAST_COMPILED_FOR.decode()
 # How this level converts float16 (_half.h): "F16C", "AVX-512F", "NEON" or "software"
 F16_PATH = RELU_FAST_F16_PATH.decode()
+# Whether float16's memory-bound functions convert in registers here (bfloat16's always
+# do; the software float16 conversion keeps the L1 blocks)
+F16_REGS = bool(RELU_FAST_F16_REGS)
 # Whether this level has hardware fused multiply-add: elu and elu_backward then take
 # elu_fma_span / elu_bwd_fma_span, whose last bit can differ (<= 1 ulp, both within
 # 1 ulp of the exact value) from the float64 paths that levels without FMA use.

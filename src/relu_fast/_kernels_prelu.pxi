@@ -19,6 +19,9 @@ cdef inline void prelu_row(const floating* x, const floating* w, floating* y, Py
 cdef inline void prelu_rows(int dt, const elem* x, const void* w, elem* y, Py_ssize_t o0,
                             Py_ssize_t o1, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t o
+    if elem is uint16_t:
+        if prelu_rows_h16(dt, x, <const float*>w, y, o0, o1, C):
+            return
     for o in range(o0, o1):
         prelu_row_any(dt, x + o * C, w, y + o * C, C)
 
@@ -162,6 +165,9 @@ cdef inline void prelu_bwd_part(int dt, const elem* g, const elem* x, const void
                                 Py_ssize_t nseg) noexcept nogil:
     cdef Py_ssize_t u, c, r, sg, lo, hi, off
     if inner == 1:
+        if elem is uint16_t:
+            if prelu_bwd_rows_h16(dt, g, x, <const float*>w, gx, acc, u0, u1, C):
+                return
         for u in range(u0, u1):
             prelu_bwd_row_any(dt, g + u * C, x + u * C, w, gx + u * C, acc, C)
         return

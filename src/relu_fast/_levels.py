@@ -38,6 +38,7 @@ STUB = '''\
 LEVEL: str
 COMPILED_FOR: str
 F16_PATH: str  # how float16 is converted: "F16C", "AVX-512F", "NEON" or "software"
+F16_REGS: bool  # whether float16's memory-bound functions convert in registers (bfloat16 always)
 USES_FMA: bool  # fma() in the lanes of Function.fma (last bit may differ from levels without)
 TABLE: object  # PyCapsule "relu_fast.KernelTable" holding the C kernel table
 

@@ -115,11 +115,13 @@ def main():
           f"serial below {_threads._grain()} elements; "
           + ("fixed by set_num_threads)" if fixed else
              "one thread for a while when other processes hold the cores)"))
-    f16 = importlib.import_module(f"relu_fast._kernels_{_api.kernel_level()}").F16_PATH
+    module = importlib.import_module(f"relu_fast._kernels_{_api.kernel_level()}")
     bf16 = ("ml_dtypes installed" if importlib.util.find_spec("ml_dtypes")
             else "needs ml_dtypes: pip install relu_fast[bfloat16]")
-    print(f"  16-bit       : float16 converted by {f16}, bfloat16 by integer code ({bf16}); "
+    regs = "float16 and bfloat16" if module.F16_REGS else "bfloat16 (float16: through L1 blocks)"
+    print(f"  16-bit       : float16 converted by {module.F16_PATH}, bfloat16 by integer code ({bf16}); "
           "computed in float32, rounded once")
+    print(f"                 piecewise-linear functions and PReLU in registers: {regs}")
     info = _memory.cache_info()
     print(f"  output cache : up to {info['limit'] >> 20} MiB of freed outputs >= {info['min_bytes'] >> 20} MiB "
           f"kept for reuse (RELU_FAST_CACHE_MB; 0 turns it off)")
