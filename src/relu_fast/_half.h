@@ -316,6 +316,15 @@ RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
     int j;
     (void)nt;
     if (bf) {
+#if defined(__SSE2__)
+        if (nt) {       /* streamed: through a block, as two 16-byte streaming stores */
+            uint16_t t[RF_HW];
+            RF_H_LANES for (j = 0; j < RF_HW; j++) t[j] = rf_f32_to_bf16(a[j]);
+            _mm_stream_si128((__m128i*)d, _mm_loadu_si128((const __m128i*)t));
+            _mm_stream_si128((__m128i*)(d + 8), _mm_loadu_si128((const __m128i*)(t + 8)));
+            return;
+        }
+#endif
         RF_H_LANES for (j = 0; j < RF_HW; j++) d[j] = rf_f32_to_bf16(a[j]);
     } else {
 #if defined(__aarch64__)
@@ -328,7 +337,11 @@ RF_H_INLINE void rf_h_store_w(int bf, const float* a, uint16_t* d, int nt) {
 #endif
     }
 }
+#if defined(__SSE2__)
+#define RF_H_STREAM_ALIGN 16   /* bfloat16 only: float16 takes the L1 blocks here */
+#else
 #define RF_H_STREAM_ALIGN 0
+#endif
 #endif
 
 /* Streamed, a line of output (RF_HL elements) at a time, its inputs' lines fetched
