@@ -1,5 +1,5 @@
 """Streaming (non-temporal) stores: outputs of 16 MiB or more not written in place
-go through them (relu straight from the registers, the other memory-bound functions
+go through them (the piecewise-linear functions straight from the registers, the others
 through a 512-element buffer).  Here the threshold is lowered to 0 so that small
 arrays take that path, on every level, with outputs at every alignment."""
 import importlib
@@ -24,6 +24,13 @@ CALLS = {
     "leaky_relu_backward": (lambda x, g, o: rf.leaky_relu_backward(g, x, 0.1, out=o),
                             lambda x, g: ref.leaky_relu_backward(g, x, 0.1)),
     "elu_backward": (lambda x, g, o: rf.elu_backward(g, x, 1.0, out=o), lambda x, g: ref.elu_backward(g, x, 1.0)),
+    # streamed through their element functions (_stream.h; 16-bit: _half.h)
+    "hardtanh": (lambda x, g, o: rf.hardtanh(x, -0.5, 2.0, out=o), lambda x, g: ref.hardtanh(x, -0.5, 2.0)),
+    "hardsigmoid": (lambda x, g, o: rf.hardsigmoid(x, out=o), lambda x, g: ref.hardsigmoid(x)),
+    "threshold_backward": (lambda x, g, o: rf.threshold_backward(g, x, 0.25, out=o),
+                           lambda x, g: ref.threshold_backward(g, x, 0.25)),
+    "hardswish_backward": (lambda x, g, o: rf.hardswish_backward(g, x, out=o),
+                           lambda x, g: ref.hardswish_backward(g, x)),
 }
 
 

@@ -45,6 +45,9 @@ cdef bint STREAM_ELU = False
 # relu, leaky_relu and their gradients with a bias: straight from the registers (off:
 # through the L1 buffer, as the other functions; benchmarks and tests compare)
 cdef bint BIAS_REGISTERS = True
+# the other piecewise-linear functions (hardtanh, threshold, hardsigmoid, hardswish and
+# their gradients) streamed from the registers through their element functions too
+cdef bint STREAM_ELEMS = True
 # ordinary-store spans of PEEL_MIN elements or more start their body on the output's
 # cache line (line_head; off: benchmarks compare)
 cdef bint PEEL = True
@@ -104,6 +107,10 @@ cdef inline void unary_piece(int op, const floating* x, floating* y, Py_ssize_t 
             done = leaky_stream_f32(x, y, n, <float>p[0])
         else:
             done = leaky_stream_f64(x, y, n, p[0])
+    elif STREAM_ELEMS:
+        # the other piecewise-linear functions: their element functions streamed
+        # (_stream.h); False for the rest, which stream through the buffer
+        done = unary_regs(op, DT_F32 if floating is float else DT_F64, x, y, n, p, True)
     if done:
         store_fence()
         return
@@ -140,6 +147,8 @@ cdef inline void binary_piece(int op, const floating* g, const floating* x, floa
             done = leaky_bwd_stream_f32(g, x, gx, n, <float>p[0])
         else:
             done = leaky_bwd_stream_f64(g, x, gx, n, p[0])
+    elif STREAM_ELEMS:
+        done = binary_regs(op, DT_F32 if floating is float else DT_F64, g, x, gx, n, p, True)
     if done:
         store_fence()
         return

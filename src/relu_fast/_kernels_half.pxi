@@ -65,56 +65,89 @@ cdef inline bint h_regs(int dt) noexcept nogil:
     return REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS)
 
 
-cdef inline bint unary_regs(int op, bint bf, const uint16_t* x, uint16_t* y, Py_ssize_t n,
-                            const double* p, bint stream) noexcept nogil:
-    # the piecewise-linear functions in registers (_half.h); False for the others.  Each
-    # call passes its element function as a constant, so each compiles to its own loop.
-    cdef float a = <float>p[0] if op == OP_LEAKY or op == OP_HARDTANH or op == OP_THRESHOLD else 0
-    cdef float b = <float>p[1] if op == OP_HARDTANH or op == OP_THRESHOLD else 0
+cdef extern from "_stream.h":
+    ctypedef double (*un_f64 "relu_fast_un_f64")(double, double, double) noexcept nogil
+    ctypedef double (*bin_f64 "relu_fast_bin_f64")(double, double, double, double) noexcept nogil
+    bint un_stream_f32 "relu_fast_unary_stream_f32"(h16_un f, const float* x, float* y, size_t n,
+                                                   float a, float b) noexcept nogil
+    bint un_stream_f64 "relu_fast_unary_stream_f64"(un_f64 f, const double* x, double* y, size_t n,
+                                                   double a, double b) noexcept nogil
+    bint bin_stream_f32 "relu_fast_binary_stream_f32"(h16_bin f, const float* g, const float* x, float* y,
+                                                     size_t n, float a, float b) noexcept nogil
+    bint bin_stream_f64 "relu_fast_binary_stream_f64"(bin_f64 f, const double* g, const double* x,
+                                                     double* y, size_t n, double a, double b) noexcept nogil
+
+
+cdef inline bint run_un(h16_un ff, un_f64 fd, int dt, const void* x, void* y, Py_ssize_t n, double a,
+                        double b, bint stream) noexcept nogil:
+    # one element function in registers: 16-bit (converted, streamed or not), or float32 /
+    # float64 streamed (False: no streaming stores here)
+    if dt == DT_F16 or dt == DT_BF16:
+        h16_unary(ff, dt == DT_BF16, <const uint16_t*>x, <uint16_t*>y, n, <float>a, <float>b, stream)
+        return True
+    if dt == DT_F32:
+        return un_stream_f32(ff, <const float*>x, <float*>y, n, <float>a, <float>b)
+    return un_stream_f64(fd, <const double*>x, <double*>y, n, a, b)
+
+
+cdef inline bint run_bin(h16_bin ff, bin_f64 fd, int dt, const void* g, const void* x, void* y,
+                         Py_ssize_t n, double a, double b, bint stream) noexcept nogil:
+    if dt == DT_F16 or dt == DT_BF16:
+        h16_binary(ff, dt == DT_BF16, <const uint16_t*>g, <const uint16_t*>x, <uint16_t*>y, n,
+                   <float>a, <float>b, stream)
+        return True
+    if dt == DT_F32:
+        return bin_stream_f32(ff, <const float*>g, <const float*>x, <float*>y, n, <float>a, <float>b)
+    return bin_stream_f64(fd, <const double*>g, <const double*>x, <double*>y, n, a, b)
+
+
+cdef inline bint unary_regs(int op, int dt, const void* x, void* y, Py_ssize_t n, const double* p,
+                            bint stream) noexcept nogil:
+    # the piecewise-linear functions in registers (_half.h, _stream.h); False for the
+    # others.  Each call passes its element functions as constants, so each compiles to
+    # its own loop.
+    cdef double a = p[0] if op == OP_LEAKY or op == OP_HARDTANH or op == OP_THRESHOLD else 0
+    cdef double b = p[1] if op == OP_HARDTANH or op == OP_THRESHOLD else 0
     if op == OP_RELU:
-        h16_unary(relu_e[float], bf, x, y, n, a, b, stream)
+        return run_un(relu_e[float], relu_e[double], dt, x, y, n, a, b, stream)
     elif op == OP_LEAKY:
-        h16_unary(leaky_e[float], bf, x, y, n, a, b, stream)
+        return run_un(leaky_e[float], leaky_e[double], dt, x, y, n, a, b, stream)
     elif op == OP_HARDTANH:
-        h16_unary(hardtanh_e[float], bf, x, y, n, a, b, stream)
+        return run_un(hardtanh_e[float], hardtanh_e[double], dt, x, y, n, a, b, stream)
     elif op == OP_THRESHOLD:
-        h16_unary(threshold_e[float], bf, x, y, n, a, b, stream)
+        return run_un(threshold_e[float], threshold_e[double], dt, x, y, n, a, b, stream)
     elif op == OP_HARDSIGMOID:
-        h16_unary(hardsigmoid_e[float], bf, x, y, n, a, b, stream)
+        return run_un(hardsigmoid_e[float], hardsigmoid_e[double], dt, x, y, n, a, b, stream)
     elif op == OP_HARDSWISH:
-        h16_unary(hardswish_e[float], bf, x, y, n, a, b, stream)
-    else:
-        return False
-    return True
+        return run_un(hardswish_e[float], hardswish_e[double], dt, x, y, n, a, b, stream)
+    return False
 
 
-cdef inline bint binary_regs(int op, bint bf, const uint16_t* g, const uint16_t* x, uint16_t* gx,
-                             Py_ssize_t n, const double* p, bint stream) noexcept nogil:
+cdef inline bint binary_regs(int op, int dt, const void* g, const void* x, void* gx, Py_ssize_t n,
+                             const double* p, bint stream) noexcept nogil:
     # as unary_regs, for the gradients
-    cdef float a = 0, b = 0
+    cdef double a = 0, b = 0
     if op == OP_LEAKY_BWD or op == OP_THRESHOLD_BWD:
-        a = <float>p[0]
+        a = p[0]
     elif op == OP_HARDTANH_BWD:
-        a, b = <float>p[0], <float>p[1]
+        a, b = p[0], p[1]
     elif op == OP_HARDSIGMOID_BWD:
         a, b = -3, 3
     elif op == OP_HARDSIGMOID_BWD_RESULT:
         a, b = 0, 1
     if op == OP_RELU_BWD:
-        h16_binary(relu_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+        return run_bin(relu_bwd_e[float], relu_bwd_e[double], dt, g, x, gx, n, a, b, stream)
     elif op == OP_LEAKY_BWD:
-        h16_binary(leaky_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+        return run_bin(leaky_bwd_e[float], leaky_bwd_e[double], dt, g, x, gx, n, a, b, stream)
     elif op == OP_HARDTANH_BWD:
-        h16_binary(hardtanh_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+        return run_bin(hardtanh_bwd_e[float], hardtanh_bwd_e[double], dt, g, x, gx, n, a, b, stream)
     elif op == OP_THRESHOLD_BWD:
-        h16_binary(threshold_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+        return run_bin(threshold_bwd_e[float], threshold_bwd_e[double], dt, g, x, gx, n, a, b, stream)
     elif op == OP_HARDSIGMOID_BWD or op == OP_HARDSIGMOID_BWD_RESULT:
-        h16_binary(hardsigmoid_bwd_e[float], bf, g, x, gx, n, a, b, stream)
+        return run_bin(hardsigmoid_bwd_e[float], hardsigmoid_bwd_e[double], dt, g, x, gx, n, a, b, stream)
     elif op == OP_HARDSWISH_BWD:
-        h16_binary(hardswish_bwd_e[float], bf, g, x, gx, n, a, b, stream)
-    else:
-        return False
-    return True
+        return run_bin(hardswish_bwd_e[float], hardswish_bwd_e[double], dt, g, x, gx, n, a, b, stream)
+    return False
 
 
 cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t n, const double* p,
@@ -122,7 +155,7 @@ cdef void unary_half(int op, int dt, const uint16_t* x, uint16_t* y, Py_ssize_t 
     cdef float a[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if h_regs(dt) and unary_regs(op, dt == DT_BF16, x, y, n, p, stream):
+    if h_regs(dt) and unary_regs(op, dt, x, y, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)
@@ -144,7 +177,7 @@ cdef void binary_half(int op, int dt, const uint16_t* g, const uint16_t* x, uint
     cdef float b[HALF_BLOCK]
     cdef uint16_t s[HALF_BLOCK]
     cdef Py_ssize_t lo = 0, k
-    if h_regs(dt) and binary_regs(op, dt == DT_BF16, g, x, gx, n, p, stream):
+    if h_regs(dt) and binary_regs(op, dt, g, x, gx, n, p, stream):
         return
     while lo < n:
         k = h_block(lo, n)

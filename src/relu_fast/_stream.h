@@ -378,4 +378,73 @@ RF_NO_SIMD_OPS(f32, float)
 RF_NO_SIMD_OPS(f64, double)
 #endif
 
+/* Any elementwise function streamed from the registers: f is the kernels' element
+   function (hardtanh_e, threshold_bwd_e, ...), passed as a constant so that after
+   inlining gcc computes it in vector registers; a 64-byte line per iteration, its
+   inputs prefetched ahead (with streaming stores the hardware prefetcher fell behind
+   loops of more than a few instructions per vector: _half.h's measurements).  Returns
+   0 where there are no streaming stores or y is not element-aligned (the caller then
+   streams through its buffer). */
+#if defined(__GNUC__) || defined(__clang__)
+#define RF_E_INLINE static inline __attribute__((always_inline))
+#define RF_E_LANES _Pragma("GCC unroll 1")
+#define RF_E_PREFETCH(p) __builtin_prefetch((const void*)(p))
+#else
+#define RF_E_INLINE static inline
+#define RF_E_LANES
+#define RF_E_PREFETCH(p) ((void)0)
+#endif
+#define RF_E_AHEAD 2048         /* bytes ahead of the line being computed */
+#if defined(__AVX512F__)
+#define RF_E_VEC 64
+#define RF_E_STREAM(d, s) _mm512_stream_si512((__m512i*)(d), _mm512_loadu_si512((const void*)(s)))
+#elif defined(__AVX__)
+#define RF_E_VEC 32
+#define RF_E_STREAM(d, s) _mm256_stream_si256((__m256i*)(d), _mm256_loadu_si256((const __m256i*)(s)))
+#elif defined(__SSE2__) || defined(_M_X64)
+#define RF_E_VEC 16
+#define RF_E_STREAM(d, s) _mm_stream_si128((__m128i*)(d), _mm_loadu_si128((const __m128i*)(s)))
+#else
+#define RF_E_VEC 0
+#define RF_E_STREAM(d, s) ((void)0)
+#endif
+#define RELU_FAST_ELEM_STREAM(SUF, T)                                                    \
+typedef T (*relu_fast_un_##SUF)(T v, T a, T b);                                          \
+typedef T (*relu_fast_bin_##SUF)(T g, T v, T a, T b);                                    \
+RF_E_INLINE int relu_fast_unary_stream_##SUF(relu_fast_un_##SUF f, const T* x, T* y,     \
+                                             size_t n, T a, T b) {                       \
+    enum { L = 64 / sizeof(T) };                                                         \
+    T l[L];                                                                              \
+    size_t i = 0, j;                                                                     \
+    if (!RF_E_VEC || (uintptr_t)y % sizeof(T)) return 0;                                 \
+    for (; i < n && ((uintptr_t)(y + i) % 64); i++) y[i] = f(x[i], a, b);                \
+    for (; i + L <= n; i += L) {                                                         \
+        RF_E_PREFETCH((const char*)(x + i) + RF_E_AHEAD);                                \
+        RF_E_LANES for (j = 0; j < L; j++) l[j] = f(x[i + j], a, b);                     \
+        for (j = 0; RF_E_VEC && j < 64; j += RF_E_VEC)                                   \
+            RF_E_STREAM((char*)(y + i) + j, (const char*)l + j);                         \
+    }                                                                                    \
+    for (; i < n; i++) y[i] = f(x[i], a, b);                                             \
+    return 1;                                                                            \
+}                                                                                        \
+RF_E_INLINE int relu_fast_binary_stream_##SUF(relu_fast_bin_##SUF f, const T* g,         \
+                                              const T* x, T* y, size_t n, T a, T b) {    \
+    enum { L = 64 / sizeof(T) };                                                         \
+    T l[L];                                                                              \
+    size_t i = 0, j;                                                                     \
+    if (!RF_E_VEC || (uintptr_t)y % sizeof(T)) return 0;                                 \
+    for (; i < n && ((uintptr_t)(y + i) % 64); i++) y[i] = f(g[i], x[i], a, b);          \
+    for (; i + L <= n; i += L) {                                                         \
+        RF_E_PREFETCH((const char*)(g + i) + RF_E_AHEAD);                                \
+        RF_E_PREFETCH((const char*)(x + i) + RF_E_AHEAD);                                \
+        RF_E_LANES for (j = 0; j < L; j++) l[j] = f(g[i + j], x[i + j], a, b);           \
+        for (j = 0; RF_E_VEC && j < 64; j += RF_E_VEC)                                   \
+            RF_E_STREAM((char*)(y + i) + j, (const char*)l + j);                         \
+    }                                                                                    \
+    for (; i < n; i++) y[i] = f(g[i], x[i], a, b);                                       \
+    return 1;                                                                            \
+}
+RELU_FAST_ELEM_STREAM(f32, float)
+RELU_FAST_ELEM_STREAM(f64, double)
+
 #endif /* RELU_FAST_STREAM_H */
