@@ -65,40 +65,14 @@ cdef inline bint h_regs(int dt) noexcept nogil:
     return REGS_16 and (dt == DT_BF16 or RELU_FAST_F16_REGS)
 
 
-cdef extern from "_stream.h":
+cdef extern from "_half.h":
     ctypedef double (*un_f64 "relu_fast_un_f64")(double, double, double) noexcept nogil
     ctypedef double (*bin_f64 "relu_fast_bin_f64")(double, double, double, double) noexcept nogil
-    bint un_stream_f32 "relu_fast_unary_stream_f32"(h16_un f, const float* x, float* y, size_t n,
-                                                   float a, float b) noexcept nogil
-    bint un_stream_f64 "relu_fast_unary_stream_f64"(un_f64 f, const double* x, double* y, size_t n,
-                                                   double a, double b) noexcept nogil
-    bint bin_stream_f32 "relu_fast_binary_stream_f32"(h16_bin f, const float* g, const float* x, float* y,
-                                                     size_t n, float a, float b) noexcept nogil
-    bint bin_stream_f64 "relu_fast_binary_stream_f64"(bin_f64 f, const double* g, const double* x,
-                                                     double* y, size_t n, double a, double b) noexcept nogil
-
-
-cdef inline bint run_un(h16_un ff, un_f64 fd, int dt, const void* x, void* y, Py_ssize_t n, double a,
-                        double b, bint stream) noexcept nogil:
-    # one element function in registers: 16-bit (converted, streamed or not), or float32 /
-    # float64 streamed (False: no streaming stores here)
-    if dt == DT_F16 or dt == DT_BF16:
-        h16_unary(ff, dt == DT_BF16, <const uint16_t*>x, <uint16_t*>y, n, <float>a, <float>b, stream)
-        return True
-    if dt == DT_F32:
-        return un_stream_f32(ff, <const float*>x, <float*>y, n, <float>a, <float>b)
-    return un_stream_f64(fd, <const double*>x, <double*>y, n, a, b)
-
-
-cdef inline bint run_bin(h16_bin ff, bin_f64 fd, int dt, const void* g, const void* x, void* y,
-                         Py_ssize_t n, double a, double b, bint stream) noexcept nogil:
-    if dt == DT_F16 or dt == DT_BF16:
-        h16_binary(ff, dt == DT_BF16, <const uint16_t*>g, <const uint16_t*>x, <uint16_t*>y, n,
-                   <float>a, <float>b, stream)
-        return True
-    if dt == DT_F32:
-        return bin_stream_f32(ff, <const float*>g, <const float*>x, <float*>y, n, <float>a, <float>b)
-    return bin_stream_f64(fd, <const double*>g, <const double*>x, <double*>y, n, a, b)
+    # one element function in registers (16-bit, or float32/float64 streamed; _half.h)
+    bint run_un "relu_fast_run_un"(h16_un ff, un_f64 fd, int dt, const void* x, void* y, Py_ssize_t n,
+                                   double a, double b, bint stream) noexcept nogil
+    bint run_bin "relu_fast_run_bin"(h16_bin ff, bin_f64 fd, int dt, const void* g, const void* x,
+                                     void* y, Py_ssize_t n, double a, double b, bint stream) noexcept nogil
 
 
 cdef inline bint unary_regs(int op, int dt, const void* x, void* y, Py_ssize_t n, const double* p,
