@@ -1,8 +1,10 @@
 # Included by _kernels.pxi: the 16-bit storage types.  float16 and bfloat16 arrays are
-# computed by the float32 spans: each block of HALF_BLOCK elements is converted into an
-# L1 buffer (exactly), computed there in place, and rounded once back (_half.h).  So
-# every function has its float32 arithmetic and its float32 rules, and a 16-bit type
-# costs no kernel of its own, only these adapters between the drivers and the spans.
+# computed by the float32 math: the memory-bound functions' element functions in
+# registers (loaded, converted, computed, rounded and stored in one pass: _half.h), the
+# others by the float32 spans over blocks of HALF_BLOCK elements converted into an L1
+# buffer (exactly), computed there in place, and rounded once back.  So every function
+# has its float32 arithmetic and its float32 rules, and a 16-bit type costs no kernel of
+# its own, only these adapters between the drivers and the spans.
 
 from libc.stdint cimport uint16_t
 
